@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Kernels are compiled for the building machine's CPU (as llama.cpp's GGML_NATIVE=ON does):
+// on this project's Zen 5 that lets the SIMD16<Float> paths become AVX-512.
+// Set RMAS_TARGET_CPU (e.g. "x86-64-v3") to build a binary for other machines.
+let targetCPU = Context.environment["RMAS_TARGET_CPU"] ?? "native"
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-target-cpu", targetCPU]),
+]
+
+let package = Package(
+    name: "RecursiveMAS",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rmas", targets: ["rmas"]),
+        .library(name: "Models", targets: ["Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Library targets (dependency arrows point toward numerics)
+        .target(name: "Kernels", swiftSettings: swiftSettings),
+        .target(name: "GGUF", dependencies: ["Kernels"], swiftSettings: swiftSettings),
+        .target(name: "Tokenization", swiftSettings: swiftSettings),
+        .target(
+            name: "Models", dependencies: ["Kernels", "GGUF", "Tokenization"],
+            swiftSettings: swiftSettings),
+        .target(name: "ModelFetch", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch"],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Executable
+        .executableTarget(
+            name: "rmas",
+            dependencies: [
+                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI",
+            swiftSettings: swiftSettings),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GGUFTests", dependencies: ["GGUF", "Kernels", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TokenizationTests",
+            dependencies: ["Tokenization", "Models", "GGUF", "TestSupport"],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "GGUF", "ModelFetch", "TestSupport"],
+            swiftSettings: swiftSettings),
+    ]
+)
