@@ -13,7 +13,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "RecursiveMAS",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "rmas", targets: ["rmas"]),
         .library(name: "Models", targets: ["Models"]),
@@ -23,7 +23,9 @@ let package = Package(
     ],
     targets: [
         // MARK: - Library targets (dependency arrows point toward numerics)
-        .target(name: "Kernels", swiftSettings: swiftSettings),
+        // Hand-vectorised integer dot products (llama.cpp-style 8-bit activations); see Sources/CKernels.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: swiftSettings),
         .target(name: "GGUF", dependencies: ["Kernels"], swiftSettings: swiftSettings),
         .target(name: "Tokenization", swiftSettings: swiftSettings),
         .target(
@@ -57,6 +59,6 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "GGUF", "ModelFetch", "TestSupport"],
-            swiftSettings: swiftSettings),
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
     ]
 )

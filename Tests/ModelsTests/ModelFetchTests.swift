@@ -42,7 +42,7 @@ struct ModelFetchTests {
         #expect(throws: ModelFetchError.fileNotFound("/nope/x.gguf")) { try store.resolve("/nope/x.gguf") }
         #expect(throws: ModelFetchError.self) { try store.resolve("llama-70b") }
         let file = dir + "/any.gguf"
-        FileManager.default.createFile(atPath: file, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: file, contents: Data([1]))
         #expect(try store.resolve(file) == file)
     }
 

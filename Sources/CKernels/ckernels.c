@@ -1,0 +1,135 @@
+// Public entry points: CPU detection (once, at first use) and dispatch to a kernel table.
+#include <stdatomic.h>
+
+#include "internal.h"
+
+// MARK: - Detection
+
+static int detect_isa(void) {
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+        return RMAS_ISA_AVX512VNNI;
+#endif
+    return RMAS_ISA_SCALAR;
+}
+
+/// -1 until the first call detects the CPU. Racing first calls all store the same value.
+static _Atomic int best_isa = -1;
+
+int rmas_isa_best(void) {
+    int isa = atomic_load_explicit(&best_isa, memory_order_relaxed);
+    if (isa < 0) {
+        isa = detect_isa();
+        atomic_store_explicit(&best_isa, isa, memory_order_relaxed);
+    }
+    return isa;
+}
+
+int rmas_isa_supported(int isa) { return isa >= RMAS_ISA_SCALAR && isa <= rmas_isa_best(); }
+
+const char *rmas_isa_name(int isa) {
+    switch (isa) {
+    case RMAS_ISA_SCALAR: return "scalar";
+    case RMAS_ISA_AVX512VNNI: return "avx512vnni";
+    default: return "unknown";
+    }
+}
+
+static const rmas_kernel_table *table_for(int isa) {
+    if (!rmas_isa_supported(isa)) return NULL;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == RMAS_ISA_AVX512VNNI) return &rmas_kernels_avx512;
+#endif
+    return &rmas_kernels_scalar;
+}
+
+static const rmas_kernel_table *best_table(void) {
+    static const rmas_kernel_table *_Atomic cached = NULL;
+    const rmas_kernel_table *t = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (!t) {
+        t = table_for(rmas_isa_best());
+        atomic_store_explicit(&cached, t, memory_order_relaxed);
+    }
+    return t;
+}
+
+// MARK: - Type plumbing
+
+int rmas_activation_type(int weight_type) {
+    switch (weight_type) {
+    case 2: case 6: case 8: return 8;      // q4_0, q5_0, q8_0 → q8_0
+    case 3: case 7: return 9;              // q4_1, q5_1 → q8_1
+    case 12: case 13: case 14: return 15;  // q4_K, q5_K, q6_K → q8_K
+    default: return -1;
+    }
+}
+
+size_t rmas_activation_bytes(int weight_type, int64_t n) {
+    if (n < 0) return 0;
+    switch (rmas_activation_type(weight_type)) {
+    case 8: return n % RMAS_QK ? 0 : (size_t)(n / RMAS_QK) * RMAS_Q8_0_BYTES;
+    case 9: return n % RMAS_QK ? 0 : (size_t)(n / RMAS_QK) * RMAS_Q8_1_BYTES;
+    case 15: return n % RMAS_QK_K ? 0 : (size_t)(n / RMAS_QK_K) * RMAS_Q8_K_BYTES;
+    default: return 0;
+    }
+}
+
+static int quantize_with(const rmas_kernel_table *t, int weight_type, const float *x, void *xq, int64_t n) {
+    if (!t || rmas_activation_bytes(weight_type, n) == 0) return -1;
+    switch (rmas_activation_type(weight_type)) {
+    case 8: t->quantize_q8_0(x, xq, n); return 0;
+    case 9: t->quantize_q8_1(x, xq, n); return 0;
+    default: t->quantize_q8_K(x, xq, n); return 0;
+    }
+}
+
+static int gemv_with(const rmas_kernel_table *t, int weight_type, int n, const void *w, size_t row_stride,
+                     const void *xq, float *y, int64_t nrows) {
+    if (!t || weight_type < 0 || weight_type >= 16 || !t->gemv[weight_type] || n <= 0 || nrows < 0 ||
+        rmas_activation_bytes(weight_type, n) == 0)
+        return -1;
+    if (nrows > 0) t->gemv[weight_type](n, w, row_stride, xq, y, nrows);
+    return 0;
+}
+
+int rmas_quantize_activation(int weight_type, const float *x, void *xq, int64_t n) {
+    return quantize_with(best_table(), weight_type, x, xq, n);
+}
+
+int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void *xq, int64_t n) {
+    return quantize_with(table_for(isa), weight_type, x, xq, n);
+}
+
+int rmas_gemv(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows) {
+    return gemv_with(best_table(), weight_type, n, w, row_stride, xq, y, nrows);
+}
+
+int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
+                  int64_t nrows) {
+    return gemv_with(table_for(isa), weight_type, n, w, row_stride, xq, y, nrows);
+}
+
+// MARK: - Named entry points
+
+void rmas_quantize_row_q8_0(const float *x, void *y, int64_t n) { best_table()->quantize_q8_0(x, y, n); }
+void rmas_quantize_row_q8_1(const float *x, void *y, int64_t n) { best_table()->quantize_q8_1(x, y, n); }
+void rmas_quantize_row_q8_K(const float *x, void *y, int64_t n) { best_table()->quantize_q8_K(x, y, n); }
+
+#define ROW_DOT(name, type_id)                                        \
+    float name(int n, const void *w, const void *xq) {                \
+        float y = 0.0f;                                               \
+        best_table()->gemv[type_id](n, w, 0, xq, &y, 1);              \
+        return y;                                                     \
+    }
+
+ROW_DOT(rmas_dot_q4_0_q8_0, 2)
+ROW_DOT(rmas_dot_q4_1_q8_1, 3)
+ROW_DOT(rmas_dot_q5_0_q8_0, 6)
+ROW_DOT(rmas_dot_q5_1_q8_1, 7)
+ROW_DOT(rmas_dot_q8_0_q8_0, 8)
+ROW_DOT(rmas_dot_q4_K_q8_K, 12)
+ROW_DOT(rmas_dot_q5_K_q8_K, 13)
+ROW_DOT(rmas_dot_q6_K_q8_K, 14)

@@ -1,0 +1,95 @@
+// C kernels for the hot quantized dot products: llama.cpp-style 8-bit activations.
+//
+// A matrix-vector product y = W·x with W in a GGUF block format is done as llama.cpp does it:
+// x is quantized once to 8-bit blocks (q8_0, q8_1 or q8_K, whichever the weight format pairs
+// with), then every row is an integer dot product of the weight quants with the activation
+// quants, scaled per block in float32. The integer part runs on AVX-512 VNNI (`vpdpbusd`,
+// `vpdpwssd`) where the CPU has it, chosen once at first use; a portable scalar version of the
+// same integer math runs everywhere else.
+//
+// Block layouts (little-endian, no padding) are ggml's, so activation blocks are bit-for-bit
+// what llama.cpp computes from the same floats:
+//   q8_0 (34 B / 32 elements):  f16 d; int8 qs[32].          x[i] ≈ d·qs[i], d = amax/127
+//   q8_1 (36 B / 32 elements):  f16 d; f16 s = d·Σqs; int8 qs[32]
+//   q8_K (292 B / 256 elements): f32 d; int8 qs[256]; int16 bsums[16] (sums of 16 quants)
+//
+// Pairings (weight type → activation type), as ggml's `vec_dot_type`:
+//   q8_0, q4_0, q5_0 → q8_0;   q4_1, q5_1 → q8_1;   q4_K, q5_K, q6_K → q8_K.
+//
+// Type ids are GGML's `enum ggml_type` values (q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7,
+// q8_0 = 8, q8_1 = 9, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15).
+//
+// Nothing here allocates, and every function may run on several threads at once.
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels of the kernels.
+enum {
+    RMAS_ISA_SCALAR = 0,     ///< portable C
+    RMAS_ISA_AVX512VNNI = 1, ///< x86-64 AVX-512 F/BW/VL/VNNI (Cascade Lake, Ice Lake and later, Zen 4/5)
+};
+
+/// The level the dispatching functions use: the best one this CPU supports (detected once).
+int rmas_isa_best(void);
+/// Whether this CPU can run level `isa`.
+int rmas_isa_supported(int isa);
+/// A short name for a level ("scalar", "avx512vnni").
+const char *rmas_isa_name(int isa);
+
+// MARK: - Activation quantizers
+// `n` must be a multiple of 32 (q8_0, q8_1) or 256 (q8_K); `y` receives n/32 or n/256 blocks.
+// x must be finite. Rounding is to nearest, ties to even, as ggml's x86 code does.
+
+/// ggml block_q8_0: d = f16(amax/127); qs[i] = round(x[i]·127/amax).
+void rmas_quantize_row_q8_0(const float *x, void *y, int64_t n);
+/// ggml block_q8_1: as q8_0, plus s = f16((amax/127)·Σ qs).
+void rmas_quantize_row_q8_1(const float *x, void *y, int64_t n);
+/// ggml block_q8_K (quantize_row_q8_K_ref): with m the first element of largest magnitude,
+/// qs[i] = round(x[i]·(-127/m)) (≤ 127), d = 1/(-127/m); bsums[j] = Σ qs[16j ..< 16j+16].
+/// An all-zero block gets d = 0, qs = 0, bsums = 0.
+void rmas_quantize_row_q8_K(const float *x, void *y, int64_t n);
+
+// MARK: - Row dots
+// `n` elements (a multiple of the weight's block size); `w` is one row of weight blocks and
+// `xq` the activation blocks of the paired type (see above) covering the same n elements.
+
+float rmas_dot_q8_0_q8_0(int n, const void *w, const void *xq);
+float rmas_dot_q4_0_q8_0(int n, const void *w, const void *xq);
+float rmas_dot_q4_1_q8_1(int n, const void *w, const void *xq);
+float rmas_dot_q5_0_q8_0(int n, const void *w, const void *xq);
+float rmas_dot_q5_1_q8_1(int n, const void *w, const void *xq);
+float rmas_dot_q4_K_q8_K(int n, const void *w, const void *xq);
+float rmas_dot_q5_K_q8_K(int n, const void *w, const void *xq);
+float rmas_dot_q6_K_q8_K(int n, const void *w, const void *xq);
+
+// MARK: - By type id
+
+/// The GGML type id of the activation blocks that weight type `weight_type` pairs with
+/// (8 = q8_0, 9 = q8_1, 15 = q8_K), or -1 if the weight type has no kernel here.
+int rmas_activation_type(int weight_type);
+/// Bytes of quantized activations for `n` elements paired with `weight_type` (0 if unsupported
+/// or `n` is not a whole number of activation blocks).
+size_t rmas_activation_bytes(int weight_type, int64_t n);
+/// Quantizes `x[0 ..< n]` into `xq` in the activation type that `weight_type` pairs with.
+/// Returns 0, or -1 (nothing written) if the type is unsupported or `n` not whole blocks.
+int rmas_quantize_activation(int weight_type, const float *x, void *xq, int64_t n);
+
+/// y[r] = dot(row r, xq) for r in 0 ..< nrows, row r starting at `w + r·row_stride` bytes.
+/// Several rows go through the kernel at once, sharing the activation loads; every y[r] is
+/// the same value the single-row dot gives. Returns 0, or -1 (nothing written) if unsupported.
+int rmas_gemv(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows);
+
+/// As `rmas_gemv`, on level `isa` (for tests and benchmarks); -1 if the CPU lacks it.
+int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_stride, const void *xq,
+                  float *y, int64_t nrows);
+/// As `rmas_quantize_activation`, on level `isa`; -1 if the CPU lacks it.
+int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void *xq, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,116 @@
+// Private to CKernels: block layouts, scalar helpers and the per-ISA kernel tables.
+//
+// Provenance: the block layouts are ggml's (ggml-common.h `block_q4_0` ... `block_q8_K`), so
+// that weights are read straight from GGUF bytes and activation blocks hold the same numbers
+// llama.cpp computes. The code is this project's own.
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "ckernels.h"
+
+#define RMAS_QK 32    // elements per block of the q4_0/q4_1/q5_0/q5_1/q8_0/q8_1 formats
+#define RMAS_QK_K 256 // elements per super-block of the K formats
+
+// Byte sizes of the blocks, as ggml's static_asserts state them.
+enum {
+    RMAS_Q4_0_BYTES = 18,   // f16 d, 16 B nibbles
+    RMAS_Q4_1_BYTES = 20,   // f16 d, f16 m, 16 B nibbles
+    RMAS_Q5_0_BYTES = 22,   // f16 d, u32 qh, 16 B nibbles
+    RMAS_Q5_1_BYTES = 24,   // f16 d, f16 m, u32 qh, 16 B nibbles
+    RMAS_Q8_0_BYTES = 34,   // f16 d, 32 × i8
+    RMAS_Q8_1_BYTES = 36,   // f16 d, f16 s, 32 × i8
+    RMAS_Q4_K_BYTES = 144,  // f16 d, f16 dmin, 12 B scales, 128 B nibbles
+    RMAS_Q5_K_BYTES = 176,  // f16 d, f16 dmin, 12 B scales, 32 B qh, 128 B nibbles
+    RMAS_Q6_K_BYTES = 210,  // 128 B ql, 64 B qh, 16 × i8 scales, f16 d
+    RMAS_Q8_K_BYTES = 292,  // f32 d, 256 × i8, 16 × i16 bsums
+};
+
+// Field offsets inside the blocks that are not at 0.
+enum {
+    RMAS_Q8_K_QS = 4, RMAS_Q8_K_BSUMS = 260,
+    RMAS_K_SCALES = 4, RMAS_Q4_K_QS = 16, RMAS_Q5_K_QH = 16, RMAS_Q5_K_QS = 48,
+    RMAS_Q6_K_QH = 128, RMAS_Q6_K_SCALES = 192, RMAS_Q6_K_D = 208,
+};
+
+// Unaligned little-endian loads (weights come from mmapped files at arbitrary offsets).
+static inline uint16_t rmas_ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t rmas_ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline float rmas_ldf32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+
+/// Rounds to the nearest integer, ties to even, for |v| < 2^22 (adding and removing 1.5·2^23
+/// leaves no fraction bits); no libm call, unlike rintf on baseline x86-64.
+static inline float rmas_rint_small(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
+/// IEEE binary16 → binary32, exact for every finite value and ±inf (what F16C's vcvtph2ps gives).
+static inline float rmas_f16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    const uint32_t exp = (h >> 10) & 0x1F, man = h & 0x3FF;
+    uint32_t bits;
+    if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (man << 13);
+    } else if (exp == 0) {
+        // ±0 or subnormal: man · 2^-24, exact in binary32.
+        float v = (float)man * 0x1p-24f;
+        memcpy(&bits, &v, 4);
+        bits |= sign;
+    } else {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// binary32 → binary16 with round-to-nearest-even; bit-identical to F16C's vcvtps2ph with
+/// imm 0 for every non-NaN input (NaN becomes a quiet NaN).
+static inline uint16_t rmas_f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    const uint32_t ax = x & 0x7FFFFFFFu;
+    if (ax > 0x7F800000u) return sign | 0x7E00 | (uint16_t)((ax >> 13) & 0x3FF);  // NaN
+    if (ax >= 0x477FF000u) return sign | 0x7C00;  // ≥ 65520 rounds to ±inf (and inf stays)
+    if (ax < 0x38800000u) {
+        // Below 2^-14: an f16 subnormal (or zero) m · 2^-24. |f|·2^24 is exact; rounding it to
+        // an integer with the default (nearest-even) mode rounds m correctly, and m = 1024
+        // lands on the smallest normal's encoding.
+        float m;
+        const uint32_t a = ax;
+        memcpy(&m, &a, 4);
+        m = rmas_rint_small(m * 0x1p24f);
+        return sign | (uint16_t)m;
+    }
+    // Normal: rebias the exponent (127 → 15) and round the mantissa from 23 to 10 bits, ties to
+    // even; a carry out of the mantissa correctly bumps the exponent (up to inf).
+    uint32_t r = ax - 0x38000000u;
+    r += 0x0FFFu + ((r >> 13) & 1u);
+    return sign | (uint16_t)(r >> 13);
+}
+
+/// q8 rounding shared by every quantizer: clamp to ±127, then round to nearest, ties to even (as
+/// vcvtps2dq under the default MXCSR, and as ggml's `_mm256_round_ps(.., _MM_ROUND_NEAREST)` /
+/// `nearest_int`; the bounds are integers, so clamping first changes nothing else). NaN becomes -127 and ±inf ±127, as the SIMD paths' max-then-min clamp does;
+/// finite activations never reach the clamp (|x·id| ≤ 127·(1 + 2⁻²³)).
+static inline int8_t rmas_round_q8(float v) {
+    if (!(v > -127.0f)) v = -127.0f;
+    if (v > 127.0f) v = 127.0f;
+    return (int8_t)rmas_rint_small(v);
+}
+
+/// `y[0 ..< nrows]` = dot of row r (at `w + r·row_stride`) with the activation blocks `xq`.
+typedef void (*rmas_gemv_fn)(int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows);
+typedef void (*rmas_quantize_fn)(const float *x, void *y, int64_t n);
+
+/// One instruction set's kernels. `gemv` is indexed by the weight's GGML type id (< 16); a null
+/// entry means the type has no kernel there.
+typedef struct {
+    rmas_quantize_fn quantize_q8_0, quantize_q8_1, quantize_q8_K;
+    rmas_gemv_fn gemv[16];
+} rmas_kernel_table;
+
+extern const rmas_kernel_table rmas_kernels_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const rmas_kernel_table rmas_kernels_avx512;
+#endif

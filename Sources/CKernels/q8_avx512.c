@@ -1,0 +1,353 @@
+// AVX-512 VNNI kernels (x86-64 with AVX-512 F/BW/VL/VNNI and F16C): the activation
+// quantizers and the weight-row × activation dots, several rows per pass.
+//
+// Provenance: same math as q8_scalar.c (ggml's); the vectorisation is this project's own.
+//
+// Integer parts are exact and every int32 lane stays below 2^24 in magnitude, so converting
+// lanes to float is exact; rounding happens only in the float32 scaling and accumulation.
+//
+// 32-element formats work on pairs of blocks: one zmm holds 64 weight quants (block a's 32, then
+// block b's, as bytes 0-31 / 32-63) against the 64 activation quants in the same order;
+// `vpdpbusd` (u8 × s8, four products per int32 lane) leaves lanes 0-7 = partial sums of block a
+// and lanes 8-15 of block b, which are converted and multiplied by [d_a·dx_a ×8, d_b·dx_b ×8].
+// vpdpbusd needs unsigned weights, so signed ones are offset: q8_0 weights are xor'ed with 0x80
+// (w + 128), q4_0/q5_0 use the stored unsigned quants; the accumulator then starts at
+// -128/-8/-16 × (the activation's per-lane sums) instead of 0, which cancels the offset exactly.
+//
+// K formats multiply the unsigned weight quants with `vpmaddubsw` (pairs into int16, no
+// saturation: |q·x + q'·x'| ≤ 2·63·127) and apply the per-sub-block scales with `vpdpwssd`.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "internal.h"
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
+#define INLINE static inline __attribute__((always_inline)) TARGET
+
+/// Rows per pass of the multi-row kernels.
+#define ROWS 4
+
+// MARK: - Helpers
+
+INLINE __m512i load512(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
+INLINE __m256i load256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+INLINE __m128i load128(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+
+/// Two 32-byte runs as one zmm: `a` in bytes 0-31, `b` in 32-63.
+INLINE __m512i load2x256(const uint8_t *a, const uint8_t *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(a)), load256(b), 1);
+}
+
+/// f16 pairs → floats: [a.lo, a.hi, b.lo, b.hi] from the 32-bit words at a and b.
+INLINE __m128 halves2x2(const uint8_t *a, const uint8_t *b) {
+    return _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)rmas_ld32(a)), (int)rmas_ld32(b), 1));
+}
+
+/// f16 scalars → floats: [a, 0, b, 0].
+INLINE __m128 halves2(const uint8_t *a, const uint8_t *b) {
+    return _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(rmas_ld16(a)), rmas_ld16(b), 2));
+}
+
+/// Float clamp to ±127 then round to nearest-even int32 (see rmas_round_q8; NaN → -127).
+INLINE __m512i round_q8(__m512 v) {
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+    return _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+INLINE uint16_t f32_to_f16(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+
+// MARK: - Quantizers
+
+/// One 32-element block; returns d = amax/127 (unrounded) and the quants' sum in *sum.
+INLINE float quantize_block32(const float *x, int8_t *qs, int *sum) {
+    const __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+    const float d = amax / 127.0f;
+    const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+    const __m512i qa = round_q8(_mm512_mul_ps(a, id)), qb = round_q8(_mm512_mul_ps(b, id));
+    _mm_storeu_si128((__m128i *)qs, _mm512_cvtepi32_epi8(qa));
+    _mm_storeu_si128((__m128i *)(qs + 16), _mm512_cvtepi32_epi8(qb));
+    *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+    return d;
+}
+
+TARGET static void quantize_q8_0(const float *x, void *vy, int64_t n) {
+    uint8_t *y = vy;
+    for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_0_BYTES) {
+        int sum;
+        const uint16_t dh = f32_to_f16(quantize_block32(x, (int8_t *)(y + 2), &sum));
+        memcpy(y, &dh, 2);
+    }
+}
+
+TARGET static void quantize_q8_1(const float *x, void *vy, int64_t n) {
+    uint8_t *y = vy;
+    for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_1_BYTES) {
+        int sum;
+        const float d = quantize_block32(x, (int8_t *)(y + 4), &sum);
+        const uint16_t dh = f32_to_f16(d), sh = f32_to_f16(d * (float)sum);
+        memcpy(y, &dh, 2);
+        memcpy(y + 2, &sh, 2);
+    }
+}
+
+TARGET static void quantize_q8_K(const float *x, void *vy, int64_t n) {
+    uint8_t *y = vy;
+    for (int64_t b = 0; b < n / RMAS_QK_K; b++, x += RMAS_QK_K, y += RMAS_Q8_K_BYTES) {
+        int8_t *qs = (int8_t *)(y + RMAS_Q8_K_QS);
+        int16_t bsums[16];
+        __m512 m = _mm512_setzero_ps();
+        for (int c = 0; c < 16; c++) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * c)));
+        const float amax = _mm512_reduce_max_ps(m);
+        float d = 0.0f;
+        if (amax == 0.0f) {
+            memset(qs, 0, RMAS_QK_K);
+            memset(bsums, 0, sizeof bsums);
+        } else {
+            // The reference keeps the first element of largest magnitude, sign included.
+            int first = 0;
+            for (int c = 0; c < 16; c++) {
+                const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * c)),
+                                                         _mm512_set1_ps(amax), _CMP_EQ_OQ);
+                if (hit) { first = 16 * c + __builtin_ctz(hit); break; }
+            }
+            const float iscale = -127.0f / x[first];
+            for (int c = 0; c < 16; c++) {
+                const __m512i q = round_q8(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * c), _mm512_set1_ps(iscale)));
+                _mm_storeu_si128((__m128i *)(qs + 16 * c), _mm512_cvtepi32_epi8(q));
+                bsums[c] = (int16_t)_mm512_reduce_add_epi32(q);
+            }
+            d = 1.0f / iscale;
+        }
+        memcpy(y, &d, 4);
+        memcpy(y + RMAS_Q8_K_BSUMS, bsums, sizeof bsums);
+    }
+}
+
+// MARK: - 32-element formats
+
+enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };
+
+INLINE int wbytes(enum kind32 k) {
+    return k == K_Q8_0 ? RMAS_Q8_0_BYTES : k == K_Q4_0 ? RMAS_Q4_0_BYTES : k == K_Q5_0 ? RMAS_Q5_0_BYTES
+         : k == K_Q4_1 ? RMAS_Q4_1_BYTES : RMAS_Q5_1_BYTES;
+}
+INLINE int affine(enum kind32 k) { return k == K_Q4_1 || k == K_Q5_1; }
+/// Offset of the 16 nibble bytes (4/5-bit formats).
+INLINE int nibbles_at(enum kind32 k) { return k == K_Q4_0 ? 2 : k == K_Q4_1 ? 4 : k == K_Q5_0 ? 6 : 8; }
+/// Offset of the 32 fifth bits (q5 formats).
+INLINE int qh_at(enum kind32 k) { return k == K_Q5_0 ? 2 : 4; }
+/// What the stored unsigned weight exceeds the signed quant by (0 for the affine formats).
+INLINE int offset(enum kind32 k) { return k == K_Q8_0 ? 128 : k == K_Q4_0 ? 8 : k == K_Q5_0 ? 16 : 0; }
+
+/// The 64 unsigned weight quants of blocks a and b (b unused when !two; its lanes then meet
+/// zero activations), in element order.
+INLINE __m512i weights32(enum kind32 k, const uint8_t *a, const uint8_t *b, int two) {
+    if (k == K_Q8_0) {
+        const __m512i w = two ? load2x256(a + 2, b + 2) : _mm512_zextsi256_si512(load256(a + 2));
+        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
+    }
+    // 128-bit lanes [a.qs, a.qs, b.qs, b.qs]; lanes 1 and 3 shifted to their high nibbles.
+    __m512i q = _mm512_broadcast_i32x4(load128(a + nibbles_at(k)));
+    if (two) q = _mm512_mask_broadcast_i32x4(q, 0xFF00, load128(b + nibbles_at(k)));
+    q = _mm512_mask_srli_epi16(q, (__mmask32)0xFF00FF00u, q, 4);
+    q = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));
+    if (k == K_Q5_0 || k == K_Q5_1) {
+        uint64_t high = rmas_ld32(a + qh_at(k));
+        if (two) high |= (uint64_t)rmas_ld32(b + qh_at(k)) << 32;
+        q = _mm512_mask_add_epi8(q, (__mmask64)high, q, _mm512_set1_epi8(16));
+    }
+    return q;
+}
+
+/// y[r] for R rows (R ≤ ROWS, a constant after inlining) of 32-element blocks of kind k.
+INLINE void gemv32(enum kind32 k, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
+    const int wb = wbytes(k), xb = affine(k) ? RMAS_Q8_1_BYTES : RMAS_Q8_0_BYTES, xqs = affine(k) ? 4 : 2;
+    // Lanes 0-7 take lane 0 of a scale vector, lanes 8-15 lane 2.
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512 acc[ROWS];
+    __m128 msum[ROWS];
+    for (int r = 0; r < R; r++) { acc[r] = _mm512_setzero_ps(); msum[r] = _mm_setzero_ps(); }
+    const int blocks = n / RMAS_QK;
+    for (int b = 0; b < blocks; b += 2) {
+        const int two = b + 1 < blocks;
+        const uint8_t *xa = x + (size_t)b * xb, *xb2 = xa + xb;
+        // Activation side, shared by the R rows.
+        const __m512i xq = two ? load2x256(xa + xqs, xb2 + xqs) : _mm512_zextsi256_si512(load256(xa + xqs));
+        __m128 xs;  // [dx_a, sx_a, dx_b, sx_b] (s only for q8_1)
+        if (affine(k)) xs = two ? halves2x2(xa, xb2) : _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(xa)));
+        else xs = two ? halves2(xa, xb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(xa)));
+        __m512i init = _mm512_setzero_si512();
+        if (offset(k)) init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(init, _mm512_set1_epi8((char)offset(k)), xq));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wa = w + r * stride + (size_t)b * wb, *wb2 = wa + wb;
+            const __m512i sum = _mm512_dpbusd_epi32(init, weights32(k, wa, wb2, two), xq);
+            __m128 ws;  // [d_a, m_a, d_b, m_b] (m only for the affine formats)
+            if (affine(k)) ws = two ? halves2x2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wa)));
+            else ws = two ? halves2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wa)));
+            const __m128 prod = _mm_mul_ps(ws, xs);  // [d_a·dx_a, m_a·s_a, d_b·dx_b, m_b·s_b]
+            if (affine(k)) msum[r] = _mm_mask_add_ps(msum[r], 0xA, msum[r], prod);
+            const __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(prod));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float v = _mm512_reduce_add_ps(acc[r]);
+        if (affine(k)) v += msum[r][1] + msum[r][3];  // Σ m·s of the even and odd blocks
+        y[r] = v;
+    }
+}
+
+#define GEMV32(name, kind)                                                                              \
+    TARGET static void name(int n, const void *w, size_t stride, const void *x, float *y, int64_t nrows) { \
+        const uint8_t *row = w;                                                                         \
+        int64_t r = 0;                                                                                  \
+        for (; r + ROWS <= nrows; r += ROWS) gemv32(kind, n, row + r * stride, stride, x, y + r, ROWS); \
+        for (; r < nrows; r++) gemv32(kind, n, row + r * stride, stride, x, y + r, 1);                  \
+    }
+
+GEMV32(gemv_q8_0, K_Q8_0)
+GEMV32(gemv_q4_0, K_Q4_0)
+GEMV32(gemv_q5_0, K_Q5_0)
+GEMV32(gemv_q4_1, K_Q4_1)
+GEMV32(gemv_q5_1, K_Q5_1)
+
+// MARK: - K formats
+
+/// Word-index vectors for vpermw: `spread_pairs(i)` = [2i ×16, 2i+1 ×16] (one scale per 32
+/// elements, q4_K/q5_K); `spread_quads(k)` = [4k ×8, 4k+1 ×8, 4k+2 ×8, 4k+3 ×8] (one per 16, q6_K).
+INLINE __m512i spread_pairs(int i) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)(2 * i))),
+                              _mm256_set1_epi16((short)(2 * i + 1)), 1);
+}
+INLINE __m512i spread_quads(int k) {
+    const long long w = 0x0001000100010001LL;  // four words of 1
+    return _mm512_set_epi64((4 * k + 3) * w, (4 * k + 3) * w, (4 * k + 2) * w, (4 * k + 2) * w,
+                            (4 * k + 1) * w, (4 * k + 1) * w, (4 * k) * w, (4 * k) * w);
+}
+
+/// q4_K (q5 = 0) and q5_K: y[r] for R rows.
+INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
+    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES, qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    __m512i spread[4], fifth[4];
+    for (int i = 0; i < 4; i++) {
+        spread[i] = spread_pairs(i);
+        fifth[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (2 * i)))),
+                                      _mm256_set1_epi8((char)(1 << (2 * i + 1))), 1);
+    }
+    __m512 acc[ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int b = 0; b < n / RMAS_QK_K; b++) {
+        const uint8_t *xb = x + (size_t)b * RMAS_Q8_K_BYTES;
+        __m512i xq[4];
+        for (int i = 0; i < 4; i++) xq[i] = load512(xb + RMAS_Q8_K_QS + 64 * i);
+        const __m256i bsums = load256(xb + RMAS_Q8_K_BSUMS);
+        const __m128 dx = _mm_set1_ps(rmas_ldf32(xb));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wq = w + r * stride + (size_t)b * wb;
+            // The eight 6-bit scales and mins, as bytes (see q8_scalar.c unpack_k_scales).
+            const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
+            const uint64_t sc = (a0 & 0x3F3F3F3Fu) |
+                                (uint64_t)((a2 & 0x0F0F0F0Fu) | ((a0 >> 2) & 0x30303030u)) << 32;
+            const uint64_t mn = (a1 & 0x3F3F3F3Fu) |
+                                (uint64_t)(((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 2) & 0x30303030u)) << 32;
+            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn), dup));
+            __m512i highs = _mm512_setzero_si512();
+            if (q5) highs = _mm512_broadcast_i64x4(load256(wq + RMAS_Q5_K_QH));
+            __m512i sum = _mm512_setzero_si512();
+            for (int i = 0; i < 4; i++) {
+                // Elements 64i ..< 64i + 64: low nibbles of qs[32i ..< 32i+32], then high nibbles.
+                __m512i q = _mm512_broadcast_i64x4(load256(wq + qs_at + 32 * i));
+                q = _mm512_and_si512(_mm512_mask_srli_epi16(q, (__mmask32)0xFFFF0000u, q, 4), low4);
+                if (q5) q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(highs, fifth[i]), q, _mm512_set1_epi8(16));
+                const __m512i pairs = _mm512_maddubs_epi16(q, xq[i]);
+                sum = _mm512_dpwssd_epi32(sum, pairs, _mm512_permutexvar_epi16(spread[i], scales));
+            }
+            // Σ_j m_j·(bsums[2j] + bsums[2j+1]).
+            const __m256i msum = _mm256_madd_epi16(bsums, mins);
+            const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wq))), dx);  // [d·dx, dmin·dx]
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(dd), acc[r]);
+            acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(msum)),
+                                      _mm512_broadcastss_ps(_mm_movehdup_ps(dd)), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) y[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+/// q6_K: y[r] for R rows.
+INLINE void gemv_q6k(int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    __m512i spread[4];
+    for (int k = 0; k < 4; k++) spread[k] = spread_quads(k);
+    __m512 acc[ROWS];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int b = 0; b < n / RMAS_QK_K; b++) {
+        const uint8_t *xb = x + (size_t)b * RMAS_Q8_K_BYTES;
+        // Activations of elements 64k ..< 64k + 64, and 32·(pair sums) of them: subtracting
+        // those from the unsigned products centres the quants at -32 in int16, exactly.
+        __m512i xq[4], x32[4];
+        for (int k = 0; k < 4; k++) {
+            xq[k] = load512(xb + RMAS_Q8_K_QS + 64 * k);
+            x32[k] = _mm512_maddubs_epi16(_mm512_set1_epi8(32), xq[k]);
+        }
+        const __m128 dx = _mm_set_ss(rmas_ldf32(xb));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wq = w + r * stride + (size_t)b * RMAS_Q6_K_BYTES;
+            const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
+            __m512i sum = _mm512_setzero_si512();
+            for (int h = 0; h < 2; h++) {
+                const __m512i ql = load512(wq + 64 * h);
+                __m512i qh = _mm512_broadcast_i64x4(load256(wq + RMAS_Q6_K_QH + 32 * h));
+                qh = _mm512_mask_srli_epi16(qh, (__mmask32)0xFFFF0000u, qh, 2);  // upper half: bits 2-3 → 0-1
+                // Elements 128h + [0, 64): low nibbles | (qh bits 0-1 / 2-3) << 4.
+                const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, low4), _mm512_slli_epi16(qh, 4),
+                                                             bits45, 0xF8);
+                // Elements 128h + [64, 128): high nibbles | qh bits 4-5 / 6-7.
+                const __m512i hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), qh,
+                                                             bits45, 0xF8);
+                const __m512i plo = _mm512_sub_epi16(_mm512_maddubs_epi16(lo, xq[2 * h]), x32[2 * h]);
+                const __m512i phi = _mm512_sub_epi16(_mm512_maddubs_epi16(hi, xq[2 * h + 1]), x32[2 * h + 1]);
+                sum = _mm512_dpwssd_epi32(sum, plo, _mm512_permutexvar_epi16(spread[2 * h], scales));
+                sum = _mm512_dpwssd_epi32(sum, phi, _mm512_permutexvar_epi16(spread[2 * h + 1], scales));
+            }
+            const __m128 d = _mm_mul_ss(_mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wq + RMAS_Q6_K_D))), dx);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(d), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) y[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+TARGET static void gemv_q4_K(int n, const void *w, size_t stride, const void *x, float *y, int64_t nrows) {
+    const uint8_t *row = w;
+    int64_t r = 0;
+    for (; r + ROWS <= nrows; r += ROWS) gemv_k45(0, n, row + r * stride, stride, x, y + r, ROWS);
+    for (; r < nrows; r++) gemv_k45(0, n, row + r * stride, stride, x, y + r, 1);
+}
+
+TARGET static void gemv_q5_K(int n, const void *w, size_t stride, const void *x, float *y, int64_t nrows) {
+    const uint8_t *row = w;
+    int64_t r = 0;
+    for (; r + ROWS <= nrows; r += ROWS) gemv_k45(1, n, row + r * stride, stride, x, y + r, ROWS);
+    for (; r < nrows; r++) gemv_k45(1, n, row + r * stride, stride, x, y + r, 1);
+}
+
+TARGET static void gemv_q6_K(int n, const void *w, size_t stride, const void *x, float *y, int64_t nrows) {
+    const uint8_t *row = w;
+    int64_t r = 0;
+    for (; r + ROWS <= nrows; r += ROWS) gemv_q6k(n, row + r * stride, stride, x, y + r, ROWS);
+    for (; r < nrows; r++) gemv_q6k(n, row + r * stride, stride, x, y + r, 1);
+}
+
+const rmas_kernel_table rmas_kernels_avx512 = {
+    .quantize_q8_0 = quantize_q8_0,
+    .quantize_q8_1 = quantize_q8_1,
+    .quantize_q8_K = quantize_q8_K,
+    .gemv = {
+        [2] = gemv_q4_0, [3] = gemv_q4_1, [6] = gemv_q5_0, [7] = gemv_q5_1, [8] = gemv_q8_0,
+        [12] = gemv_q4_K, [13] = gemv_q5_K, [14] = gemv_q6_K,
+    },
+};
+#endif

@@ -1,0 +1,43 @@
+// Provenance: architecture names and per-arch facts as in llama.cpp src/llama-arch.cpp and
+// llama_model_rope_type (llama: adjacent-pair "normal" RoPE; qwen2, gemma3: NeoX half-split).
+
+/// A transformer family this engine knows, named as in `general.architecture`.
+public enum Architecture: String, Sendable, CaseIterable {
+    case llama
+    case qwen2
+    case gemma3
+
+    /// How RoPE pairs the dimensions of a head.
+    public enum RoPEPairing: Sendable { case adjacent, halfSplit }
+
+    public var ropePairing: RoPEPairing {
+        switch self {
+        case .llama: .adjacent
+        case .qwen2, .gemma3: .halfSplit
+        }
+    }
+}
+
+/// Errors raised while interpreting a GGUF file as a model.
+public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unsupportedArchitecture(String, supported: [String])
+    case missingMetadata(key: String)
+    case invalidMetadata(key: String, detail: String)
+    case missingTensor(String)
+    case tensorShape(name: String, expected: [Int], found: [Int])
+    case unsupportedTensorType(name: String, type: String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedArchitecture(let name, let supported):
+            "unsupported architecture '\(name)' (supported: \(supported.joined(separator: ", ")))"
+        case .missingMetadata(let key): "required metadata key '\(key)' is missing"
+        case .invalidMetadata(let key, let detail): "metadata '\(key)' is invalid: \(detail)"
+        case .missingTensor(let name): "required tensor '\(name)' is missing"
+        case .tensorShape(let name, let expected, let found):
+            "tensor '\(name)' has shape \(found), expected \(expected)"
+        case .unsupportedTensorType(let name, let type):
+            "tensor '\(name)' uses type \(type), which this engine cannot compute with"
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Kernels
+import Tokenization
+
+/// What ends a generation.
+public enum StopReason: String, Sendable, Codable { case endOfGeneration, stopString, maxTokens, cancelled }
+
+/// Settings for one generation.
+public struct GenerationParameters: Sendable {
+    public var maxTokens: Int = 256
+    public var sampling = SamplingParameters.greedy
+    /// Generation stops when the decoded text contains one of these (it is cut before it).
+    public var stopStrings: [String] = []
+    public var threads = Parallel.defaultThreadCount
+    /// Prefill chunk size (positions per forward call).
+    public var prefillChunk = 256
+
+    public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, stopStrings: [String] = [],
+                threads: Int = Parallel.defaultThreadCount) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopStrings = stopStrings
+        self.threads = threads
+    }
+}
+
+/// The outcome of a generation, with timings.
+public struct GenerationResult: Sendable {
+    public var tokens: [Int32]
+    public var text: String
+    public var stopReason: StopReason
+    public var promptTokens: Int
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(max(tokens.count - 1, 0)) / decodeSeconds : 0 }
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+}
+
+/// The token loop: prefill (chunked), then sample → stream → decode one position at a time.
+public struct Generator: Sendable {
+    public let model: LanguageModel
+
+    public init(model: LanguageModel) { self.model = model }
+
+    /// Generates after `prompt`, continuing `cache` (pass an empty cache for a fresh sequence).
+    ///
+    /// - Parameter onText: receives each newly completed piece of text (never broken UTF-8);
+    ///   return false to stop.
+    public func generate(
+        prompt: [Int32], cache: KVCache, parameters: GenerationParameters,
+        onText: (String) -> Bool = { _ in true }
+    ) -> GenerationResult {
+        let transformer = model.transformer
+        let clock = ContinuousClock()
+        let prefillStart = clock.now
+        var logits: [Float] = []
+        var offset = 0
+        while offset < prompt.count {
+            let chunk = Array(prompt[offset..<min(offset + parameters.prefillChunk, prompt.count)])
+            offset += chunk.count
+            let isLast = offset == prompt.count
+            logits = transformer.forward(tokens: chunk, cache: cache, outputs: isLast ? .last : .none,
+                                         threads: parameters.threads).logits
+        }
+        let prefillSeconds = (clock.now - prefillStart).seconds
+
+        var sampler = Sampler(parameters.sampling)
+        var decoder = StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false)
+        var history = prompt, generated: [Int32] = [], text = ""
+        var reason = StopReason.maxTokens
+        let decodeStart = clock.now
+        while generated.count < parameters.maxTokens, !logits.isEmpty {
+            let next = logits.withUnsafeBufferPointer { sampler.sample($0, history: history) }
+            if model.tokenizer.isEndOfGeneration(next) { reason = .endOfGeneration; break }
+            generated.append(next)
+            history.append(next)
+            var piece = decoder.append(next)
+            text += piece
+            if let stop = parameters.stopStrings.first(where: { text.contains($0) }), let range = text.range(of: stop) {
+                let cut = text.distance(from: text.startIndex, to: range.lowerBound)
+                piece = String(piece.dropLast(max(0, text.count - cut)))
+                text = String(text[..<range.lowerBound])
+                if !piece.isEmpty { _ = onText(piece) }
+                reason = .stopString
+                break
+            }
+            if !piece.isEmpty, !onText(piece) { reason = .cancelled; break }
+            if generated.count == parameters.maxTokens { break }
+            logits = transformer.forward(tokens: [next], cache: cache, outputs: .last, threads: parameters.threads).logits
+        }
+        let tail = decoder.flush()
+        if reason != .stopString, !tail.isEmpty { text += tail; _ = onText(tail) }
+        return GenerationResult(tokens: generated, text: text, stopReason: reason, promptTokens: prompt.count,
+                                prefillSeconds: prefillSeconds, decodeSeconds: (clock.now - decodeStart).seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Kernels
+
+/// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
+///
+/// Single positions (decode, latent steps) use the quantized matvec kernels, which stream the
+/// compact weights. Several positions at once (prefill, training) use fp32 BLAS GEMM on a
+/// dequantized copy made on first use and kept: the measured trade of memory for prefill speed
+/// (perf-anchors.md: fp32 GEMM reaches ~400 GFLOP/s here, quantized dot paths ~100).
+public final class Linear: @unchecked Sendable {
+    public let matrix: QuantizedMatrix
+    public var outputs: Int { matrix.rows }
+    public var inputs: Int { matrix.columns }
+
+    // The dense copy is created once under `lock` and then only read.
+    private let lock = NSLock()
+    private var dense: UnsafeMutablePointer<Float>?
+
+    /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
+    public static let matvecPositionLimit = 2
+
+    init(_ matrix: QuantizedMatrix) { self.matrix = matrix }
+
+    deinit { dense?.deallocate() }
+
+    /// `y [T × out] = x [T × in] · Wᵀ`.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, threads: Int) {
+        if rows <= Self.matvecPositionLimit {
+            for t in 0..<rows {
+                matrix.matvec(
+                    x: UnsafeBufferPointer(start: x + t * inputs, count: inputs),
+                    y: UnsafeMutableBufferPointer(start: y + t * outputs, count: outputs), threads: threads)
+            }
+        } else {
+            BLAS.gemm(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: denseWeights(threads: threads),
+                      ldb: inputs, transposeB: true, c: y, ldc: outputs)
+        }
+    }
+
+    /// The fp32 copy of W `[out × in]`, dequantized on first call.
+    public func denseWeights(threads: Int = Parallel.defaultThreadCount) -> UnsafePointer<Float> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let dense { return UnsafePointer(dense) }
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: outputs * inputs)
+        nonisolated(unsafe) let target = buffer  // each worker fills its own rows
+        let (m, n) = (matrix, inputs)
+        Parallel.forEachChunk(count: outputs, threads: threads, minimumChunk: 64) { range in
+            for r in range { m.dequantizeRow(r, into: UnsafeMutableBufferPointer(start: target + r * n, count: n)) }
+        }
+        dense = buffer
+        return UnsafePointer(buffer)
+    }
+
+    /// Bytes held by the dense copy (0 until first multi-position use).
+    public var denseByteCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return dense == nil ? 0 : outputs * inputs * 4
+    }
+}

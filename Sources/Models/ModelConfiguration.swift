@@ -1,0 +1,73 @@
+// Provenance: hyperparameter keys `{arch}.*` per ggml docs/gguf.md and llama.cpp llama-arch.cpp
+// (LLM_KV_NAMES); Gemma-3 local RoPE base 10000 is hard-coded in llama.cpp, not stored in GGUF.
+import GGUF
+
+/// Hyperparameters of a model, read from `{arch}.*` metadata and validated at load.
+///
+/// Glossary: D model width, L layers, H/Hkv query/KV heads, Dh head dim, F FFN width, V vocab.
+public struct ModelConfiguration: Sendable, Equatable {
+    public let architecture: Architecture
+    public let name: String?
+    public let contextLength: Int
+    public let width: Int  // D
+    public let layerCount: Int  // L
+    public let ffnWidth: Int  // F
+    public let headCount: Int  // H
+    public let kvHeadCount: Int  // Hkv
+    public let keyLength: Int  // Dh for queries/keys
+    public let valueLength: Int  // Dh for values
+    public let rmsNormEpsilon: Float
+    public let ropeBase: Float
+    /// RoPE base for sliding-window layers (Gemma-3), else equal to `ropeBase`.
+    public let localRopeBase: Float
+    public let ropeDimensions: Int
+    /// Sliding-window length, if the architecture uses one.
+    public let slidingWindow: Int?
+    public let vocabularySize: Int
+
+    public init(metadata m: GGUFMetadata) throws(ModelError) {
+        guard let archName = m.string("general.architecture") else {
+            throw .missingMetadata(key: "general.architecture")
+        }
+        guard let arch = Architecture(rawValue: archName) else {
+            throw .unsupportedArchitecture(archName, supported: Architecture.allCases.map(\.rawValue))
+        }
+        func int(_ suffix: String) throws(ModelError) -> Int {
+            let key = "\(archName).\(suffix)"
+            guard let v = m.integer(key) else { throw .missingMetadata(key: key) }
+            guard v > 0 else { throw .invalidMetadata(key: key, detail: "must be positive, is \(v)") }
+            return v
+        }
+        func optionalInt(_ suffix: String) -> Int? { m.integer("\(archName).\(suffix)") }
+        func float(_ suffix: String, default value: Double? = nil) throws(ModelError) -> Float {
+            let key = "\(archName).\(suffix)"
+            guard let v = m.float(key) ?? value else { throw .missingMetadata(key: key) }
+            return Float(v)
+        }
+
+        architecture = arch
+        name = m.string("general.name")
+        contextLength = try int("context_length")
+        width = try int("embedding_length")
+        layerCount = try int("block_count")
+        ffnWidth = try int("feed_forward_length")
+        headCount = try int("attention.head_count")
+        kvHeadCount = optionalInt("attention.head_count_kv") ?? headCount
+        guard kvHeadCount > 0, headCount % kvHeadCount == 0 else {
+            throw .invalidMetadata(
+                key: "\(archName).attention.head_count_kv",
+                detail: "\(kvHeadCount) does not divide head_count \(headCount)")
+        }
+        keyLength = optionalInt("attention.key_length") ?? width / headCount
+        valueLength = optionalInt("attention.value_length") ?? width / headCount
+        rmsNormEpsilon = try float("attention.layer_norm_rms_epsilon")
+        ropeBase = try float("rope.freq_base", default: 10_000)
+        localRopeBase = arch == .gemma3 ? 10_000 : ropeBase
+        ropeDimensions = optionalInt("rope.dimension_count") ?? keyLength
+        slidingWindow = arch == .gemma3 ? optionalInt("attention.sliding_window") : nil
+        guard let tokens = m.array("tokenizer.ggml.tokens") else {
+            throw .missingMetadata(key: "tokenizer.ggml.tokens")
+        }
+        vocabularySize = optionalInt("vocab_size") ?? tokens.count
+    }
+}

@@ -1,0 +1,93 @@
+// Provenance: sampling steps as in llama.cpp's default sampler chain (penalties → top-k → top-p
+// → min-p → temperature → draw); repetition penalty as CTRL / llama.cpp (divide positive logits,
+// multiply negative ones).
+import Kernels
+
+/// How the next token is chosen from logits.
+public struct SamplingParameters: Sendable, Equatable {
+    /// 0 means greedy (argmax).
+    public var temperature: Float = 0
+    public var topK: Int = 40
+    public var topP: Float = 0.95
+    public var minP: Float = 0.05
+    public var repetitionPenalty: Float = 1
+    /// How many recent tokens the repetition penalty looks at.
+    public var repetitionWindow: Int = 64
+    public var seed: UInt64 = 0
+
+    public init(temperature: Float = 0, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
+                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.repetitionWindow = repetitionWindow
+        self.seed = seed
+    }
+
+    public static let greedy = SamplingParameters()
+}
+
+/// A stateful sampler (owns its RNG).
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var rng: SplitMix64
+
+    public init(_ parameters: SamplingParameters) {
+        self.parameters = parameters
+        rng = SplitMix64(seed: parameters.seed)
+    }
+
+    /// Picks a token from `logits [V]`, given the tokens so far (for the repetition penalty).
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, history: [Int32]) -> Int32 {
+        let p = parameters
+        var penalized: [Int32: Float] = [:]
+        if p.repetitionPenalty != 1 {
+            for id in history.suffix(p.repetitionWindow) where penalized[id] == nil {
+                let l = logits[Int(id)]
+                penalized[id] = l > 0 ? l / p.repetitionPenalty : l * p.repetitionPenalty
+            }
+        }
+        @inline(__always) func logit(_ i: Int) -> Float { penalized[Int32(i)] ?? logits[i] }
+
+        if p.temperature <= 0 {
+            var best = 0
+            for i in 1..<logits.count where logit(i) > logit(best) { best = i }
+            return Int32(best)
+        }
+        // Candidates: top-k by logit (all when topK ≤ 0), sorted descending.
+        var candidates = (0..<logits.count).map { (id: $0, logit: logit($0)) }
+        if p.topK > 0, p.topK < candidates.count {
+            candidates = Array(candidates.sorted { $0.logit > $1.logit }.prefix(p.topK))
+        } else {
+            candidates.sort { $0.logit > $1.logit }
+        }
+        // Probabilities at temperature 1 drive top-p and min-p, as in llama.cpp.
+        let top = candidates[0].logit
+        var probabilities = candidates.map { Kernels.VectorMath.exp($0.logit - top) }
+        let total = probabilities.reduce(0, +)
+        probabilities = probabilities.map { $0 / total }
+        var keep = candidates.count
+        if p.topP < 1 {
+            var cumulative: Float = 0
+            for (i, q) in probabilities.enumerated() {
+                cumulative += q
+                if cumulative >= p.topP { keep = min(keep, i + 1); break }
+            }
+        }
+        if p.minP > 0 {
+            let floor = probabilities[0] * p.minP
+            keep = min(keep, max(1, probabilities.prefix(keep).filter { $0 >= floor }.count))
+        }
+        // Draw from softmax(logit / T) over the survivors.
+        let kept = candidates.prefix(keep)
+        let weights = kept.map { Kernels.VectorMath.exp(($0.logit - top) / p.temperature) }
+        var r = rng.nextUnitFloat() * weights.reduce(0, +)
+        for (candidate, weight) in zip(kept, weights) {
+            r -= weight
+            if r < 0 { return Int32(candidate.id) }
+        }
+        return Int32(kept[kept.startIndex].id)
+    }
+}

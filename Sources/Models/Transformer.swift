@@ -1,0 +1,131 @@
+// Provenance: decoder forward passes matching llama.cpp llm_build_llama, llm_build_qwen2 and
+// llm_build_gemma3 (src/models/*.cpp) — pre-norm blocks, RoPE on q/k, causal GQA attention,
+// gated FFN; Gemma-3 adds √D embedding scale, q/k RMSNorm, post-attention/post-FFN norms,
+// 5-of-6 sliding-window layers with RoPE base 10000 (global layers use the GGUF base).
+import Foundation
+import GGUF
+import Kernels
+
+/// A frozen decoder-only transformer over a mapped GGUF file.
+///
+/// `forward(embeddings:…)` is the primary entry (links inject embeddings); token input is
+/// `embed` then the same path. Glossary: T new positions, D width, H/Hkv heads, Dh head dim,
+/// F FFN width, V vocabulary.
+public final class Transformer: Sendable {
+    public let configuration: ModelConfiguration
+    public let weights: TransformerWeights
+    /// Keeps the mapping alive as long as the weights point into it.
+    public let file: GGUFFile
+
+    public init(file: GGUFFile) throws(ModelError) {
+        let c = try ModelConfiguration(metadata: file.metadata)
+        guard c.keyLength == c.valueLength else {
+            throw .invalidMetadata(key: "\(c.architecture.rawValue).attention.value_length",
+                                   detail: "key and value head sizes differ (\(c.keyLength) vs \(c.valueLength))")
+        }
+        configuration = c
+        weights = try TransformerWeights(file: file, configuration: c)
+        self.file = file
+    }
+
+    /// Which of the T new positions to return hidden states and logits for.
+    public enum Outputs: Sendable, Equatable {
+        case none
+        case last
+        case all
+        case positions([Int])  // indices into the T new positions
+
+        func rows(_ t: Int) -> [Int] {
+            switch self {
+            case .none: []
+            case .last: t > 0 ? [t - 1] : []
+            case .all: Array(0..<t)
+            case .positions(let p): p
+            }
+        }
+    }
+
+    /// Last-layer hidden states (after the final norm) and logits for the requested positions.
+    public struct Result: Sendable {
+        public var rows: [Int]
+        public var hidden: [Float]  // [R × D]
+        public var logits: [Float]  // [R × V], empty when not requested
+    }
+
+    /// Whether layer `l` uses the sliding window (Gemma-3: all but every 6th layer).
+    public func isSlidingWindowLayer(_ l: Int) -> Bool {
+        configuration.slidingWindow != nil && (l + 1) % 6 != 0
+    }
+
+    /// Writes the input embeddings of `tokens` into `out [T × D]` (Gemma-3 scales by √D).
+    public func embed(_ tokens: [Int32], into out: UnsafeMutablePointer<Float>) {
+        let d = configuration.width
+        let scale: Float = configuration.architecture == .gemma3 ? Float(d).squareRoot() : 1
+        for (t, id) in tokens.enumerated() {
+            precondition(id >= 0 && Int(id) < configuration.vocabularySize, "token id \(id) outside the vocabulary")
+            let row = UnsafeMutableBufferPointer(start: out + t * d, count: d)
+            weights.tokenEmbedding.dequantizeRow(Int(id), into: row)
+            if scale != 1 { for i in 0..<d { row[i] *= scale } }
+        }
+    }
+
+    /// Embeddings for `tokens`, `[T × D]`.
+    public func embeddings(_ tokens: [Int32]) -> [Float] {
+        var out = [Float](repeating: 0, count: tokens.count * configuration.width)
+        out.withUnsafeMutableBufferPointer { embed(tokens, into: $0.baseAddress!) }
+        return out
+    }
+
+    /// Runs T tokens through the model, appending them to `cache`.
+    public func forward(tokens: [Int32], cache: KVCache, outputs: Outputs = .last, logits: Bool = true,
+                        threads: Int = Parallel.defaultThreadCount) -> Result {
+        let x = embeddings(tokens)
+        return x.withUnsafeBufferPointer {
+            forward(embeddings: $0.baseAddress!, count: tokens.count, cache: cache, outputs: outputs, logits: logits, threads: threads)
+        }
+    }
+
+    /// Runs T input embeddings `[T × D]` through the model, appending them to `cache`.
+    public func forward(embeddings: UnsafePointer<Float>, count t: Int, cache: KVCache, outputs: Outputs = .last,
+                        logits wantLogits: Bool = true, threads: Int = Parallel.defaultThreadCount) -> Result {
+        let c = configuration, d = c.width
+        let start = cache.count
+        cache.reserve(start + t)
+        let scratch = ForwardScratch(configuration: c, positions: t)
+        defer { scratch.deallocate() }
+        scratch.x.update(from: embeddings, count: t * d)
+
+        let positions = start..<(start + t)
+        let globalRope = RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.ropeBase,
+                                   pairing: c.architecture.ropePairing == .adjacent ? .adjacent : .halfSplit)
+        let localRope = c.localRopeBase == c.ropeBase ? globalRope
+            : RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.localRopeBase, pairing: globalRope.pairing)
+
+        for l in 0..<c.layerCount {
+            let sliding = isSlidingWindowLayer(l)
+            layerForward(l, t: t, start: start, cache: cache, scratch: scratch,
+                         rope: sliding ? localRope : globalRope, window: sliding ? c.slidingWindow : nil, threads: threads)
+        }
+        cache.advance(by: t)
+
+        let rows = outputs.rows(t)
+        var hidden = [Float](repeating: 0, count: rows.count * d)
+        hidden.withUnsafeMutableBufferPointer { out in
+            for (r, row) in rows.enumerated() {
+                precondition(row >= 0 && row < t, "output row \(row) outside 0..<\(t)")
+                RMSNorm.forward(x: scratch.x + row * d, weight: weights.outputNorm, y: out.baseAddress! + r * d,
+                                rows: 1, width: d, epsilon: c.rmsNormEpsilon)
+            }
+        }
+        var logits: [Float] = []
+        if wantLogits, !rows.isEmpty {
+            logits = [Float](repeating: 0, count: rows.count * c.vocabularySize)
+            hidden.withUnsafeBufferPointer { h in
+                logits.withUnsafeMutableBufferPointer { out in
+                    weights.output.forward(h.baseAddress!, rows: rows.count, out.baseAddress!, threads: threads)
+                }
+            }
+        }
+        return Result(rows: rows, hidden: hidden, logits: logits)
+    }
+}

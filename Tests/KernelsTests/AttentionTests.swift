@@ -1,0 +1,100 @@
+import Kernels
+import Testing
+
+@Suite("Attention, RoPE, norms and activations against naive references")
+struct AttentionTests {
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in rng.nextGaussian() }
+    }
+
+    /// Naive Float64 causal GQA attention with an optional sliding window.
+    static func naive(_ s: Attention.Shape, q: [Float], k: [Float], v: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: s.queries * s.heads * s.headDim)
+        for t in 0..<s.queries {
+            for h in 0..<s.heads {
+                let kvh = h / (s.heads / s.kvHeads), p = s.queryStart + t
+                let keys = (0...p).filter { s.window == nil || p - $0 < s.window! }
+                let scores = keys.map { j in
+                    (0..<s.headDim).reduce(0.0) { $0 + Double(q[(t * s.heads + h) * s.headDim + $1]) * Double(k[(j * s.kvHeads + kvh) * s.headDim + $1]) } * Double(s.scale)
+                }
+                let m = scores.max()!
+                let e = scores.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
+                for d in 0..<s.headDim {
+                    out[(t * s.heads + h) * s.headDim + d] = Float(zip(keys, e).reduce(0.0) { $0 + $1.1 / z * Double(v[($1.0 * s.kvHeads + kvh) * s.headDim + d]) })
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("matches the naive reference", arguments: [nil, 3] as [Int?])
+    func attention(window: Int?) {
+        let s = Attention.Shape(queries: 5, heads: 4, kvHeads: 2, headDim: 32, queryStart: 4, scale: 0.2, window: window)
+        let n = s.queryStart + s.queries
+        let q = Self.random(s.queries * s.heads * s.headDim, seed: 1)
+        let k = Self.random(n * s.kvHeads * s.headDim, seed: 2), v = Self.random(n * s.kvHeads * s.headDim, seed: 3)
+        var out = [Float](repeating: .nan, count: q.count)
+        Attention.forward(shape: s, q: q, keys: k, values: v, out: &out, threads: 2)
+        let expected = Self.naive(s, q: q, k: k, v: v)
+        #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test func vectorExpIsAccurate() {
+        for x in stride(from: Float(-80), through: 80, by: 0.37) {
+            let ours = VectorMath.exp(x), exact = Foundation.exp(Double(x))
+            #expect(abs(Double(ours) - exact) <= 4e-7 * exact, "exp(\(x))")
+        }
+        #expect(VectorMath.exp(-200) == 0 && VectorMath.exp(200) == .infinity)
+    }
+
+    @Test func ropePairingsRotateTheRightPairs() {
+        // Position 1, 4 rotated dims, base 1: θ0 = 1, θ1 = 1 → every pair rotates by 1 radian.
+        for pairing in [RoPETable.Pairing.adjacent, .halfSplit] {
+            let table = RoPETable(positions: [1], dimensions: 4, base: 1, pairing: pairing)
+            var x: [Float] = [1, 2, 3, 4, 9]  // headDim 5: the last element passes through
+            table.apply(&x, rows: 1, heads: 1, headDim: 5)
+            let (c, s) = (Float(Foundation.cos(1.0)), Float(Foundation.sin(1.0)))
+            let pairs = pairing == .adjacent ? [(0, 1), (2, 3)] : [(0, 2), (1, 3)]
+            var expected: [Float] = [1, 2, 3, 4, 9]
+            for (i, j) in pairs {
+                let (a, b) = (expected[i], expected[j])
+                expected[i] = a * c - b * s
+                expected[j] = a * s + b * c
+            }
+            #expect(zip(x, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(pairing)")
+        }
+    }
+
+    @Test func rmsNormAndGatedActivations() {
+        let x: [Float] = [1, -2, 3, 0.5], w: [Float] = [1, 2, 0.5, 1]
+        var y = [Float](repeating: 0, count: 4)
+        RMSNorm.forward(x: x, weight: w, y: &y, rows: 1, width: 4, epsilon: 0)
+        let meanSquare: Float = (1 + 4 + 9 + 0.25) / 4
+        let rms: Float = meanSquare.squareRoot()
+        let expected: [Float] = zip(x, w).map { $0 / rms * $1 }
+        #expect(zip(y, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+
+        let g: [Float] = (0..<37).map { Float($0) * 0.4 - 7 }, u = [Float](repeating: 2, count: 37)
+        var out = [Float](repeating: 0, count: 37)
+        GatedActivation.swiGLU.forward(gate: g, up: u, out: &out, count: 37)
+        #expect(zip(out, g).allSatisfy { abs($0 - 2 * $1 / (1 + Foundation.exp(-$1))) < 1e-5 })
+        GatedActivation.geGLUTanh.forward(gate: g, up: u, out: &out, count: 37)
+        func gelu(_ x: Float) -> Float {
+            let inner: Float = 0.7978845608 * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + Foundation.tanh(inner))
+        }
+        #expect(zip(out, g).allSatisfy { o, x in abs(o - 2 * gelu(x)) < 1e-5 })
+    }
+
+    @Test func blasMatchesReference() {
+        let (m, n, k) = (7, 5, 33)
+        let a = Self.random(m * k, seed: 4), b = Self.random(n * k, seed: 5)
+        var c = [Float](repeating: 0, count: m * n), r = c
+        BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, transposeB: true, c: &c, ldc: n)
+        BLAS.gemmReference(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, transposeB: true, c: &r, ldc: n)
+        #expect(zip(c, r).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+}
+
+import Foundation
