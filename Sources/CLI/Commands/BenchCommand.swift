@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import Models
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill and decode speed the way llama-bench does (pp N, tg N, random tokens).")
+
+    @OptionGroup var modelArguments: ModelArguments
+    @Option(help: "Prompt tokens processed in one forward call (llama-bench -p).")
+    var promptTokens = 256
+    @Option(help: "Tokens decoded one at a time from an empty cache (llama-bench -n).")
+    var genTokens = 128
+    @Option(help: "Worker threads.")
+    var threads = 2
+    @Option(help: "Repetitions; the median is reported.")
+    var repetitions = 5
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
+        let c = model.configuration
+        BLAS.setThreadCount(threads)
+        var rng = SplitMix64(seed: 42)
+        let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
+        let clock = ContinuousClock()
+
+        // Warm-up: maps pages and builds the dense prefill weights once, as llama-bench warms up.
+        _ = model.transformer.forward(tokens: Array(prompt.prefix(8)), cache: KVCache(configuration: c, capacity: 8), threads: threads)
+
+        var prefill: [Double] = [], decode: [Double] = []
+        for _ in 0..<repetitions {
+            if promptTokens > 0 {
+                let cache = KVCache(configuration: c, capacity: promptTokens)
+                let start = clock.now
+                _ = model.transformer.forward(tokens: prompt, cache: cache, outputs: .last, threads: threads)
+                prefill.append(Double(promptTokens) / (clock.now - start).seconds)
+            }
+            if genTokens > 0 {
+                let cache = KVCache(configuration: c, capacity: genTokens)
+                var token = prompt.first ?? 1
+                let start = clock.now
+                for _ in 0..<genTokens {
+                    let logits = model.transformer.forward(tokens: [token], cache: cache, outputs: .last, threads: threads).logits
+                    token = Int32(logits.indices.max { logits[$0] < logits[$1] } ?? 0)
+                }
+                decode.append(Double(genTokens) / (clock.now - start).seconds)
+            }
+        }
+        let rss = Self.peakRSSBytes()
+        let name = URL(fileURLWithPath: model.path).lastPathComponent
+        if json {
+            let object: [String: Any] = [
+                "model": name, "threads": threads, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
+                "prefill_tok_s": Self.median(prefill), "decode_tok_s": Self.median(decode),
+                "peak_rss_bytes": rss, "blas": "\(BLAS.backend)",
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("model \(name), \(threads) threads, BLAS \(BLAS.backend)")
+            if !prefill.isEmpty { print(String(format: "pp%d  %8.1f tok/s (median of %d)", promptTokens, Self.median(prefill), prefill.count)) }
+            if !decode.isEmpty { print(String(format: "tg%d  %8.1f tok/s (median of %d)", genTokens, Self.median(decode), decode.count)) }
+            print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// Peak resident set size of this process (ru_maxrss is in KiB on Linux).
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if os(Linux)
+        return usage.ru_maxrss * 1024
+        #else
+        return usage.ru_maxrss
+        #endif
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct RMAS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rmas",
+        abstract: "RecursiveMAS: latent multi-agent LLM systems on the CPU, in Swift.",
+        subcommands: [ModelsCommand.self, InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, BenchCommand.self, ChatCommand.self])
+}
