@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import ModelFetch
 
 /// `--model NAME|PATH`, shared by every command that loads a model.
@@ -12,6 +13,9 @@ struct ModelArguments: ParsableArguments {
 
 /// Resolves a registry name or file path to a GGUF path, fetching a known model if missing.
 func resolveModelPath(_ spec: String) throws -> String {
+    if BLAS.backend == .portable {
+        Console.error("note: no BLAS library found (install libopenblas0); prefill uses a slow portable kernel")
+    }
     let store = ModelStore()
     do {
         return try store.resolve(spec)
