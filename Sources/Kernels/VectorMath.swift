@@ -7,8 +7,11 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.7))
-        let log2e: Float = 1.442_695_04
-        let n = (clamped * log2e).rounded(.toNearestOrEven)
+        // n = round(x·log2 e) via the 1.5·2²³ trick: adding it leaves n in the low mantissa bits,
+        // which avoids the generic (out-of-line) SIMD float↔int conversions of the stdlib.
+        let magic: Float = 12_582_912
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
         // r = x − n·ln2 in two steps (ln2 split into an exactly representable high part and a low part).
         var r = clamped - n * 0.693_359_375
         r = r - n * -2.121_944_4e-4
@@ -20,7 +23,8 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r * r + r + 1
         // Scale by 2^n through the exponent bits.
-        let bits = (SIMD16<Int32>(n) &+ 127) &<< 23
+        let integerN = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        let bits = (integerN &+ 127) &<< 23
         var result = p * unsafeBitCast(bits, to: SIMD16<Float>.self)
         result.replace(with: 0, where: x .< -87.3)
         result.replace(with: Float.infinity, where: x .> 88.7)
