@@ -41,6 +41,10 @@ public enum Attention {
         shape: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, threads: Int = Parallel.defaultThreadCount
     ) {
+        if shape.queries >= gemmQueryThreshold {
+            forwardWithGEMM(shape: shape, q: q, keys: keys, values: values, out: out)
+            return
+        }
         nonisolated(unsafe) let (q, keys, values, out) = (q, keys, values, out)  // read-only / disjoint rows
         let items = shape.queries * shape.heads
         let work = shape.queries * (shape.queryStart + shape.queries) * shape.heads * shape.headDim
