@@ -19,6 +19,8 @@ struct BenchCommand: ParsableCommand {
     var repetitions = 5
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+    @Option(help: "Path to llama.cpp's llama-bench: run it on the same model and settings right after, and print the ratios.")
+    var llamaBench: String?
 
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
@@ -51,12 +53,15 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let rss = Self.peakRSSBytes()
+        let reference = try llamaBench.map { try LlamaBenchRun(executable: $0, model: model.path, promptTokens: promptTokens,
+                                                                 genTokens: genTokens, threads: threads, repetitions: repetitions) }
         let name = URL(fileURLWithPath: model.path).lastPathComponent
         if json {
             let object: [String: Any] = [
                 "model": name, "threads": threads, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
                 "prefill_tok_s": Self.median(prefill), "decode_tok_s": Self.median(decode),
                 "peak_rss_bytes": rss, "blas": "\(BLAS.backend)",
+                "llama_bench_prefill_tok_s": reference?.prefill ?? 0, "llama_bench_decode_tok_s": reference?.decode ?? 0,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -65,6 +70,14 @@ struct BenchCommand: ParsableCommand {
             if !prefill.isEmpty { print(String(format: "pp%d  %8.1f tok/s (median of %d)", promptTokens, Self.median(prefill), prefill.count)) }
             if !decode.isEmpty { print(String(format: "tg%d  %8.1f tok/s (median of %d)", genTokens, Self.median(decode), decode.count)) }
             print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
+            if let reference {
+                if let pp = reference.prefill, !prefill.isEmpty {
+                    print(String(format: "llama-bench pp%d %8.1f tok/s → ratio %.2f×", promptTokens, pp, Self.median(prefill) / pp))
+                }
+                if let tg = reference.decode, !decode.isEmpty {
+                    print(String(format: "llama-bench tg%d %8.1f tok/s → ratio %.2f×", genTokens, tg, Self.median(decode) / tg))
+                }
+            }
         }
     }
 
@@ -87,5 +100,34 @@ struct BenchCommand: ParsableCommand {
         #else
         return usage.ru_maxrss
         #endif
+    }
+}
+
+/// One llama-bench run (`-o json`) on the same model and settings, for side-by-side ratios.
+struct LlamaBenchRun {
+    var prefill: Double?
+    var decode: Double?
+
+    init(executable: String, model: String, promptTokens: Int, genTokens: Int, threads: Int, repetitions: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-m", model, "-p", "\(promptTokens)", "-n", "\(genTokens)", "-t", "\(threads)",
+                             "-r", "\(repetitions)", "-o", "json",
+                             // llama.cpp's AMX weight repacking segfaults on this project's VMs (exit 11).
+                             "--repack", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw ValidationError("llama-bench failed (exit \(process.terminationStatus))")
+        }
+        for row in rows {
+            let speed = row["avg_ts"] as? Double
+            if (row["n_prompt"] as? Int ?? 0) > 0 { prefill = speed } else if (row["n_gen"] as? Int ?? 0) > 0 { decode = speed }
+        }
     }
 }
