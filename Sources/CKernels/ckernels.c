@@ -8,10 +8,11 @@
 static int detect_isa(void) {
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-        __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
         return RMAS_ISA_AVX512VNNI;
+    if (avx2) return RMAS_ISA_AVX2;
 #endif
     return RMAS_ISA_SCALAR;
 }
@@ -33,6 +34,7 @@ int rmas_isa_supported(int isa) { return isa >= RMAS_ISA_SCALAR && isa <= rmas_i
 const char *rmas_isa_name(int isa) {
     switch (isa) {
     case RMAS_ISA_SCALAR: return "scalar";
+    case RMAS_ISA_AVX2: return "avx2";
     case RMAS_ISA_AVX512VNNI: return "avx512vnni";
     default: return "unknown";
     }
@@ -42,6 +44,7 @@ static const rmas_kernel_table *table_for(int isa) {
     if (!rmas_isa_supported(isa)) return NULL;
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa == RMAS_ISA_AVX512VNNI) return &rmas_kernels_avx512;
+    if (isa == RMAS_ISA_AVX2) return &rmas_kernels_avx2;
 #endif
     return &rmas_kernels_scalar;
 }
@@ -93,6 +96,14 @@ static int gemv_with(const rmas_kernel_table *t, int weight_type, int n, const v
         return -1;
     if (nrows > 0) t->gemv[weight_type](n, w, row_stride, xq, y, nrows);
     return 0;
+}
+
+rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n) {
+    const rmas_kernel_table *t = best_table();
+    if (weight_type < 0 || weight_type >= 16 || !t->gemv[weight_type] || n <= 0 ||
+        rmas_activation_bytes(weight_type, n) == 0)
+        return NULL;
+    return t->gemv[weight_type];
 }
 
 int rmas_quantize_activation(int weight_type, const float *x, void *xq, int64_t n) {

@@ -112,5 +112,15 @@ typedef struct {
 
 extern const rmas_kernel_table rmas_kernels_scalar;
 #if defined(__x86_64__) || defined(_M_X64)
+extern const rmas_kernel_table rmas_kernels_avx2;
 extern const rmas_kernel_table rmas_kernels_avx512;
 #endif
+
+/// The kernel `rmas_gemv` would run for `weight_type` and `n` columns on the best level, or
+/// NULL if unsupported (ckernels.c).
+rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n);
+
+// The portable quantizers (q8_scalar.c), shared by the AVX2 table.
+void rmas_quantize_q8_0_scalar(const float *x, void *y, int64_t n);
+void rmas_quantize_q8_1_scalar(const float *x, void *y, int64_t n);
+void rmas_quantize_q8_K_scalar(const float *x, void *y, int64_t n);

@@ -13,9 +13,14 @@
 // vpdpbusd needs unsigned weights, so signed ones are offset: q8_0 weights are xor'ed with 0x80
 // (w + 128), q4_0/q5_0 use the stored unsigned quants; the accumulator then starts at
 // -128/-8/-16 × (the activation's per-lane sums) instead of 0, which cancels the offset exactly.
+// Eight blocks go per step where the row has them, their f16 scales converted in one vector.
 //
 // K formats multiply the unsigned weight quants with `vpmaddubsw` (pairs into int16, no
-// saturation: |q·x + q'·x'| ≤ 2·63·127) and apply the per-sub-block scales with `vpdpwssd`.
+// saturation: |q·x + q'·x'| ≤ 2·63·127) and apply the per-sub-block scales with `vpdpwssd`;
+// q6_K's -32 offset is removed in int16 by subtracting 32·(activation pair sums), exactly.
+//
+// Every kernel prefetches the rows a few KiB ahead (see PREFETCH_BYTES) and handles ROWS rows
+// per pass; a row's result does not depend on how many rows share its pass.
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -24,14 +29,43 @@
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
 
-/// Rows per pass of the multi-row kernels.
+/// Rows per pass of the multi-row kernels: 4 rows share each activation load and scale
+/// conversion (measured 15–25% faster than 1 row for the 32-element formats, ~5% for K formats;
+/// 2 rows are in between).
+#ifndef ROWS
 #define ROWS 4
+#endif
+
+/// While a pass reads rows r ..< r + ROWS, the same bytes of a row about PREFETCH_BYTES further
+/// on are prefetched (at least one pass ahead). That keeps enough DRAM reads in flight that the
+/// weights of a decode step (96 MB, streamed from memory) go through about 1.5× faster than with
+/// the hardware prefetchers alone (measured 13.6 → 8.8 ms on one core; 16 KiB ahead is no
+/// better, non-temporal hints worse). Past the matrix end the hints touch whatever follows;
+/// prefetches never fault.
+#ifndef PF_HINT  // (tuning builds may override these three)
+#define PF_HINT _MM_HINT_T0
+#endif
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 4096
+#endif
+
+/// The prefetch distance in bytes for rows `stride` bytes apart: a whole number of rows.
+INLINE size_t prefetch_distance(size_t stride) {
+    size_t rows = (PREFETCH_BYTES + stride - 1) / (stride ? stride : 1);
+    return stride * (rows < ROWS ? ROWS : rows);
+}
 
 // MARK: - Helpers
 
 INLINE __m512i load512(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
 INLINE __m256i load256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 INLINE __m128i load128(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+
+/// Prefetch hints for `bytes` bytes from `p` (one per 64).
+INLINE void prefetch(const uint8_t *p, int bytes) {
+    if (PREFETCH_BYTES == 0) return;  // (tuning builds only)
+    for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), PF_HINT);
+}
 
 /// Two 32-byte runs as one zmm: `a` in bytes 0-31, `b` in 32-63.
 INLINE __m512i load2x256(const uint8_t *a, const uint8_t *b) {
@@ -160,16 +194,67 @@ INLINE __m512i weights32(enum kind32 k, const uint8_t *a, const uint8_t *b, int 
     return q;
 }
 
+/// The f16 scale fields of eight consecutive blocks `bytes` apart from `p`, as floats: the two
+/// halves of each block's first 32-bit word for the affine formats ([d0, m0, d1, m1, ...]), else
+/// the first half ([d0, d1, ..., d7] in lanes 0-7).
+INLINE __m512 halves8(const uint8_t *p, int bytes, int pairs) {
+    if (pairs) {
+        const __m256i v = _mm256_setr_epi32((int)rmas_ld32(p), (int)rmas_ld32(p + bytes), (int)rmas_ld32(p + 2 * bytes),
+                                            (int)rmas_ld32(p + 3 * bytes), (int)rmas_ld32(p + 4 * bytes),
+                                            (int)rmas_ld32(p + 5 * bytes), (int)rmas_ld32(p + 6 * bytes),
+                                            (int)rmas_ld32(p + 7 * bytes));
+        return _mm512_cvtph_ps(v);
+    }
+    const __m128i v = _mm_setr_epi16((short)rmas_ld16(p), (short)rmas_ld16(p + bytes), (short)rmas_ld16(p + 2 * bytes),
+                                     (short)rmas_ld16(p + 3 * bytes), (short)rmas_ld16(p + 4 * bytes),
+                                     (short)rmas_ld16(p + 5 * bytes), (short)rmas_ld16(p + 6 * bytes),
+                                     (short)rmas_ld16(p + 7 * bytes));
+    return _mm512_castps256_ps512(_mm256_cvtph_ps(v));
+}
+
 /// y[r] for R rows (R ≤ ROWS, a constant after inlining) of 32-element blocks of kind k.
+///
+/// Eight blocks at a time: their scales are converted and multiplied in one vector, then
+/// spread per block pair; a remainder of fewer than eight blocks goes a pair at a time.
 INLINE void gemv32(enum kind32 k, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
     const int wb = wbytes(k), xb = affine(k) ? RMAS_Q8_1_BYTES : RMAS_Q8_0_BYTES, xqs = affine(k) ? 4 : 2;
-    // Lanes 0-7 take lane 0 of a scale vector, lanes 8-15 lane 2.
+    const size_t ahead = prefetch_distance(stride);
+    // Lanes 0-7 take lane 0 of a pair's scale vector, lanes 8-15 lane 2.
     const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    // In the eight-block scale vector, block j's d·dx is lane 2j (affine: d, m interleaved) or j.
+    __m512i spread8[4];
+    for (int p = 0; p < 4; p++) {
+        const int a = affine(k) ? 4 * p : 2 * p, b = affine(k) ? 4 * p + 2 : 2 * p + 1;
+        spread8[p] = _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
+    }
+    // Affine formats also add their m·s terms into the odd lanes of acc; the lanes are summed
+    // at the end, so where a term lands does not matter.
     __m512 acc[ROWS];
-    __m128 msum[ROWS];
-    for (int r = 0; r < R; r++) { acc[r] = _mm512_setzero_ps(); msum[r] = _mm_setzero_ps(); }
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     const int blocks = n / RMAS_QK;
-    for (int b = 0; b < blocks; b += 2) {
+    int b = 0;
+    for (; b + 8 <= blocks; b += 8) {
+        const uint8_t *xa = x + (size_t)b * xb;
+        __m512i xq[4], init[4];
+        for (int p = 0; p < 4; p++) {
+            xq[p] = load2x256(xa + 2 * p * xb + xqs, xa + (2 * p + 1) * xb + xqs);
+            init[p] = _mm512_setzero_si512();
+            if (offset(k))
+                init[p] = _mm512_sub_epi32(init[p], _mm512_dpbusd_epi32(init[p], _mm512_set1_epi8((char)offset(k)), xq[p]));
+        }
+        const __m512 xs = halves8(xa, xb, affine(k));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wa = w + r * stride + (size_t)b * wb;
+            const __m512 prod = _mm512_mul_ps(halves8(wa, wb, affine(k)), xs);
+            prefetch(wa + ahead, 8 * wb);
+            if (affine(k)) acc[r] = _mm512_mask_add_ps(acc[r], 0xAAAA, acc[r], prod);
+            for (int p = 0; p < 4; p++) {
+                const __m512i sum = _mm512_dpbusd_epi32(init[p], weights32(k, wa + 2 * p * wb, wa + (2 * p + 1) * wb, 1), xq[p]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_permutexvar_ps(spread8[p], prod), acc[r]);
+            }
+        }
+    }
+    for (; b < blocks; b += 2) {
         const int two = b + 1 < blocks;
         const uint8_t *xa = x + (size_t)b * xb, *xb2 = xa + xb;
         // Activation side, shared by the R rows.
@@ -181,21 +266,18 @@ INLINE void gemv32(enum kind32 k, int n, const uint8_t *w, size_t stride, const 
         if (offset(k)) init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(init, _mm512_set1_epi8((char)offset(k)), xq));
         for (int r = 0; r < R; r++) {
             const uint8_t *wa = w + r * stride + (size_t)b * wb, *wb2 = wa + wb;
+            prefetch(wa + ahead, 2 * wb);
             const __m512i sum = _mm512_dpbusd_epi32(init, weights32(k, wa, wb2, two), xq);
             __m128 ws;  // [d_a, m_a, d_b, m_b] (m only for the affine formats)
             if (affine(k)) ws = two ? halves2x2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wa)));
             else ws = two ? halves2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wa)));
             const __m128 prod = _mm_mul_ps(ws, xs);  // [d_a·dx_a, m_a·s_a, d_b·dx_b, m_b·s_b]
-            if (affine(k)) msum[r] = _mm_mask_add_ps(msum[r], 0xA, msum[r], prod);
+            if (affine(k)) acc[r] = _mm512_mask_add_ps(acc[r], 0xA, acc[r], _mm512_castps128_ps512(prod));
             const __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(prod));
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[r]);
         }
     }
-    for (int r = 0; r < R; r++) {
-        float v = _mm512_reduce_add_ps(acc[r]);
-        if (affine(k)) v += msum[r][1] + msum[r][3];  // Σ m·s of the even and odd blocks
-        y[r] = v;
-    }
+    for (int r = 0; r < R; r++) y[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
 #define GEMV32(name, kind)                                                                              \
@@ -229,6 +311,7 @@ INLINE __m512i spread_quads(int k) {
 /// q4_K (q5 = 0) and q5_K: y[r] for R rows.
 INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
     const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES, qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    const size_t ahead = prefetch_distance(stride);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
     __m512i spread[4], fifth[4];
@@ -247,6 +330,7 @@ INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8
         const __m128 dx = _mm_set1_ps(rmas_ldf32(xb));
         for (int r = 0; r < R; r++) {
             const uint8_t *wq = w + r * stride + (size_t)b * wb;
+            prefetch(wq + ahead, wb);
             // The eight 6-bit scales and mins, as bytes (see q8_scalar.c unpack_k_scales).
             const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
             const uint64_t sc = (a0 & 0x3F3F3F3Fu) |
@@ -280,6 +364,7 @@ INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8
 /// q6_K: y[r] for R rows.
 INLINE void gemv_q6k(int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
     const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    const size_t ahead = prefetch_distance(stride);
     __m512i spread[4];
     for (int k = 0; k < 4; k++) spread[k] = spread_quads(k);
     __m512 acc[ROWS];
@@ -296,6 +381,7 @@ INLINE void gemv_q6k(int n, const uint8_t *w, size_t stride, const uint8_t *x, f
         const __m128 dx = _mm_set_ss(rmas_ldf32(xb));
         for (int r = 0; r < R; r++) {
             const uint8_t *wq = w + r * stride + (size_t)b * RMAS_Q6_K_BYTES;
+            prefetch(wq + ahead, RMAS_Q6_K_BYTES);
             const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
             __m512i sum = _mm512_setzero_si512();
             for (int h = 0; h < 2; h++) {

@@ -28,7 +28,7 @@ static inline float quantize_block32(const float *x, int8_t *qs, int *sum) {
     return d;
 }
 
-static void quantize_q8_0_scalar(const float *x, void *vy, int64_t n) {
+void rmas_quantize_q8_0_scalar(const float *x, void *vy, int64_t n) {
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_0_BYTES) {
         int sum;
@@ -38,7 +38,7 @@ static void quantize_q8_0_scalar(const float *x, void *vy, int64_t n) {
     }
 }
 
-static void quantize_q8_1_scalar(const float *x, void *vy, int64_t n) {
+void rmas_quantize_q8_1_scalar(const float *x, void *vy, int64_t n) {
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_1_BYTES) {
         int sum;
@@ -49,7 +49,7 @@ static void quantize_q8_1_scalar(const float *x, void *vy, int64_t n) {
     }
 }
 
-static void quantize_q8_K_scalar(const float *x, void *vy, int64_t n) {
+void rmas_quantize_q8_K_scalar(const float *x, void *vy, int64_t n) {
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / RMAS_QK_K; b++, x += RMAS_QK_K, y += RMAS_Q8_K_BYTES) {
         int8_t *qs = (int8_t *)(y + RMAS_Q8_K_QS);
@@ -240,9 +240,9 @@ static void gemv_q6_K(int n, const void *w, size_t row_stride, const void *x, fl
 }
 
 const rmas_kernel_table rmas_kernels_scalar = {
-    .quantize_q8_0 = quantize_q8_0_scalar,
-    .quantize_q8_1 = quantize_q8_1_scalar,
-    .quantize_q8_K = quantize_q8_K_scalar,
+    .quantize_q8_0 = rmas_quantize_q8_0_scalar,
+    .quantize_q8_1 = rmas_quantize_q8_1_scalar,
+    .quantize_q8_K = rmas_quantize_q8_K_scalar,
     .gemv = {
         [2] = gemv_q4_0, [3] = gemv_q4_1, [6] = gemv_q5_0, [7] = gemv_q5_1, [8] = gemv_q8_0,
         [12] = gemv_q4_K, [13] = gemv_q5_K, [14] = gemv_q6_K,

@@ -29,16 +29,18 @@ extern "C" {
 #endif
 
 /// Instruction-set levels of the kernels.
+/// Each level's CPUs can also run every lower level.
 enum {
     RMAS_ISA_SCALAR = 0,     ///< portable C
-    RMAS_ISA_AVX512VNNI = 1, ///< x86-64 AVX-512 F/BW/VL/VNNI (Cascade Lake, Ice Lake and later, Zen 4/5)
+    RMAS_ISA_AVX2 = 1,       ///< x86-64 AVX2 + FMA + F16C (Haswell, Zen 1 and later)
+    RMAS_ISA_AVX512VNNI = 2, ///< x86-64 AVX-512 F/BW/VL/VNNI (Cascade Lake, Ice Lake and later, Zen 4/5)
 };
 
 /// The level the dispatching functions use: the best one this CPU supports (detected once).
 int rmas_isa_best(void);
 /// Whether this CPU can run level `isa`.
 int rmas_isa_supported(int isa);
-/// A short name for a level ("scalar", "avx512vnni").
+/// A short name for a level ("scalar", "avx2", "avx512vnni").
 const char *rmas_isa_name(int isa);
 
 // MARK: - Activation quantizers
@@ -83,6 +85,16 @@ int rmas_quantize_activation(int weight_type, const float *x, void *xq, int64_t 
 /// Several rows go through the kernel at once, sharing the activation loads; every y[r] is
 /// the same value the single-row dot gives. Returns 0, or -1 (nothing written) if unsupported.
 int rmas_gemv(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows);
+
+/// As `rmas_gemv`, with the rows split over `threads` threads: the caller and up to
+/// `threads - 1` persistent helper threads (started on first use, at most 15), which spin for
+/// 0.2 ms after each job (yielding the core after the first µs) so that back-to-back matvecs
+/// of a few µs each still run in parallel, then sleep. One job at a time: a call made while another thread's job runs (or with
+/// threads ≤ 1) runs on the calling thread alone; so do the next 256 calls (doubling while it
+/// recurs) after a call that the helpers did not speed up (helpers descheduled on an
+/// oversubscribed machine). Same results as `rmas_gemv`.
+int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
+                       int64_t nrows, int threads);
 
 /// As `rmas_gemv`, on level `isa` (for tests and benchmarks); -1 if the CPU lacks it.
 int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_stride, const void *xq,
