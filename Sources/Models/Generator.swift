@@ -14,12 +14,16 @@ public struct GenerationParameters: Sendable {
     public var threads = Parallel.defaultThreadCount
     /// Prefill chunk size (positions per forward call).
     public var prefillChunk = 256
+    /// How activations enter the decode steps' matrix products: `.int8` by default, as
+    /// llama.cpp decodes; `.float32` reproduces fp32 PyTorch.
+    public var precision = ActivationPrecision.int8
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, stopStrings: [String] = [],
-                threads: Int = Parallel.defaultThreadCount) {
+                precision: ActivationPrecision = .int8, threads: Int = Parallel.defaultThreadCount) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings
+        self.precision = precision
         self.threads = threads
     }
 }
@@ -60,7 +64,7 @@ public struct Generator: Sendable {
             offset += chunk.count
             let isLast = offset == prompt.count
             logits = transformer.forward(tokens: chunk, cache: cache, outputs: isLast ? .last : .none,
-                                         threads: parameters.threads).logits
+                                         precision: parameters.precision, threads: parameters.threads).logits
         }
         let prefillSeconds = (clock.now - prefillStart).seconds
 
@@ -86,7 +90,8 @@ public struct Generator: Sendable {
             }
             if !piece.isEmpty, !onText(piece) { reason = .cancelled; break }
             if generated.count == parameters.maxTokens { break }
-            logits = transformer.forward(tokens: [next], cache: cache, outputs: .last, threads: parameters.threads).logits
+            logits = transformer.forward(tokens: [next], cache: cache, outputs: .last, precision: parameters.precision,
+                                         threads: parameters.threads).logits
         }
         let tail = decoder.flush()
         if reason != .stopString, !tail.isEmpty { text += tail; _ = onText(tail) }

@@ -1,5 +1,5 @@
 // Provenance: hyperparameter keys `{arch}.*` per ggml docs/gguf.md and llama.cpp llama-arch.cpp
-// (LLM_KV_NAMES); Gemma-3 local RoPE base 10000 is hard-coded in llama.cpp, not stored in GGUF.
+// (LLM_KV_NAMES); per-family values not stored in GGUF come from ``Architecture``.
 import GGUF
 
 /// Hyperparameters of a model, read from `{arch}.*` metadata and validated at load.
@@ -30,7 +30,7 @@ public struct ModelConfiguration: Sendable, Equatable {
             throw .missingMetadata(key: "general.architecture")
         }
         guard let arch = Architecture(rawValue: archName) else {
-            throw .unsupportedArchitecture(archName, supported: Architecture.allCases.map(\.rawValue))
+            throw .unsupportedArchitecture(archName, supported: Architecture.registry.map(\.rawValue))
         }
         func int(_ suffix: String) throws(ModelError) -> Int {
             let key = "\(archName).\(suffix)"
@@ -62,9 +62,9 @@ public struct ModelConfiguration: Sendable, Equatable {
         valueLength = optionalInt("attention.value_length") ?? width / headCount
         rmsNormEpsilon = try float("attention.layer_norm_rms_epsilon")
         ropeBase = try float("rope.freq_base", default: 10_000)
-        localRopeBase = arch == .gemma3 ? 10_000 : ropeBase
+        localRopeBase = arch.slidingWindowLayers?.ropeBase ?? ropeBase
         ropeDimensions = optionalInt("rope.dimension_count") ?? keyLength
-        slidingWindow = arch == .gemma3 ? optionalInt("attention.sliding_window") : nil
+        slidingWindow = arch.slidingWindowLayers == nil ? nil : optionalInt("attention.sliding_window")
         guard let tokens = m.array("tokenizer.ggml.tokens") else {
             throw .missingMetadata(key: "tokenizer.ggml.tokens")
         }

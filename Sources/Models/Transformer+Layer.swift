@@ -33,16 +33,17 @@ final class ForwardScratch {
 
 extension Transformer {
     func layerForward(
-        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETable, window: Int?, threads: Int
+        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETable, window: Int?,
+        precision: ActivationPrecision, threads: Int
     ) {
         let c = configuration, w = weights.layers[l], d = c.width, dh = c.keyLength
         let kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); [q/k norm]; RoPE; cache k, v; attend.
         RMSNorm.forward(x: s.x, weight: w.attentionNorm, y: s.normed, rows: t, width: d, epsilon: eps)
-        w.query.forward(s.normed, rows: t, s.q, threads: threads)
-        w.key.forward(s.normed, rows: t, s.k, threads: threads)
-        w.value.forward(s.normed, rows: t, s.v, threads: threads)
+        w.query.forward(s.normed, rows: t, s.q, threads: threads, precision: precision)
+        w.key.forward(s.normed, rows: t, s.k, threads: threads, precision: precision)
+        w.value.forward(s.normed, rows: t, s.v, threads: threads, precision: precision)
         if let b = w.queryBias { addBias(b, to: s.q, rows: t) }
         if let b = w.keyBias { addBias(b, to: s.k, rows: t) }
         if let b = w.valueBias { addBias(b, to: s.v, rows: t) }
@@ -57,7 +58,7 @@ extension Transformer {
         let shape = Attention.Shape(queries: t, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: dh,
                                     queryStart: start, scale: 1 / Float(dh).squareRoot(), window: window)
         Attention.forward(shape: shape, q: s.q, keys: cache.keys[l], values: cache.values[l], out: s.attention, threads: threads)
-        w.attentionOutput.forward(s.attention, rows: t, s.projected, threads: threads)
+        w.attentionOutput.forward(s.attention, rows: t, s.projected, threads: threads, precision: precision)
         if let post = w.postAttentionNorm {
             RMSNorm.forward(x: s.projected, weight: post, y: s.projected, rows: t, width: d, epsilon: eps)
         }
@@ -65,11 +66,10 @@ extension Transformer {
 
         // Feed-forward: h = norm(x); a = act(h·Wgᵀ) ⊙ (h·Wuᵀ); x += a·Wdᵀ [post-norm first].
         RMSNorm.forward(x: s.x, weight: w.ffnNorm, y: s.normed, rows: t, width: d, epsilon: eps)
-        w.ffnGate.forward(s.normed, rows: t, s.gate, threads: threads)
-        w.ffnUp.forward(s.normed, rows: t, s.up, threads: threads)
-        let activation: GatedActivation = c.architecture == .gemma3 ? .geGLUTanh : .swiGLU
-        activation.forward(gate: s.gate, up: s.up, out: s.gate, count: t * c.ffnWidth)
-        w.ffnDown.forward(s.gate, rows: t, s.projected, threads: threads)
+        w.ffnGate.forward(s.normed, rows: t, s.gate, threads: threads, precision: precision)
+        w.ffnUp.forward(s.normed, rows: t, s.up, threads: threads, precision: precision)
+        c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.gate, count: t * c.ffnWidth)
+        w.ffnDown.forward(s.gate, rows: t, s.projected, threads: threads, precision: precision)
         if let post = w.postFFNNorm {
             RMSNorm.forward(x: s.projected, weight: post, y: s.projected, rows: t, width: d, epsilon: eps)
         }

@@ -1,7 +1,6 @@
-// Provenance: decoder forward passes matching llama.cpp llm_build_llama, llm_build_qwen2 and
+// Provenance: the decoder forward pass shared by llama.cpp's llm_build_llama, llm_build_qwen2 and
 // llm_build_gemma3 (src/models/*.cpp) — pre-norm blocks, RoPE on q/k, causal GQA attention,
-// gated FFN; Gemma-3 adds √D embedding scale, q/k RMSNorm, post-attention/post-FFN norms,
-// 5-of-6 sliding-window layers with RoPE base 10000 (global layers use the GGUF base).
+// gated FFN — with each family's differences read from ``Architecture`` (Architectures/).
 import Foundation
 import GGUF
 import Kernels
@@ -54,13 +53,14 @@ public final class Transformer: Sendable {
 
     /// Whether layer `l` uses the sliding window (Gemma-3: all but every 6th layer).
     public func isSlidingWindowLayer(_ l: Int) -> Bool {
-        configuration.slidingWindow != nil && (l + 1) % 6 != 0
+        guard configuration.slidingWindow != nil, let layers = configuration.architecture.slidingWindowLayers else { return false }
+        return (l + 1) % layers.globalPeriod != 0
     }
 
     /// Writes the input embeddings of `tokens` into `out [T × D]` (Gemma-3 scales by √D).
     public func embed(_ tokens: [Int32], into out: UnsafeMutablePointer<Float>) {
         let d = configuration.width
-        let scale: Float = configuration.architecture == .gemma3 ? Float(d).squareRoot() : 1
+        let scale: Float = configuration.architecture.scalesEmbeddingsBySqrtWidth ? Float(d).squareRoot() : 1
         for (t, id) in tokens.enumerated() {
             precondition(id >= 0 && Int(id) < configuration.vocabularySize, "token id \(id) outside the vocabulary")
             let row = UnsafeMutableBufferPointer(start: out + t * d, count: d)
@@ -78,16 +78,21 @@ public final class Transformer: Sendable {
 
     /// Runs T tokens through the model, appending them to `cache`.
     public func forward(tokens: [Int32], cache: KVCache, outputs: Outputs = .last, logits: Bool = true,
-                        threads: Int = Parallel.defaultThreadCount) -> Result {
+                        precision: ActivationPrecision = .float32, threads: Int = Parallel.defaultThreadCount) -> Result {
         let x = embeddings(tokens)
         return x.withUnsafeBufferPointer {
-            forward(embeddings: $0.baseAddress!, count: tokens.count, cache: cache, outputs: outputs, logits: logits, threads: threads)
+            forward(embeddings: $0.baseAddress!, count: tokens.count, cache: cache, outputs: outputs, logits: logits,
+                    precision: precision, threads: threads)
         }
     }
 
     /// Runs T input embeddings `[T × D]` through the model, appending them to `cache`.
+    ///
+    /// `precision` applies to single-position steps only (see ``ActivationPrecision``); the
+    /// default, `.float32`, is exact and what latent steps and training use.
     public func forward(embeddings: UnsafePointer<Float>, count t: Int, cache: KVCache, outputs: Outputs = .last,
-                        logits wantLogits: Bool = true, threads: Int = Parallel.defaultThreadCount) -> Result {
+                        logits wantLogits: Bool = true, precision: ActivationPrecision = .float32,
+                        threads: Int = Parallel.defaultThreadCount) -> Result {
         let c = configuration, d = c.width
         let start = cache.count
         cache.reserve(start + t)
@@ -104,7 +109,8 @@ public final class Transformer: Sendable {
         for l in 0..<c.layerCount {
             let sliding = isSlidingWindowLayer(l)
             layerForward(l, t: t, start: start, cache: cache, scratch: scratch,
-                         rope: sliding ? localRope : globalRope, window: sliding ? c.slidingWindow : nil, threads: threads)
+                         rope: sliding ? localRope : globalRope, window: sliding ? c.slidingWindow : nil,
+                         precision: precision, threads: threads)
         }
         cache.advance(by: t)
 
@@ -122,7 +128,8 @@ public final class Transformer: Sendable {
             logits = [Float](repeating: 0, count: rows.count * c.vocabularySize)
             hidden.withUnsafeBufferPointer { h in
                 logits.withUnsafeMutableBufferPointer { out in
-                    weights.output.forward(h.baseAddress!, rows: rows.count, out.baseAddress!, threads: threads)
+                    weights.output.forward(h.baseAddress!, rows: rows.count, out.baseAddress!, threads: threads,
+                                           precision: precision)
                 }
             }
         }

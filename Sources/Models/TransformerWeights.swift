@@ -39,7 +39,7 @@ public struct TransformerWeights: Sendable {
         } else {
             output = Linear(tokenEmbedding)
         }
-        let isGemma = c.architecture == .gemma3, hasBias = c.architecture == .qwen2
+        let arch = c.architecture, hasBias = arch.hasAttentionBiases
         layers = try (0..<c.layerCount).map { (i: Int) throws(ModelError) -> LayerWeights in
             func name(_ n: String) -> String { TensorNames.layer(i, n) }
             func linear(_ n: String, _ rows: Int, _ columns: Int) throws(ModelError) -> Linear {
@@ -54,15 +54,15 @@ public struct TransformerWeights: Sendable {
                 queryBias: hasBias ? try vector(TensorNames.queryBias, qWidth) : nil,
                 keyBias: hasBias ? try vector(TensorNames.keyBias, kvWidth) : nil,
                 valueBias: hasBias ? try vector(TensorNames.valueBias, vWidth) : nil,
-                queryNorm: isGemma ? try vector(TensorNames.queryNorm, c.keyLength) : nil,
-                keyNorm: isGemma ? try vector(TensorNames.keyNorm, c.keyLength) : nil,
+                queryNorm: arch.hasQueryKeyNorms ? try vector(TensorNames.queryNorm, c.keyLength) : nil,
+                keyNorm: arch.hasQueryKeyNorms ? try vector(TensorNames.keyNorm, c.keyLength) : nil,
                 attentionOutput: try linear(TensorNames.attentionOutput, d, c.headCount * c.valueLength),
-                postAttentionNorm: isGemma ? try vector(TensorNames.postAttentionNorm, d) : nil,
+                postAttentionNorm: arch.hasPostNorms ? try vector(TensorNames.postAttentionNorm, d) : nil,
                 ffnNorm: try vector(TensorNames.ffnNorm, d),
                 ffnGate: try linear(TensorNames.ffnGate, c.ffnWidth, d),
                 ffnUp: try linear(TensorNames.ffnUp, c.ffnWidth, d),
                 ffnDown: try linear(TensorNames.ffnDown, d, c.ffnWidth),
-                postFFNNorm: isGemma ? try vector(TensorNames.postFFNNorm, d) : nil)
+                postFFNNorm: arch.hasPostNorms ? try vector(TensorNames.postFFNNorm, d) : nil)
         }
     }
 }

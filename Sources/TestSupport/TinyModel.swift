@@ -22,15 +22,16 @@ public struct TinyModel: Sendable {
         if architecture == .gemma3 { layers = 6 }  // layers 0–4 sliding, layer 5 global
     }
 
+    /// Gemma's real tokenizer is SentencePiece; the others use byte-level BPE.
+    var usesSentencePiece: Bool { architecture == .gemma3 }
+
     /// Byte-level tokens (GPT-2 mapping for BPE, `<0xXX>` for SentencePiece) plus specials.
     public var vocabulary: [String] {
-        switch architecture {
-        case .llama, .qwen2:
-            return ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + ByteLevel.unicodeForByte
-        case .gemma3:
+        if usesSentencePiece {
             return ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
                 + (0..<256).map { String(format: "<0x%02X>", $0) } + ["▁", "▁the", "a", "b"]
         }
+        return ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + ByteLevel.unicodeForByte
     }
 
     public func serialized() -> [UInt8] {
@@ -49,7 +50,7 @@ public struct TinyModel: Sendable {
         w.set("\(arch).attention.value_length", .uint32(UInt32(headDim)))
         w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(1e-6))
         w.set("\(arch).rope.freq_base", .float32(architecture == .llama ? 10_000 : 1_000_000))
-        if architecture == .gemma3 { w.set("\(arch).attention.sliding_window", .uint32(UInt32(slidingWindow))) }
+        if architecture.slidingWindowLayers != nil { w.set("\(arch).attention.sliding_window", .uint32(UInt32(slidingWindow))) }
 
         let types: [Int32] = vocabulary.map { token in
             if token.hasPrefix("<0x") { return 6 }
@@ -57,15 +58,14 @@ public struct TinyModel: Sendable {
         }
         w.set("tokenizer.ggml.tokens", .array(.string(vocabulary)))
         w.set("tokenizer.ggml.token_type", .array(.int32(types)))
-        switch architecture {
-        case .llama, .qwen2:
+        if !usesSentencePiece {
             w.set("tokenizer.ggml.model", .string("gpt2"))
             w.set("tokenizer.ggml.pre", .string(architecture == .llama ? "smollm" : "qwen2"))
             w.set("tokenizer.ggml.merges", .array(.string([])))
             w.set("tokenizer.ggml.bos_token_id", .uint32(1))
             w.set("tokenizer.ggml.eos_token_id", .uint32(2))
             w.set("tokenizer.ggml.add_bos_token", .bool(false))
-        case .gemma3:
+        } else {
             w.set("tokenizer.ggml.model", .string("llama"))
             w.set("tokenizer.ggml.pre", .string("default"))
             w.set("tokenizer.ggml.scores", .array(.float32(vocabulary.indices.map { -Float($0) })))
@@ -100,14 +100,16 @@ public struct TinyModel: Sendable {
             matrix(p + "ffn_gate.weight", rows: ffn, columns: d, scale: 0.2)
             matrix(p + "ffn_up.weight", rows: ffn, columns: d, scale: 0.2)
             matrix(p + "ffn_down.weight", rows: d, columns: ffn, scale: 0.1)
-            if architecture == .qwen2 {
+            if architecture.hasAttentionBiases {
                 vector(p + "attn_q.bias", count: q, around: 0, spread: 0.1)
                 vector(p + "attn_k.bias", count: kv, around: 0, spread: 0.1)
                 vector(p + "attn_v.bias", count: kv, around: 0, spread: 0.1)
             }
-            if architecture == .gemma3 {
+            if architecture.hasQueryKeyNorms {
                 vector(p + "attn_q_norm.weight", count: headDim, around: 1, spread: 0.1)
                 vector(p + "attn_k_norm.weight", count: headDim, around: 1, spread: 0.1)
+            }
+            if architecture.hasPostNorms {
                 vector(p + "post_attention_norm.weight", count: d, around: 1, spread: 0.1)
                 vector(p + "post_ffw_norm.weight", count: d, around: 1, spread: 0.1)
             }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Models
 
+extension ActivationPrecision: ExpressibleByArgument {}
+
 /// Sampling and length flags shared by `generate` and `chat`.
 struct GenerationArguments: ParsableArguments {
     @Option(help: "Sampling temperature; 0 is greedy.")
@@ -21,12 +23,14 @@ struct GenerationArguments: ParsableArguments {
     var stop: [String] = []
     @Option(help: "Worker threads.")
     var threads: Int = 2
+    @Option(help: "Decode-step activations: int8 (fast, as llama.cpp) or float32 (exact, as fp32 PyTorch).")
+    var precision: ActivationPrecision = .int8
 
     var parameters: GenerationParameters {
         GenerationParameters(
             maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                          repetitionPenalty: repetitionPenalty, seed: seed),
-            stopStrings: stop, threads: threads)
+            stopStrings: stop, precision: precision, threads: threads)
     }
 }

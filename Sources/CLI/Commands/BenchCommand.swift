@@ -15,6 +15,8 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(help: "Worker threads.")
     var threads = 2
+    @Option(help: "Decode-step activations: int8 (as llama.cpp) or float32 (exact).")
+    var precision: ActivationPrecision = .int8
     @Option(help: "Repetitions; the median is reported.")
     var repetitions = 5
     @Flag(help: "Print one JSON object instead of text.")
@@ -46,7 +48,8 @@ struct BenchCommand: ParsableCommand {
                 var token = prompt.first ?? 1
                 let start = clock.now
                 for _ in 0..<genTokens {
-                    let logits = model.transformer.forward(tokens: [token], cache: cache, outputs: .last, threads: threads).logits
+                    let logits = model.transformer.forward(tokens: [token], cache: cache, outputs: .last,
+                                                           precision: precision, threads: threads).logits
                     token = Int32(logits.indices.max { logits[$0] < logits[$1] } ?? 0)
                 }
                 decode.append(Double(genTokens) / (clock.now - start).seconds)
@@ -58,7 +61,7 @@ struct BenchCommand: ParsableCommand {
         let name = URL(fileURLWithPath: model.path).lastPathComponent
         if json {
             let object: [String: Any] = [
-                "model": name, "threads": threads, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
+                "model": name, "threads": threads, "precision": precision.rawValue, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
                 "prefill_tok_s": Self.median(prefill), "decode_tok_s": Self.median(decode),
                 "peak_rss_bytes": rss, "blas": "\(BLAS.backend)",
                 "llama_bench_prefill_tok_s": reference?.prefill ?? 0, "llama_bench_decode_tok_s": reference?.decode ?? 0,
@@ -66,7 +69,7 @@ struct BenchCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model \(name), \(threads) threads, BLAS \(BLAS.backend)")
+            print("model \(name), \(threads) threads, BLAS \(BLAS.backend), decode activations \(precision.rawValue)")
             if !prefill.isEmpty { print(String(format: "pp%d  %8.1f tok/s (median of %d)", promptTokens, Self.median(prefill), prefill.count)) }
             if !decode.isEmpty { print(String(format: "tg%d  %8.1f tok/s (median of %d)", genTokens, Self.median(decode), decode.count)) }
             print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))

@@ -1,23 +1,3 @@
-// Provenance: architecture names and per-arch facts as in llama.cpp src/llama-arch.cpp and
-// llama_model_rope_type (llama: adjacent-pair "normal" RoPE; qwen2, gemma3: NeoX half-split).
-
-/// A transformer family this engine knows, named as in `general.architecture`.
-public enum Architecture: String, Sendable, CaseIterable {
-    case llama
-    case qwen2
-    case gemma3
-
-    /// How RoPE pairs the dimensions of a head.
-    public enum RoPEPairing: Sendable { case adjacent, halfSplit }
-
-    public var ropePairing: RoPEPairing {
-        switch self {
-        case .llama: .adjacent
-        case .qwen2, .gemma3: .halfSplit
-        }
-    }
-}
-
 /// Errors raised while interpreting a GGUF file as a model.
 public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedArchitecture(String, supported: [String])
