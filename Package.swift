@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "rmas", targets: ["rmas"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,15 +33,17 @@ let package = Package(
             name: "Models", dependencies: ["Kernels", "GGUF", "Tokenization"],
             swiftSettings: swiftSettings),
         .target(name: "ModelFetch", swiftSettings: swiftSettings),
+        // Trainable parameters, optimizer, schedules and loss heads (weights of the LLMs stay frozen).
+        .target(name: "Training", dependencies: ["Kernels", "Models"], swiftSettings: swiftSettings),
         .target(
-            name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch"],
+            name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch", "Training"],
             swiftSettings: swiftSettings),
 
         // MARK: - Executable
         .executableTarget(
             name: "rmas",
             dependencies: [
-                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch",
+                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI",
@@ -59,6 +62,9 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "GGUF", "ModelFetch", "TestSupport"],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "Models", "Kernels", "GGUF", "TestSupport"],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
     ]
 )
