@@ -21,6 +21,48 @@ public enum GatedActivation: Sendable {
         }
     }
 
+    /// Backward of ``forward(gate:up:out:count:)``: `dGate = dOut ⊙ up ⊙ act′(gate)`,
+    /// `dUp = dOut ⊙ act(gate)`. `dGate` may alias `gate`, `dUp` may alias `up`.
+    public func backward(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+        dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        var i = 0
+        func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) }
+        while i + 16 <= count {
+            let g = load(gate), u = load(up), d = load(dOut)
+            let (value, slope) = activateWithSlope(g)
+            UnsafeMutableRawPointer(dGate + i).storeBytes(of: d * u * slope, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dUp + i).storeBytes(of: d * value, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            let (value, slope) = activateWithSlope(SIMD16(repeating: gate[i]))
+            let d = dOut[i], u = up[i]
+            dGate[i] = d * u * slope[0]
+            dUp[i] = d * value[0]
+            i += 1
+        }
+    }
+
+    /// act(g) and act′(g).
+    @inline(__always)
+    func activateWithSlope(_ g: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+        switch self {
+        case .swiGLU:
+            let sigmoid = 1 / (1 + VectorMath.exp(-g))
+            return (g * sigmoid, sigmoid * (1 + g * (1 - sigmoid)))
+        case .geGLUTanh:
+            let k = SIMD16<Float>(repeating: 0.797_884_56), c = SIMD16<Float>(repeating: 0.044_715)
+            let g2: SIMD16<Float> = g * g
+            let t: SIMD16<Float> = VectorMath.tanh(k * (g + c * g2 * g))
+            let half: SIMD16<Float> = 0.5 * (1 + t)
+            let inner: SIMD16<Float> = k * (1 + 3 * c * g2)
+            let slope: SIMD16<Float> = half + 0.5 * g * (1 - t * t) * inner
+            return (g * half, slope)
+        }
+    }
+
     @inline(__always)
     func activate(_ g: SIMD16<Float>) -> SIMD16<Float> {
         switch self {

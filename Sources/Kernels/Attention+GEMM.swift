@@ -21,18 +21,7 @@ extension Attention {
             BLAS.gemm(m: s.queries, n: n, k: dh, alpha: s.scale, a: q + h * dh, lda: qStride,
                       b: keys + kvh * dh, ldb: kvStride, transposeB: true, c: scores, ldc: n)
             // Row-wise masked softmax; masked entries become exact zeros.
-            for t in 0..<s.queries {
-                let row = scores + t * n, visible = s.keyRange(query: t)
-                row.update(repeating: 0, count: visible.lowerBound)
-                let m = (visible.lowerBound...visible.upperBound).reduce(-Float.infinity) { max($0, row[$1]) }
-                let start = row + visible.lowerBound
-                VectorMath.map(start, start, count: visible.count) { VectorMath.exp($0 - m) }
-                var total: Float = 0
-                for i in 0..<visible.count { total += start[i] }
-                let inverse = 1 / total
-                for i in 0..<visible.count { start[i] *= inverse }
-                (row + visible.upperBound + 1).update(repeating: 0, count: n - visible.upperBound - 1)
-            }
+            for t in 0..<s.queries { softmaxRow(scores + t * n, visible: s.keyRange(query: t), count: n) }
             // O_h [T × Dh] = P [T × N] · V_g [N × Dh]
             BLAS.gemm(m: s.queries, n: dh, k: n, a: scores, lda: n, b: values + kvh * dh, ldb: kvStride,
                       transposeB: false, c: out + h * dh, ldc: qStride)

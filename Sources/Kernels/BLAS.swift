@@ -55,22 +55,23 @@ public enum BLAS {
     /// Sets BLAS's own worker count (OpenBLAS only; a no-op elsewhere).
     public static func setThreadCount(_ threads: Int) { loaded.setThreads?(Int32(threads)) }
 
-    /// `C[M×N] = alpha · A[M×K] · op(B) + beta · C`, all row-major, where `op(B)` is `Bᵀ` when
-    /// `transposeB` (B stored `[N×K]`, the GGUF weight layout: one row per output feature)
-    /// and `B` otherwise (stored `[K×N]`). Leading dimensions are the stored row lengths.
+    /// `C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C`, all row-major, where `op(B)` is `Bᵀ`
+    /// when `transposeB` (B stored `[N×K]`, the GGUF weight layout: one row per output feature)
+    /// and `B` otherwise (stored `[K×N]`); likewise `op(A)` is `Aᵀ` when `transposeA` (A stored
+    /// `[K×M]`). Leading dimensions are the stored row lengths.
     public static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
         if let sgemm = loaded.sgemm {
             // CBLAS enums: RowMajor = 101, NoTrans = 111, Trans = 112.
-            sgemm(101, 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
-                  b, Int32(ldb), beta, c, Int32(ldc))
+            sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a,
+                  Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         } else {
-            gemmReference(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            gemmReference(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
                           transposeB: transposeB, beta: beta, c: c, ldc: ldc)
         }
     }
@@ -78,7 +79,7 @@ public enum BLAS {
     /// The naive triple loop (Float accumulation): the algorithmic reference and the fallback.
     public static func gemmReference(
         m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
@@ -86,7 +87,7 @@ public enum BLAS {
             for j in 0..<n {
                 var sum: Float = 0
                 for p in 0..<k {
-                    sum += a[i * lda + p] * (transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                    sum += (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j])
                 }
                 c[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * ldc + j])
             }

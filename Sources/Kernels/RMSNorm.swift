@@ -25,6 +25,27 @@ public enum RMSNorm {
         }
     }
 
+    /// Gradient with respect to x of ``forward(x:weight:y:rows:width:epsilon:)`` (the weight is
+    /// frozen): with r = 1/√(mean(x²) + ε) and g = w ⊙ dy,
+    /// `dx = r·g − x · r³/D · Σ(g ⊙ x)`, written to `dx` or added to it when `accumulate`.
+    /// `dx` may alias `dy` (not `x`).
+    public static func backward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, epsilon: Float, accumulate: Bool = false
+    ) {
+        for t in 0..<rows {
+            let row = x + t * width, grad = dy + t * width, out = dx + t * width
+            let r = 1 / (meanSquare(row, width) + epsilon).squareRoot()
+            var projection: Double = 0  // Σ w·dy·x
+            for i in 0..<width { projection += Double(weight[i] * grad[i] * row[i]) }
+            let c = Float(projection) * r * r * r / Float(width)
+            for i in 0..<width {
+                let value = r * weight[i] * grad[i] - c * row[i]
+                out[i] = accumulate ? out[i] + value : value
+            }
+        }
+    }
+
     /// mean(x²), accumulated in Double as ggml does, so long rows do not lose precision.
     @inline(__always)
     static func meanSquare(_ x: UnsafePointer<Float>, _ count: Int) -> Float {

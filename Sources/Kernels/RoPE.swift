@@ -36,6 +36,16 @@ public struct RoPETable: Sendable {
 
     /// Rotates `x` `[T × heads × headDim]` in place; row t uses the table's t-th position.
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int) {
+        rotate(x, rows: rows, heads: heads, headDim: headDim, direction: 1)
+    }
+
+    /// Backward of ``apply(_:rows:heads:headDim:)``: a rotation's gradient is the inverse
+    /// rotation (by −θ), applied in place to `dx` `[T × heads × headDim]`.
+    public func applyBackward(_ dx: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int) {
+        rotate(dx, rows: rows, heads: heads, headDim: headDim, direction: -1)
+    }
+
+    private func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, direction: Float) {
         precondition(dimensions <= headDim && rows * (dimensions / 2) <= cosines.count)
         let half = dimensions / 2
         cosines.withUnsafeBufferPointer { cosTable in
@@ -47,15 +57,15 @@ public struct RoPETable: Sendable {
                         switch pairing {
                         case .adjacent:
                             for i in 0..<half {
-                                let a = v[2 * i], b = v[2 * i + 1]
-                                v[2 * i] = a * c[i] - b * s[i]
-                                v[2 * i + 1] = a * s[i] + b * c[i]
+                                let a = v[2 * i], b = v[2 * i + 1], sine = direction * s[i]
+                                v[2 * i] = a * c[i] - b * sine
+                                v[2 * i + 1] = a * sine + b * c[i]
                             }
                         case .halfSplit:
                             for i in 0..<half {
-                                let a = v[i], b = v[i + half]
-                                v[i] = a * c[i] - b * s[i]
-                                v[i + half] = a * s[i] + b * c[i]
+                                let a = v[i], b = v[i + half], sine = direction * s[i]
+                                v[i] = a * c[i] - b * sine
+                                v[i + half] = a * sine + b * c[i]
                             }
                         }
                     }

@@ -69,6 +69,17 @@ public final class Linear: @unchecked Sendable {
         }
     }
 
+    /// Gradient with respect to the input of ``forward(_:rows:_:threads:precision:)`` (W frozen):
+    /// `dx [T × in] = dy [T × out] · W`, written or, with `accumulate`, added. fp32 GEMM on the
+    /// dense copy, which multi-position forwards create anyway.
+    public func backwardInput(
+        _ dy: UnsafePointer<Float>, rows: Int, _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+        threads: Int = Parallel.defaultThreadCount
+    ) {
+        BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: denseWeights(threads: threads), ldb: inputs,
+                  transposeB: false, beta: accumulate ? 1 : 0, c: dx, ldc: inputs)
+    }
+
     /// The fp32 copy of W `[out × in]`, dequantized on first call.
     public func denseWeights(threads: Int = Parallel.defaultThreadCount) -> UnsafePointer<Float> {
         lock.lock()

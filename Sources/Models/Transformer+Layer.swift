@@ -1,17 +1,30 @@
-// Provenance: one decoder block as in llama.cpp llm_build_llama / llm_build_qwen2 / llm_build_gemma3.
+// Provenance: one decoder block as in llama.cpp llm_build_llama / llm_build_qwen2 / llm_build_gemma3,
+// with each family's switches read from ``Architecture``.
 import Kernels
 
 /// Activation buffers for one forward call over T positions (allocated once per call).
+///
+/// The block keeps every value its backward needs in its own buffer (inputs of norms and
+/// activations, rotated q/k), so recomputing a layer for training is the same code as inference.
 final class ForwardScratch {
     let x: UnsafeMutablePointer<Float>  // [T × D] residual stream
-    let normed: UnsafeMutablePointer<Float>  // [T × D]
-    let q: UnsafeMutablePointer<Float>  // [T × H·Dh]
+    let normed: UnsafeMutablePointer<Float>  // [T × D] pre-norm output (attention, then FFN)
+    let q: UnsafeMutablePointer<Float>  // [T × H·Dh] projection (+ bias)
     let k: UnsafeMutablePointer<Float>  // [T × Hkv·Dh]
     let v: UnsafeMutablePointer<Float>  // [T × Hkv·Dh]
+    let qRotated: UnsafeMutablePointer<Float>  // [T × H·Dh] after q-norm (if any) and RoPE
+    let kRotated: UnsafeMutablePointer<Float>  // [T × Hkv·Dh]
     let attention: UnsafeMutablePointer<Float>  // [T × H·Dh]
-    let projected: UnsafeMutablePointer<Float>  // [T × D]
-    let gate: UnsafeMutablePointer<Float>  // [T × F]
+    let projected: UnsafeMutablePointer<Float>  // [T × D] attention or FFN output before its post-norm
+    let postNormed: UnsafeMutablePointer<Float>  // [T × D] after the post-norm (Gemma-3)
+    let gate: UnsafeMutablePointer<Float>  // [T × F] pre-activation
     let up: UnsafeMutablePointer<Float>  // [T × F]
+    let activated: UnsafeMutablePointer<Float>  // [T × F]
+    /// When set, the residual stream after the attention half is copied here ([T × D]).
+    var residualAfterAttention: UnsafeMutablePointer<Float>?
+    /// When set, the attention half's output before its post-norm is copied here ([T × D]); the
+    /// FFN half reuses `projected`, and the post-norm's backward needs its input.
+    var attentionProjected: UnsafeMutablePointer<Float>?
 
     init(configuration c: ModelConfiguration, positions t: Int) {
         let qWidth = c.headCount * c.keyLength, kvWidth = c.kvHeadCount * c.keyLength
@@ -20,24 +33,31 @@ final class ForwardScratch {
         q = .allocate(capacity: t * qWidth)
         k = .allocate(capacity: t * kvWidth)
         v = .allocate(capacity: t * kvWidth)
+        qRotated = .allocate(capacity: t * qWidth)
+        kRotated = .allocate(capacity: t * kvWidth)
         attention = .allocate(capacity: t * qWidth)
         projected = .allocate(capacity: t * c.width)
+        postNormed = .allocate(capacity: t * c.width)
         gate = .allocate(capacity: t * c.ffnWidth)
         up = .allocate(capacity: t * c.ffnWidth)
+        activated = .allocate(capacity: t * c.ffnWidth)
     }
 
     func deallocate() {
-        for p in [x, normed, q, k, v, attention, projected, gate, up] { p.deallocate() }
+        for p in [x, normed, q, k, v, qRotated, kRotated, attention, projected, postNormed, gate, up, activated] {
+            p.deallocate()
+        }
     }
 }
 
 extension Transformer {
+    /// Runs layer `l` on `s.x` `[T × D]` (positions start ..< start+T) in place, appending K/V to `cache`.
     func layerForward(
-        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETable, window: Int?,
+        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETable,
         precision: ActivationPrecision, threads: Int
     ) {
         let c = configuration, w = weights.layers[l], d = c.width, dh = c.keyLength
-        let kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
+        let qWidth = c.headCount * dh, kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); [q/k norm]; RoPE; cache k, v; attend.
         RMSNorm.forward(x: s.x, weight: w.attentionNorm, y: s.normed, rows: t, width: d, epsilon: eps)
@@ -48,41 +68,55 @@ extension Transformer {
         if let b = w.keyBias { addBias(b, to: s.k, rows: t) }
         if let b = w.valueBias { addBias(b, to: s.v, rows: t) }
         if let qn = w.queryNorm, let kn = w.keyNorm {
-            RMSNorm.forward(x: s.q, weight: qn, y: s.q, rows: t * c.headCount, width: dh, epsilon: eps)
-            RMSNorm.forward(x: s.k, weight: kn, y: s.k, rows: t * c.kvHeadCount, width: dh, epsilon: eps)
+            RMSNorm.forward(x: s.q, weight: qn, y: s.qRotated, rows: t * c.headCount, width: dh, epsilon: eps)
+            RMSNorm.forward(x: s.k, weight: kn, y: s.kRotated, rows: t * c.kvHeadCount, width: dh, epsilon: eps)
+        } else {
+            s.qRotated.update(from: s.q, count: t * qWidth)
+            s.kRotated.update(from: s.k, count: t * kvWidth)
         }
-        rope.apply(s.q, rows: t, heads: c.headCount, headDim: dh)
-        rope.apply(s.k, rows: t, heads: c.kvHeadCount, headDim: dh)
-        (cache.keys[l] + start * kvWidth).update(from: s.k, count: t * kvWidth)
+        rope.apply(s.qRotated, rows: t, heads: c.headCount, headDim: dh)
+        rope.apply(s.kRotated, rows: t, heads: c.kvHeadCount, headDim: dh)
+        (cache.keys[l] + start * kvWidth).update(from: s.kRotated, count: t * kvWidth)
         (cache.values[l] + start * kvWidth).update(from: s.v, count: t * kvWidth)
-        let shape = Attention.Shape(queries: t, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: dh,
-                                    queryStart: start, scale: 1 / Float(dh).squareRoot(), window: window)
-        Attention.forward(shape: shape, q: s.q, keys: cache.keys[l], values: cache.values[l], out: s.attention, threads: threads)
+        let shape = attentionShape(layer: l, queries: t, start: start)
+        Attention.forward(shape: shape, q: s.qRotated, keys: cache.keys[l], values: cache.values[l], out: s.attention,
+                          threads: threads)
         w.attentionOutput.forward(s.attention, rows: t, s.projected, threads: threads, precision: precision)
-        if let post = w.postAttentionNorm {
-            RMSNorm.forward(x: s.projected, weight: post, y: s.projected, rows: t, width: d, epsilon: eps)
-        }
-        add(s.projected, into: s.x, count: t * d)
+        s.attentionProjected?.update(from: s.projected, count: t * d)
+        addResidual(s.projected, postNorm: w.postAttentionNorm, scratch: s, rows: t)
+        s.residualAfterAttention?.update(from: s.x, count: t * d)
 
         // Feed-forward: h = norm(x); a = act(h·Wgᵀ) ⊙ (h·Wuᵀ); x += a·Wdᵀ [post-norm first].
         RMSNorm.forward(x: s.x, weight: w.ffnNorm, y: s.normed, rows: t, width: d, epsilon: eps)
         w.ffnGate.forward(s.normed, rows: t, s.gate, threads: threads, precision: precision)
         w.ffnUp.forward(s.normed, rows: t, s.up, threads: threads, precision: precision)
-        c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.gate, count: t * c.ffnWidth)
-        w.ffnDown.forward(s.gate, rows: t, s.projected, threads: threads, precision: precision)
-        if let post = w.postFFNNorm {
-            RMSNorm.forward(x: s.projected, weight: post, y: s.projected, rows: t, width: d, epsilon: eps)
+        c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.activated, count: t * c.ffnWidth)
+        w.ffnDown.forward(s.activated, rows: t, s.projected, threads: threads, precision: precision)
+        addResidual(s.projected, postNorm: w.postFFNNorm, scratch: s, rows: t)
+    }
+
+    /// The attention call of layer `l` for `queries` new positions from `start`.
+    func attentionShape(layer l: Int, queries: Int, start: Int) -> Attention.Shape {
+        let c = configuration, sliding = isSlidingWindowLayer(l)
+        return Attention.Shape(queries: queries, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.keyLength,
+                               queryStart: start, scale: 1 / Float(c.keyLength).squareRoot(),
+                               window: sliding ? c.slidingWindow : nil)
+    }
+
+    /// x += branch, or x += norm(branch) when the family has post-norms.
+    private func addResidual(_ branch: UnsafeMutablePointer<Float>, postNorm: [Float]?, scratch s: ForwardScratch, rows: Int) {
+        let d = configuration.width
+        if let post = postNorm {
+            RMSNorm.forward(x: branch, weight: post, y: s.postNormed, rows: rows, width: d, epsilon: configuration.rmsNormEpsilon)
+            Dot.axpy(1, s.postNormed, s.x, count: rows * d)
+        } else {
+            Dot.axpy(1, branch, s.x, count: rows * d)
         }
-        add(s.projected, into: s.x, count: t * d)
     }
 
     private func addBias(_ bias: [Float], to x: UnsafeMutablePointer<Float>, rows: Int) {
         bias.withUnsafeBufferPointer { b in
-            for r in 0..<rows { add(b.baseAddress!, into: x + r * b.count, count: b.count) }
+            for r in 0..<rows { Dot.axpy(1, b.baseAddress!, x + r * b.count, count: b.count) }
         }
-    }
-
-    private func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        Dot.axpy(1, source, target, count: count)
     }
 }

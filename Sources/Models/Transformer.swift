@@ -57,6 +57,22 @@ public final class Transformer: Sendable {
         return (l + 1) % layers.globalPeriod != 0
     }
 
+    /// The RoPE tables of one forward call: global layers use `rope.freq_base`, sliding-window
+    /// layers their family's local base (the same table when the bases agree).
+    struct RoPETables {
+        let global: RoPETable
+        let local: RoPETable
+
+        init(configuration c: ModelConfiguration, positions: Range<Int>) {
+            let pairing: RoPETable.Pairing = c.architecture.ropePairing == .adjacent ? .adjacent : .halfSplit
+            global = RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.ropeBase, pairing: pairing)
+            local = c.localRopeBase == c.ropeBase ? global
+                : RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.localRopeBase, pairing: pairing)
+        }
+
+        func table(sliding: Bool) -> RoPETable { sliding ? local : global }
+    }
+
     /// Writes the input embeddings of `tokens` into `out [T × D]` (Gemma-3 scales by √D).
     public func embed(_ tokens: [Int32], into out: UnsafeMutablePointer<Float>) {
         let d = configuration.width
@@ -100,17 +116,10 @@ public final class Transformer: Sendable {
         defer { scratch.deallocate() }
         scratch.x.update(from: embeddings, count: t * d)
 
-        let positions = start..<(start + t)
-        let globalRope = RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.ropeBase,
-                                   pairing: c.architecture.ropePairing == .adjacent ? .adjacent : .halfSplit)
-        let localRope = c.localRopeBase == c.ropeBase ? globalRope
-            : RoPETable(positions: positions, dimensions: c.ropeDimensions, base: c.localRopeBase, pairing: globalRope.pairing)
-
+        let rope = RoPETables(configuration: c, positions: start..<(start + t))
         for l in 0..<c.layerCount {
-            let sliding = isSlidingWindowLayer(l)
             layerForward(l, t: t, start: start, cache: cache, scratch: scratch,
-                         rope: sliding ? localRope : globalRope, window: sliding ? c.slidingWindow : nil,
-                         precision: precision, threads: threads)
+                         rope: rope.table(sliding: isSlidingWindowLayer(l)), precision: precision, threads: threads)
         }
         cache.advance(by: t)
 
