@@ -3,32 +3,57 @@
 // (Tools/golden/make_torch_grads.py) and Float64 finite differences.
 import Kernels
 
-/// What a training forward keeps: each layer's input (one checkpoint per layer); everything
-/// inside a layer is recomputed during ``Transformer/backward(tape:hiddenGradient:embeddingGradient:threads:)``.
-///
-/// Memory is (L + 1)·T·D floats: 27 MB for 300 positions of Qwen2.5-0.5B.
+/// How much of a training forward is kept for the backward.
+public enum ActivationMemory: Sendable {
+    /// Each layer's input only (activation checkpointing); the backward recomputes each layer
+    /// first. (L + 1)·T·D floats: 27 MB for 300 positions of Qwen2.5-0.5B; one extra forward.
+    case recompute
+    /// Every intermediate the backward needs (≈ 6D + 2F + 3·H·Dh + 4·Hkv·Dh floats per position
+    /// and layer: 0.45 GB for 300 positions of Qwen2.5-0.5B); no recomputation.
+    case keep
+}
+
+/// What a training forward keeps for ``Transformer/backward(tape:hiddenGradient:embeddingGradient:threads:)``.
 public final class ForwardTape: @unchecked Sendable {  // written once by forwardForTraining, then only read
     /// T: positions 0 ..< T of one sequence.
     public let positions: Int
+    public let memory: ActivationMemory
     let width: Int
     let layerCount: Int
     /// `[(L + 1) × T × D]`: the input of layer l at index l, the final residual (before the output
     /// norm) at index L.
     let checkpoints: UnsafeMutablePointer<Float>
+    /// With `.keep`: each layer's activations and their K/V.
+    var layers: [(scratch: ForwardScratch, buffers: BackwardBuffers)] = []
+    var cache: KVCache?
+    /// A `.keep` tape's activations are overwritten by its backward, so it supports one backward.
+    var consumed = false
+    private let layerBytes: Int
 
-    init(positions: Int, width: Int, layerCount: Int) {
+    init(configuration c: ModelConfiguration, positions: Int, memory: ActivationMemory) {
         self.positions = positions
-        self.width = width
-        self.layerCount = layerCount
+        self.memory = memory
+        width = c.width
+        layerCount = c.layerCount
         checkpoints = .allocate(capacity: (layerCount + 1) * positions * width)
+        let qWidth = c.headCount * c.keyLength, kvWidth = c.kvHeadCount * c.keyLength
+        layerBytes = positions * 4 * (6 * c.width + 3 * c.ffnWidth + 4 * qWidth + 5 * kvWidth)
     }
 
-    deinit { checkpoints.deallocate() }
+    deinit {
+        checkpoints.deallocate()
+        for layer in layers {
+            layer.scratch.deallocate()
+            layer.buffers.deallocate()
+        }
+    }
 
     func checkpoint(_ l: Int) -> UnsafeMutablePointer<Float> { checkpoints + l * positions * width }
 
     /// Bytes held.
-    public var byteCount: Int { (layerCount + 1) * positions * width * MemoryLayout<Float>.size }
+    public var byteCount: Int {
+        (layerCount + 1) * positions * width * MemoryLayout<Float>.size + (memory == .keep ? layerCount * layerBytes : 0)
+    }
 }
 
 extension Transformer {
@@ -37,33 +62,39 @@ extension Transformer {
     /// hidden states `[T × D]`, identical to ``forward(embeddings:count:cache:outputs:logits:precision:threads:)``
     /// with `outputs: .all`.
     public func forwardForTraining(
-        embeddings: UnsafePointer<Float>, count t: Int, threads: Int = Parallel.defaultThreadCount
+        embeddings: UnsafePointer<Float>, count t: Int, memory: ActivationMemory = .recompute,
+        threads: Int = Parallel.defaultThreadCount
     ) -> (tape: ForwardTape, hidden: [Float]) {
         let c = configuration, d = c.width
-        let tape = ForwardTape(positions: t, width: d, layerCount: c.layerCount)
+        let tape = ForwardTape(configuration: c, positions: t, memory: memory)
         let cache = KVCache(configuration: c, capacity: t)
-        let scratch = ForwardScratch(configuration: c, positions: t)
-        defer { scratch.deallocate() }
-        scratch.x.update(from: embeddings, count: t * d)
+        let shared = memory == .recompute ? ForwardScratch(configuration: c, positions: t) : nil
+        defer { shared?.deallocate() }
+        var x = embeddings
         let rope = RoPETables(configuration: c, positions: 0..<t)
         for l in 0..<c.layerCount {
-            tape.checkpoint(l).update(from: scratch.x, count: t * d)
+            tape.checkpoint(l).update(from: x, count: t * d)
+            let scratch = shared ?? tape.keepLayer(configuration: c)
+            scratch.x.update(from: x, count: t * d)
             layerForward(l, t: t, start: 0, cache: cache, scratch: scratch, rope: rope.table(sliding: isSlidingWindowLayer(l)),
                          precision: .float32, threads: threads)
+            x = UnsafePointer(scratch.x)
         }
-        tape.checkpoint(c.layerCount).update(from: scratch.x, count: t * d)
+        if memory == .keep { tape.cache = cache }
+        tape.checkpoint(c.layerCount).update(from: x, count: t * d)
         var hidden = [Float](repeating: 0, count: t * d)
         hidden.withUnsafeMutableBufferPointer {
-            RMSNorm.forward(x: scratch.x, weight: weights.outputNorm, y: $0.baseAddress!, rows: t, width: d,
+            RMSNorm.forward(x: x, weight: weights.outputNorm, y: $0.baseAddress!, rows: t, width: d,
                             epsilon: c.rmsNormEpsilon)
         }
         return (tape, hidden)
     }
 
     /// Back-propagates `hiddenGradient` = dL/dH `[T × D]` (H: the post-final-norm hidden states
-    /// of ``forwardForTraining(embeddings:count:threads:)``; zero rows where L does not depend on
-    /// H) to `embeddingGradient` = dL/dX `[T × D]` (written, not accumulated). Each layer is
-    /// recomputed from its checkpoint, then differentiated.
+    /// of ``forwardForTraining(embeddings:count:memory:threads:)``; zero rows where L does not
+    /// depend on H) to `embeddingGradient` = dL/dX `[T × D]` (written, not accumulated). With a
+    /// `.recompute` tape each layer is first recomputed from its checkpoint (any number of
+    /// backwards); a `.keep` tape allows one.
     public func backward(
         tape: ForwardTape, hiddenGradient: UnsafePointer<Float>, embeddingGradient g: UnsafeMutablePointer<Float>,
         threads: Int = Parallel.defaultThreadCount
@@ -74,20 +105,23 @@ extension Transformer {
         RMSNorm.backward(x: tape.checkpoint(c.layerCount), weight: weights.outputNorm, dy: hiddenGradient, dx: g,
                          rows: t, width: d, epsilon: eps)
 
-        let cache = KVCache(configuration: c, capacity: t)
-        let s = ForwardScratch(configuration: c, positions: t)
-        let buffers = BackwardBuffers(configuration: c, positions: t)
-        s.residualAfterAttention = buffers.residualAfterAttention
-        s.attentionProjected = buffers.attentionProjected
+        let recompute = tape.memory == .recompute
+        precondition(recompute || !tape.consumed, "a .keep tape supports one backward (its activations are overwritten)")
+        tape.consumed = true
+        let cache = tape.cache ?? KVCache(configuration: c, capacity: t)
+        let shared = recompute ? ForwardTape.makeLayer(configuration: c, positions: t) : nil
         defer {
-            s.deallocate()
-            buffers.deallocate()
+            shared?.scratch.deallocate()
+            shared?.buffers.deallocate()
         }
         let rope = RoPETables(configuration: c, positions: 0..<t)
         for l in (0..<c.layerCount).reversed() {
             let table = rope.table(sliding: isSlidingWindowLayer(l))
-            s.x.update(from: tape.checkpoint(l), count: t * d)
-            layerForward(l, t: t, start: 0, cache: cache, scratch: s, rope: table, precision: .float32, threads: threads)
+            let (s, buffers) = shared ?? tape.layers[l]
+            if recompute {
+                s.x.update(from: tape.checkpoint(l), count: t * d)
+                layerForward(l, t: t, start: 0, cache: cache, scratch: s, rope: table, precision: .float32, threads: threads)
+            }
             layerBackward(l, t: t, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
                           gradient: g, threads: threads)
         }
@@ -146,6 +180,25 @@ extension Transformer {
                              epsilon: configuration.rmsNormEpsilon)
         }
         return out
+    }
+}
+
+extension ForwardTape {
+    /// A layer's activation scratch wired to its backward buffers (which receive x_mid and the
+    /// attention branch's pre-norm output).
+    static func makeLayer(configuration c: ModelConfiguration, positions t: Int) -> (scratch: ForwardScratch, buffers: BackwardBuffers) {
+        let scratch = ForwardScratch(configuration: c, positions: t)
+        let buffers = BackwardBuffers(configuration: c, positions: t)
+        scratch.residualAfterAttention = buffers.residualAfterAttention
+        scratch.attentionProjected = buffers.attentionProjected
+        return (scratch, buffers)
+    }
+
+    /// Appends a kept layer and returns its scratch.
+    func keepLayer(configuration c: ModelConfiguration) -> ForwardScratch {
+        let layer = Self.makeLayer(configuration: c, positions: positions)
+        layers.append(layer)
+        return layer.scratch
     }
 }
 

@@ -29,8 +29,9 @@ struct TransformerBackwardTests {
     /// L = Σ H ⊙ R; the analytic directional derivative ⟨dL/dX, V⟩ against a five-point central
     /// difference of the Float32 forward (ε = 3e-3: truncation ~ε⁴ ≈ 1e-5 relative, rounding
     /// ~1e-7·|L|/ε ≈ 1e-4). Measured 2e-5 … 1e-4; the tight check is against Float64 and PyTorch.
-    @Test("directional derivative against central differences", arguments: TransformerInvariantTests.architectures)
-    func directionalDerivative(_ architecture: Architecture) throws {
+    @Test("directional derivative against central differences",
+          arguments: TransformerInvariantTests.architectures, [ActivationMemory.recompute, .keep])
+    func directionalDerivative(_ architecture: Architecture, memory: ActivationMemory) throws {
         let model = try TinyModel(architecture).transformer()
         let t = 13, d = model.configuration.width
         let x = model.embeddings((0..<t).map { Int32($0 * 11 % 200 + 5) })
@@ -39,7 +40,7 @@ struct TransformerBackwardTests {
             let h = input.withUnsafeBufferPointer { model.forwardForTraining(embeddings: $0.baseAddress!, count: t).hidden }
             return zip(h, r).reduce(0) { $0 + Double($1.0) * Double($1.1) }
         }
-        let (tape, _) = x.withUnsafeBufferPointer { model.forwardForTraining(embeddings: $0.baseAddress!, count: t) }
+        let (tape, _) = x.withUnsafeBufferPointer { model.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory) }
         var dx = [Float](repeating: 0, count: t * d)
         r.withUnsafeBufferPointer { rp in
             dx.withUnsafeMutableBufferPointer { model.backward(tape: tape, hiddenGradient: rp.baseAddress!, embeddingGradient: $0.baseAddress!) }
@@ -49,7 +50,29 @@ struct TransformerBackwardTests {
         func shifted(_ k: Float) -> Double { loss(zip(x, v).map { $0 + k * epsilon * $1 }) }
         let numeric = (8 * (shifted(1) - shifted(-1)) - (shifted(2) - shifted(-2))) / Double(12 * epsilon)
         let relative = abs(analytic - numeric) / max(abs(numeric), 1e-6)
-        print("[backward] \(architecture): analytic \(analytic) numeric \(numeric) relative \(relative)")
+        print("[backward] \(architecture) \(memory): analytic \(analytic) numeric \(numeric) relative \(relative)")
         #expect(relative < 1e-3)
+    }
+}
+
+extension TransformerBackwardTests {
+    @Test("kept activations and recomputation give identical gradients", arguments: TransformerInvariantTests.architectures)
+    func memoryModesAgree(_ architecture: Architecture) throws {
+        let model = try TinyModel(architecture).transformer()
+        let t = 17, d = model.configuration.width
+        let x = model.embeddings((0..<t).map { Int32($0 * 5 % 200 + 9) })
+        let r = Self.randomVector(t * d, seed: 21)
+        func gradient(_ memory: ActivationMemory, backwards: Int) -> [Float] {
+            let (tape, _) = x.withUnsafeBufferPointer { model.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory) }
+            var dx = [Float](repeating: .nan, count: t * d)
+            for _ in 0..<backwards {
+                r.withUnsafeBufferPointer { rp in
+                    dx.withUnsafeMutableBufferPointer { model.backward(tape: tape, hiddenGradient: rp.baseAddress!, embeddingGradient: $0.baseAddress!) }
+                }
+            }
+            return dx
+        }
+        let kept = gradient(.keep, backwards: 1), recomputed = gradient(.recompute, backwards: 2)
+        #expect(kept == recomputed)
     }
 }

@@ -23,11 +23,20 @@ struct BenchCommand: ParsableCommand {
     var json = false
     @Option(help: "Path to llama.cpp's llama-bench: run it on the same model and settings right after, and print the ratios.")
     var llamaBench: String?
+    @Flag(help: "Measure a training step instead: forward + backward to the input embeddings over --prompt-tokens positions (CE on every position).")
+    var train = false
+    @Option(help: "With --train: path to shared/anchors/torch_anchor.py, run right after on the same model for the ratio.")
+    var torchAnchor: String?
+    @Flag(help: "With --train: recompute each layer in the backward (checkpointing) instead of keeping activations.")
+    var recompute = false
+    @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
+    var python = "python3"
 
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
         let c = model.configuration
         BLAS.setThreadCount(threads)
+        if train { return try runTraining(model) }
         var rng = SplitMix64(seed: 42)
         let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
         let clock = ContinuousClock()
@@ -80,6 +89,37 @@ struct BenchCommand: ParsableCommand {
                 if let tg = reference.decode, !decode.isEmpty {
                     print(String(format: "llama-bench tg%d %8.1f tok/s → ratio %.2f×", genTokens, tg, Self.median(decode) / tg))
                 }
+            }
+        }
+    }
+
+    func runTraining(_ model: LanguageModel) throws {
+        let name = URL(fileURLWithPath: model.path).lastPathComponent
+        let ours = TrainingBenchmark(model: model, positions: promptTokens, threads: threads, memory: recompute ? .recompute : .keep).run(repetitions: repetitions)
+        let rss = Self.peakRSSBytes()
+        let anchor = try torchAnchor.map {
+            try TorchAnchorRun(python: python, script: $0, model: model.path, threads: threads, repetitions: repetitions)
+        }
+        let seconds = Self.median(ours.seconds)
+        if json {
+            let object: [String: Any] = [
+                "model": name, "threads": threads, "positions": promptTokens, "forward_backward_s": seconds,
+                "gradient_norm": ours.gradientNorm, "loss": ours.loss, "peak_rss_bytes": rss,
+                "torch_forward_backward_s": anchor?.forwardBackwardSeconds ?? 0, "torch_gradient_norm": anchor?.gradientNorm ?? 0,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("model \(name), \(threads) threads, BLAS \(BLAS.backend), activations \(recompute ? "recomputed" : "kept")")
+        print(String(format: "forward+backward 1×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
+                     promptTokens, seconds * 1000, ours.seconds.count, Double(promptTokens) / seconds, ours.loss, ours.gradientNorm))
+        print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
+        if let anchor {
+            if let torch = anchor.forwardBackwardSeconds {
+                print(String(format: "torch forward+backward %8.1f ms (|dL/dX| %.4g) → ratio %.2f×", torch * 1000,
+                             anchor.gradientNorm ?? 0, torch / seconds))
+            } else {
+                throw ValidationError("could not read the anchor's (b) line; its output was:\n\(anchor.output)")
             }
         }
     }
