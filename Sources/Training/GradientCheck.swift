@@ -1,0 +1,79 @@
+// Provenance: directional-derivative gradient checking (compare ⟨∇L, v⟩ with a finite difference
+// of L along v), with the five-point central stencil f′ ≈ [8(f(ε) − f(−ε)) − (f(2ε) − f(−2ε))]/12ε.
+import Foundation
+import Kernels
+import Models
+
+/// Compares the analytic gradient of a training loss w.r.t. the input embeddings with finite
+/// differences of the forward pass, along random directions, on any model.
+///
+/// The loss exercises both heads: mean next-token cross-entropy over every position, plus the
+/// mean cosine distance of every 4th hidden state to a random target (the inner-link objective).
+public struct GradientCheck: Sendable {
+    public struct Direction: Sendable {
+        public var analytic: Double
+        public var numeric: Double
+        /// |analytic − numeric| / max(|numeric|, 1e-6).
+        public var relativeError: Double { abs(analytic - numeric) / max(abs(numeric), 1e-6) }
+    }
+
+    public let transformer: Transformer
+    public let tokens: [Int32]
+    /// Step along each direction, relative to the embeddings' RMS: perturbations of ~0.5 %
+    /// keep the stencil's truncation (~ε⁴) and Float32 rounding (~1e-7·|L|/ε) both small.
+    public var relativeStep: Float = 5e-3
+    public var seed: UInt64 = 1
+
+    public init(transformer: Transformer, tokens: [Int32]) {
+        precondition(tokens.count >= 2, "need at least two tokens")
+        self.transformer = transformer
+        self.tokens = tokens
+    }
+
+    /// The loss and, when `gradient` is given, dL/dX written into it.
+    func loss(_ x: [Float], targets: [Float], gradient: UnsafeMutablePointer<Float>?) -> Double {
+        let t = tokens.count, d = transformer.configuration.width
+        let (tape, hidden) = x.withUnsafeBufferPointer {
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t)
+        }
+        var dH = [Float](repeating: 0, count: t * d)
+        let cosineRows = Array(stride(from: 0, to: t, by: 4))
+        var total = 0.0
+        hidden.withUnsafeBufferPointer { h in
+            dH.withUnsafeMutableBufferPointer { g in
+                total += transformer.crossEntropy(hidden: h.baseAddress!, positions: Array(0..<(t - 1)),
+                                                  targets: Array(tokens.dropFirst()), hiddenGradient: g.baseAddress!)
+                for (k, row) in cosineRows.enumerated() {
+                    total += targets.withUnsafeBufferPointer {
+                        CosineDistance.lossAndGradient(
+                            prediction: h.baseAddress! + row * d, target: $0.baseAddress! + k * d, rows: 1, width: d,
+                            scale: 1 / Float(cosineRows.count), predictionGradient: g.baseAddress! + row * d)
+                    } / Double(cosineRows.count)
+                }
+            }
+        }
+        if let gradient {
+            dH.withUnsafeBufferPointer { transformer.backward(tape: tape, hiddenGradient: $0.baseAddress!, embeddingGradient: gradient) }
+        }
+        return total
+    }
+
+    /// Runs `directions` random directions; returns each one's analytic and numeric derivative.
+    public func run(directions: Int) -> [Direction] {
+        let t = tokens.count, d = transformer.configuration.width
+        let x = transformer.embeddings(tokens)
+        let rms = (x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count)).squareRoot()
+        var rng = SplitMix64(seed: seed)
+        let targets = (0..<(((t + 3) / 4) * d)).map { _ in rng.nextGaussian() }
+        var gradient = [Float](repeating: 0, count: t * d)
+        _ = gradient.withUnsafeMutableBufferPointer { loss(x, targets: targets, gradient: $0.baseAddress!) }
+        return (0..<directions).map { _ in
+            let v = (0..<(t * d)).map { _ in rng.nextGaussian() * Float(rms) }
+            let epsilon = relativeStep
+            func shifted(_ k: Float) -> Double { loss(zip(x, v).map { $0 + k * epsilon * $1 }, targets: targets, gradient: nil) }
+            let numeric = (8 * (shifted(1) - shifted(-1)) - (shifted(2) - shifted(-2))) / Double(12 * epsilon)
+            let analytic = zip(gradient, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            return Direction(analytic: analytic, numeric: numeric)
+        }
+    }
+}

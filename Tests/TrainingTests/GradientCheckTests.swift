@@ -1,0 +1,31 @@
+import Foundation
+import Models
+import TestSupport
+import Testing
+import Training
+
+/// `GradientCheck` (what `rmas gradcheck` runs) on tiny models and on the three real models.
+@Suite("Gradient check", .serialized)
+struct GradientCheckTests {
+    /// Float32 differences: measured up to ~1e-3 here; the tight check of the same backward is
+    /// against Float64 and PyTorch (ModelsTests). 1e-2 still catches any real error (a wrong
+    /// term moves the derivative by tens of percent).
+    @Test("tiny models pass", arguments: [Architecture.llama, .qwen2, .gemma3])
+    func tiny(_ architecture: Architecture) throws {
+        let model = try TinyModel(architecture).transformer()
+        let results = GradientCheck(transformer: model, tokens: (0..<21).map { Int32($0 * 13 % 250 + 3) }).run(directions: 3)
+        for r in results { #expect(r.relativeError < 1e-2, "\(architecture): \(r)") }
+    }
+
+    /// Float32 finite differences on real models: noise ~1e-5 absolute in the loss over a 12·ε
+    /// stencil, measured 1e-6 … 5e-3 relative; 1e-2 is the CLI's default tolerance.
+    @Test("real models pass", arguments: ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m"])
+    func real(_ name: String) throws {
+        try #require(RealModels.available(name), "model \(name) not present")
+        let model = try LanguageModel.load(path: try RealModels.require(name))
+        let tokens = model.tokenizer.encode("The planner writes a plan; the critic refines it; the solver computes 17 × 23 = 391.", addBOS: false)
+        let results = GradientCheck(transformer: model.transformer, tokens: Array(tokens.prefix(32))).run(directions: 2)
+        for r in results { #expect(r.relativeError < 1e-2, "\(name): \(r)") }
+        print("[gradcheck] \(name): relative errors \(results.map(\.relativeError))")
+    }
+}
