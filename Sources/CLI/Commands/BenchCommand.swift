@@ -29,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     var torchAnchor: String?
     @Flag(help: "With --train: recompute each layer in the backward (checkpointing) instead of keeping activations.")
     var recompute = false
+    @Option(help: "With --train: sequences whose graphs are alive at once (e.g. 9 = 3 agents × 3 rounds); all forwards, then all backwards.")
+    var sequences = 1
     @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
     var python = "python3"
 
@@ -95,7 +97,9 @@ struct BenchCommand: ParsableCommand {
 
     func runTraining(_ model: LanguageModel) throws {
         let name = URL(fileURLWithPath: model.path).lastPathComponent
-        let ours = TrainingBenchmark(model: model, positions: promptTokens, threads: threads, memory: recompute ? .recompute : .keep).run(repetitions: repetitions)
+        var benchmark = TrainingBenchmark(model: model, positions: promptTokens, threads: threads, memory: recompute ? .recompute : .keep)
+        benchmark.sequences = sequences
+        let ours = benchmark.run(repetitions: repetitions)
         let rss = Self.peakRSSBytes()
         let anchor = try torchAnchor.map {
             try TorchAnchorRun(python: python, script: $0, model: model.path, threads: threads, repetitions: repetitions)
@@ -103,7 +107,7 @@ struct BenchCommand: ParsableCommand {
         let seconds = Self.median(ours.seconds)
         if json {
             let object: [String: Any] = [
-                "model": name, "threads": threads, "positions": promptTokens, "forward_backward_s": seconds,
+                "model": name, "threads": threads, "positions": promptTokens, "sequences": sequences, "forward_backward_s": seconds,
                 "gradient_norm": ours.gradientNorm, "loss": ours.loss, "peak_rss_bytes": rss,
                 "torch_forward_backward_s": anchor?.forwardBackwardSeconds ?? 0, "torch_gradient_norm": anchor?.gradientNorm ?? 0,
             ]
@@ -111,8 +115,8 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model \(name), \(threads) threads, BLAS \(BLAS.backend), activations \(recompute ? "recomputed" : "kept")")
-        print(String(format: "forward+backward 1×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
-                     promptTokens, seconds * 1000, ours.seconds.count, Double(promptTokens) / seconds, ours.loss, ours.gradientNorm))
+        print(String(format: "forward+backward %d×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
+                     sequences, promptTokens, seconds * 1000, ours.seconds.count, Double(sequences * promptTokens) / seconds, ours.loss, ours.gradientNorm))
         print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
         if let anchor {
             if let torch = anchor.forwardBackwardSeconds {

@@ -11,6 +11,9 @@ struct TrainingBenchmark {
     let positions: Int
     let threads: Int
     let memory: ActivationMemory
+    /// Sequences whose tapes are alive at once (a RecursiveMAS step: agents × rounds): all
+    /// forwards first, then all backwards in reverse, as one step through a chained graph would.
+    var sequences = 1
 
     /// Seconds per forward+backward, one warm-up then `repetitions` runs; also the gradient norm.
     func run(repetitions: Int) -> (seconds: [Double], gradientNorm: Double, loss: Double) {
@@ -22,20 +25,26 @@ struct TrainingBenchmark {
         var dX = [Float](repeating: 0, count: t * c.width)
         var loss = 0.0
         func step() {
-            let (tape, hidden) = x.withUnsafeBufferPointer {
-                transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory, threads: threads)
-            }
-            var dH = [Float](repeating: 0, count: t * c.width)
-            loss = hidden.withUnsafeBufferPointer { h in
-                dH.withUnsafeMutableBufferPointer {
-                    transformer.crossEntropy(hidden: h.baseAddress!, positions: Array(0..<t), targets: targets,
-                                             hiddenGradient: $0.baseAddress!, threads: threads)
+            var pending: [(ForwardTape, [Float])] = []
+            for _ in 0..<sequences {
+                let (tape, hidden) = x.withUnsafeBufferPointer {
+                    transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory, threads: threads)
                 }
+                var dH = [Float](repeating: 0, count: t * c.width)
+                loss = hidden.withUnsafeBufferPointer { h in
+                    dH.withUnsafeMutableBufferPointer {
+                        transformer.crossEntropy(hidden: h.baseAddress!, positions: Array(0..<t), targets: targets,
+                                                 hiddenGradient: $0.baseAddress!, threads: threads)
+                    }
+                }
+                pending.append((tape, dH))
             }
-            dH.withUnsafeBufferPointer { g in
-                dX.withUnsafeMutableBufferPointer {
-                    transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!,
-                                         threads: threads)
+            for (tape, dH) in pending.reversed() {
+                dH.withUnsafeBufferPointer { g in
+                    dX.withUnsafeMutableBufferPointer {
+                        transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!,
+                                             threads: threads)
+                    }
                 }
             }
         }

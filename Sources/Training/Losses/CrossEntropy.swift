@@ -36,15 +36,18 @@ extension Transformer {
     /// post-final-norm states of ``forwardForTraining(embeddings:count:threads:)``) against
     /// `targets`, times `scale`; **adds** dL/dH into `hiddenGradient` `[T × D]`.
     ///
-    /// Logits are made `chunk` rows at a time (Qwen2.5's V = 151 936 makes a row 0.6 MB), so
-    /// memory stays bounded for any number of targets. Returns the mean loss (unscaled).
+    /// Logits are made `chunk` rows at a time (default: as many as fit in 64 MB; Qwen2.5's
+    /// V = 151 936 makes a row 0.6 MB), so memory stays bounded for any number of targets, while
+    /// large chunks stream the V × D head weights as few times as possible. Returns the mean
+    /// loss (unscaled).
     public func crossEntropy(
         hidden: UnsafePointer<Float>, positions: [Int], targets: [Int32], scale: Float = 1,
-        hiddenGradient: UnsafeMutablePointer<Float>, chunk: Int = 64, threads: Int = Parallel.defaultThreadCount
+        hiddenGradient: UnsafeMutablePointer<Float>, chunk: Int? = nil, threads: Int = Parallel.defaultThreadCount
     ) -> Double {
         precondition(positions.count == targets.count, "one target per position")
         guard !positions.isEmpty else { return 0 }
         let d = configuration.width, v = configuration.vocabularySize, n = positions.count
+        let chunk = max(1, chunk ?? (64 << 20) / (v * MemoryLayout<Float>.size))
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: min(chunk, n) * d)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: min(chunk, n) * v)
         let dRows = UnsafeMutablePointer<Float>.allocate(capacity: min(chunk, n) * d)
