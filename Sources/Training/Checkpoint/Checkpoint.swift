@@ -1,0 +1,153 @@
+// Checkpoint layout (this project's own): a directory holding `manifest.json` and the step files
+// it names, `weights-<step>.safetensors` (link parameters) and `optimizer-<step>.safetensors`
+// (AdamW moments). Step files are written first and the manifest last, each atomically, so the
+// manifest always names a complete set; older step files are removed afterwards.
+import Foundation
+
+/// What a checkpoint says about itself (JSON, `manifest.json`).
+public struct CheckpointManifest: Codable, Sendable, Equatable {
+    /// One link network saved in the weights file under `<name>.` prefixed parameter names.
+    public struct Link: Codable, Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var inputWidth: Int
+        public var outputWidth: Int
+        public init(name: String, kind: String, inputWidth: Int, outputWidth: Int) {
+            self.name = name
+            self.kind = kind
+            self.inputWidth = inputWidth
+            self.outputWidth = outputWidth
+        }
+    }
+
+    /// The frozen model a link belongs to (checked on load).
+    public struct Model: Codable, Sendable, Equatable {
+        public var role: String
+        public var name: String
+        public var sha256: String
+        public init(role: String, name: String, sha256: String) {
+            self.role = role
+            self.name = name
+            self.sha256 = sha256
+        }
+    }
+
+    public var formatVersion = 1
+    /// "inner" or "outer".
+    public var kind: String
+    public var step: Int
+    public var links: [Link]
+    public var models: [Model]
+    /// The training command's arguments, as given.
+    public var arguments: [String: String]
+    /// State a resumed run needs beyond weights and moments (data order seed, cursor, …).
+    public var resume: [String: Int]
+    /// Last logged metrics (loss, held-out loss, …).
+    public var metrics: [String: Double]
+    public var weightsFile: String
+    public var optimizerFile: String?
+
+    public init(kind: String, step: Int, links: [Link], models: [Model], arguments: [String: String] = [:],
+                resume: [String: Int] = [:], metrics: [String: Double] = [:]) {
+        self.kind = kind
+        self.step = step
+        self.links = links
+        self.models = models
+        self.arguments = arguments
+        self.resume = resume
+        self.metrics = metrics
+        weightsFile = String(format: "weights-%08d.safetensors", step)
+        optimizerFile = nil
+    }
+}
+
+/// Reads and writes checkpoints in one directory.
+public struct CheckpointStore: Sendable {
+    public let directory: URL
+    public var manifestURL: URL { directory.appendingPathComponent("manifest.json") }
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// Whether a manifest exists (a run can resume).
+    public var exists: Bool { FileManager.default.fileExists(atPath: manifestURL.path) }
+
+    /// Saves `parameters` (as `weightsType`) and, when given, the optimizer state (always F32).
+    public func save(
+        _ manifest: CheckpointManifest, parameters: ParameterSet, optimizer: AdamWState?,
+        weightsType: SafeTensors.DType = .f32
+    ) throws(CheckpointError) {
+        var manifest = manifest
+        var weights = SafeTensors()
+        for p in parameters { weights.tensors[p.name] = .init(shape: p.shape, values: p.values) }
+        weights.metadata = ["format": "rmas-links", "step": "\(manifest.step)"]
+        try AtomicFile.write(weights.serialized(as: weightsType), to: directory.appendingPathComponent(manifest.weightsFile))
+        if let optimizer {
+            var moments = SafeTensors()
+            let shapes = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.shape) })
+            for m in optimizer.moments {
+                let shape = shapes[m.name] ?? [m.first.count]
+                moments.tensors["\(m.name).exp_avg"] = .init(shape: shape, values: m.first)
+                moments.tensors["\(m.name).exp_avg_sq"] = .init(shape: shape, values: m.second)
+            }
+            moments.metadata = ["step": "\(optimizer.step)"]
+            let name = String(format: "optimizer-%08d.safetensors", manifest.step)
+            try AtomicFile.write(moments.serialized(), to: directory.appendingPathComponent(name))
+            manifest.optimizerFile = name
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: Data
+        do { json = try encoder.encode(manifest) } catch { throw .io(path: manifestURL.path, detail: "\(error)") }
+        try AtomicFile.write(json, to: manifestURL)
+        removeStaleStepFiles(keeping: [manifest.weightsFile, manifest.optimizerFile].compactMap { $0 })
+    }
+
+    /// The manifest, the weights and (if saved) the optimizer state.
+    public func load() throws(CheckpointError) -> (manifest: CheckpointManifest, weights: SafeTensors, optimizer: AdamWState?) {
+        let manifest: CheckpointManifest
+        do {
+            manifest = try JSONDecoder().decode(CheckpointManifest.self, from: Data(contentsOf: manifestURL))
+        } catch {
+            throw .invalidManifest(path: manifestURL.path, detail: "\(error)")
+        }
+        guard manifest.formatVersion == 1 else {
+            throw .invalidManifest(path: manifestURL.path, detail: "format version \(manifest.formatVersion) (this build reads 1)")
+        }
+        let weights = try readTensors(manifest.weightsFile)
+        var optimizer: AdamWState?
+        if let file = manifest.optimizerFile {
+            let moments = try readTensors(file)
+            let names = Set(moments.tensors.keys.compactMap { $0.hasSuffix(".exp_avg") ? String($0.dropLast(8)) : nil })
+            optimizer = AdamWState(step: Int(moments.metadata["step"] ?? "") ?? manifest.step, moments: names.sorted().map {
+                .init(name: $0, first: moments.tensors["\($0).exp_avg"]?.values ?? [],
+                      second: moments.tensors["\($0).exp_avg_sq"]?.values ?? [])
+            })
+        }
+        return (manifest, weights, optimizer)
+    }
+
+    /// Copies saved values into `parameters`, requiring every one to be present with its shape.
+    public static func restore(_ parameters: ParameterSet, from weights: SafeTensors) throws(CheckpointError) {
+        for p in parameters {
+            do {
+                p.values = try weights.tensor(p.name, shape: p.shape)
+            } catch {
+                throw .mismatch(detail: "\(error)")
+            }
+        }
+    }
+
+    private func readTensors(_ file: String) throws(CheckpointError) -> SafeTensors {
+        let url = directory.appendingPathComponent(file)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, detail: "cannot read: \(error)") }
+        do { return try SafeTensors(data: data) } catch { throw .tensors(path: url.path, error) }
+    }
+
+    private func removeStaleStepFiles(keeping: [String]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where (name.hasPrefix("weights-") || name.hasPrefix("optimizer-")) && !keeping.contains(name) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+}
