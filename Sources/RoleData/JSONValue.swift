@@ -1,0 +1,66 @@
+import Foundation
+
+/// A parsed JSON value, kept only long enough to validate a row and name what a wrong value is.
+enum JSONValue: Decodable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// The JSON type's name, for error messages.
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// Writes JSON string literals the way Python's `json.dumps(s, ensure_ascii=False)` does, so rows
+/// written here and by Tools/data/*.py are byte-identical: `"` `\` and control characters are
+/// escaped (`\n` `\r` `\t` `\b` `\f` by name, the rest as `\u00XX`), everything else is kept as UTF-8.
+enum JSONStringLiteral {
+    static func append(_ string: String, to out: inout String) {
+        out.append("\"")
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out.append("\\\"")
+            case "\\": out.append("\\\\")
+            case "\n": out.append("\\n")
+            case "\r": out.append("\\r")
+            case "\t": out.append("\\t")
+            case "\u{08}": out.append("\\b")
+            case "\u{0C}": out.append("\\f")
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out.append("\"")
+    }
+}
