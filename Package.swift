@@ -35,6 +35,14 @@ let package = Package(
         .target(name: "ModelFetch", swiftSettings: swiftSettings),
         // Trainable parameters, optimizer, schedules and loss heads (weights of the LLMs stay frozen).
         .target(name: "Training", dependencies: ["Kernels", "Models"], swiftSettings: swiftSettings),
+        // RecursiveLink networks (inner and outer links): the small trainable maps between agents.
+        .target(name: "Links", dependencies: ["Kernels", "Training"], swiftSettings: swiftSettings),
+        // Role-specific training data: JSONL rows, sequential prompts, answer grading, synthetic problems.
+        .target(name: "RoleData", dependencies: ["Kernels"], swiftSettings: swiftSettings),
+        // Agents over frozen models: inner-link training, latent rollouts, the recursive system.
+        .target(
+            name: "Agents", dependencies: ["Kernels", "Models", "Tokenization", "Training", "Links", "RoleData"],
+            swiftSettings: swiftSettings),
         .target(
             name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch", "Training"],
             swiftSettings: swiftSettings),
@@ -43,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "rmas",
             dependencies: [
-                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch", "Training",
+                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch", "Training", "Links", "RoleData", "Agents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI",
@@ -66,5 +74,14 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Models", "Kernels", "GGUF", "TestSupport"],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LinksTests", dependencies: ["Links", "Training", "Kernels"],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RoleDataTests", dependencies: ["RoleData", "Kernels"],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AgentsTests", dependencies: ["Agents", "Links", "RoleData", "Training", "Models", "Kernels", "TestSupport"],
+            swiftSettings: swiftSettings),
     ]
 )

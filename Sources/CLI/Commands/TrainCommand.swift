@@ -1,0 +1,103 @@
+import Agents
+import ArgumentParser
+import Foundation
+import Kernels
+import Links
+import ModelFetch
+import Models
+import RoleData
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train RecursiveMAS links (the LLMs stay frozen).",
+        subcommands: [TrainInnerCommand.self])
+}
+
+struct TrainInnerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inner",
+        abstract: "Train one agent's inner link: 1 − cos(inner(H_t), E_{t+1}) over the assistant tokens of role data.")
+
+    @OptionGroup var modelArguments: ModelArguments
+    @Option(help: "Role: planner, refiner or solver.")
+    var role: String
+    @Option(help: "Training rows (JSONL: question, plan, refined_plan, answer).")
+    var data: String
+    @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
+    var heldOut: String?
+    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.")
+    var heldOutCount = 32
+    @Option(help: "Checkpoint directory (manifest.json + safetensors).")
+    var out: String
+    @Option(help: "Optimizer steps.") var steps = 2000
+    @Option(help: "Examples per step.") var batchSize = 4
+    @Option(help: "Peak learning rate.") var lr = 5e-4
+    @Option(help: "Warmup steps (then cosine decay to 0).") var warmup = 10
+    @Option(help: "Weight of the MSE term (the cosine term has weight 1).") var mseWeight: Float = 0
+    @Option(help: "Inner link type (ln_res_adapter, res_adapter, adapter, linear_res_adapter, linear_adapter).")
+    var link = InnerLinkKind.default.rawValue
+    @Option(help: "Random seed (link init and data order).") var seed: UInt64 = 42
+    @Option(help: "Truncate examples to this many tokens.") var maxLength = 2048
+    @Option(help: "Save a checkpoint every N steps.") var checkpointEvery = 100
+    @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 100
+    @Option(help: "Worker threads.") var threads = 2
+    @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+
+    func run() throws {
+        let path = try modelArguments.resolvedPath()
+        let model = try LanguageModel.load(path: path)
+        BLAS.setThreadCount(threads)
+        guard let agentRole = AgentRole(rawValue: role) else {
+            throw ValidationError("unknown role '\(role)' (planner, refiner, solver)")
+        }
+        var rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
+        let held: [RoleExample]
+        if let heldOut {
+            held = try RoleJSONL.read(from: URL(fileURLWithPath: heldOut))
+        } else {
+            let n = min(heldOutCount, max(rows.count - 1, 0))
+            held = Array(rows.suffix(n))
+            rows.removeLast(n)
+        }
+        var configuration = InnerTrainingConfiguration(role: agentRole)
+        configuration.linkKind = try InnerLinkKind(name: link)
+        configuration.steps = steps
+        configuration.batchSize = batchSize
+        configuration.learningRate = lr
+        configuration.warmupSteps = warmup
+        configuration.mseWeight = mseWeight
+        configuration.seed = seed
+        configuration.maximumLength = maxLength
+        configuration.checkpointEvery = checkpointEvery
+        configuration.evaluateEvery = evalEvery
+        configuration.threads = threads
+        let identity = CheckpointManifest.Model(role: role, name: modelArguments.model, sha256: try ModelIdentity.sha256(of: path))
+        let trainer = try InnerTrainer(model: model, train: rows, heldOut: held, configuration: configuration,
+                                       output: URL(fileURLWithPath: out), modelIdentity: identity, resume: resume)
+        if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
+        Console.error("training \(agentRole.rawValue) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
+        let bar = ProgressLine(total: steps)
+        try trainer.run { p in
+            bar.update(step: p.step, text: String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %.0f tok/s | ETA %@%@", p.loss,
+                                                   p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "",
+                                                   p.learningRate, p.gradientNorm, p.tokensPerSecond,
+                                                   ProgressLine.duration(p.etaSeconds), p.checkpointed ? " | saved" : ""),
+                       important: p.heldOutLoss != nil || p.checkpointed)
+            return true
+        }
+        bar.finish()
+        if let last = trainer.heldOutHistory.last { print(String(format: "held-out loss %.4f at step %d", last.loss, last.step)) }
+        print("checkpoint: \(out)")
+    }
+}
+
+/// The model file's identity for checkpoints: the catalog's pinned digest for a registry
+/// model (checked when fetched), else the file's own SHA-256.
+enum ModelIdentity {
+    static func sha256(of path: String) throws -> String {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        if let entry = ModelCatalog.model(named: name), ModelStore().isVerified(entry) { return entry.sha256 }
+        return try SHA256.hexDigest(ofFile: path)
+    }
+}
