@@ -67,7 +67,20 @@ public struct Generator: Sendable {
                                          precision: parameters.precision, threads: parameters.threads).logits
         }
         let prefillSeconds = (clock.now - prefillStart).seconds
+        var result = generate(afterLogits: logits, history: prompt, cache: cache, parameters: parameters, onText: onText)
+        result.prefillSeconds = prefillSeconds
+        return result
+    }
 
+    /// Continues a sequence whose next-token `logits` are known (e.g. after latent steps fed as
+    /// embeddings): samples, streams and decodes one position at a time into `cache`.
+    /// `history` is the token context for the repetition penalty; `promptTokens` counts it.
+    public func generate(
+        afterLogits logits: [Float], history: [Int32], cache: KVCache, parameters: GenerationParameters,
+        onText: (String) -> Bool = { _ in true }
+    ) -> GenerationResult {
+        let transformer = model.transformer, prompt = history, clock = ContinuousClock()
+        var logits = logits
         var sampler = Sampler(parameters.sampling)
         var decoder = StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false)
         var history = prompt, generated: [Int32] = [], text = ""
@@ -96,7 +109,7 @@ public struct Generator: Sendable {
         let tail = decoder.flush()
         if reason != .stopString, !tail.isEmpty { text += tail; _ = onText(tail) }
         return GenerationResult(tokens: generated, text: text, stopReason: reason, promptTokens: prompt.count,
-                                prefillSeconds: prefillSeconds, decodeSeconds: (clock.now - decodeStart).seconds)
+                                prefillSeconds: 0, decodeSeconds: (clock.now - decodeStart).seconds)
     }
 }
 
