@@ -1,0 +1,67 @@
+// Provenance: slot splicing as spec §2.3 describes it: render the whole chat as a string, split it
+// at the slot markers, tokenize each text segment separately (special tokens recognised), embed
+// the segments and put the latent rows where the markers were; markers are never embedded.
+import Models
+import RoleData
+import Tokenization
+
+/// A prompt as input embeddings: text segments with latent thoughts spliced in at named slots.
+public struct SlottedPrompt: Sendable {
+    /// `[T × D]`, ready for ``Transformer/forward(embeddings:count:cache:outputs:logits:precision:threads:)``.
+    public var embeddings: [Float]
+    public var count: Int
+    /// Token ids of the text positions (nil at latent positions), for accounting and debugging.
+    public var tokens: [Int32?]
+    /// Number of positions that are latent rows.
+    public var latentCount: Int { tokens.reduce(0) { $0 + ($1 == nil ? 1 : 0) } }
+
+    /// Renders `messages` with the model's chat format (generation prompt appended when
+    /// `addGenerationPrompt`), then replaces each slot marker found in the text with
+    /// `latents[slot]` (`[m × D]` rows in the model's embedding space). BOS follows the tokenizer's
+    /// metadata and goes before the first segment only. A slot in `latents` that the text lacks
+    /// is an error, so a template mistake cannot silently drop an agent's message.
+    public init(
+        model: LanguageModel, messages: [ChatMessage], latents: [LatentSlot: [Float]], addGenerationPrompt: Bool = true
+    ) throws(AgentError) {
+        let d = model.configuration.width
+        let text = (model.chatTemplate ?? .chatML(defaultSystem: nil)).render(messages, addGenerationPrompt: addGenerationPrompt)
+        var pieces: [(text: Substring, slot: LatentSlot?)] = []
+        var rest = Substring(text)
+        while let (range, slot) = Self.firstMarker(in: rest) {
+            pieces.append((rest[..<range.lowerBound], nil))
+            pieces.append(("", slot))
+            rest = rest[range.upperBound...]
+        }
+        pieces.append((rest, nil))
+        for slot in latents.keys where !pieces.contains(where: { $0.slot == slot }) {
+            throw .invalidArgument("the rendered prompt has no \(slot.marker) for the latent thoughts given")
+        }
+        var embeddings: [Float] = [], tokens: [Int32?] = []
+        for (index, piece) in pieces.enumerated() {
+            if let slot = piece.slot {
+                guard let rows = latents[slot] else {
+                    throw .invalidArgument("no latent thoughts for \(slot.marker), which the prompt contains")
+                }
+                guard rows.count % d == 0 else {
+                    throw .invalidArgument("latents for \(slot.marker) are not rows of width \(d)")
+                }
+                embeddings += rows
+                tokens += [Int32?](repeating: nil, count: rows.count / d)
+            } else if !piece.text.isEmpty || index == 0 {
+                let ids = model.tokenizer.encode(String(piece.text), addBOS: index == 0 && model.tokenizer.addBOSByDefault,
+                                                 parseSpecial: true)
+                embeddings += model.transformer.embeddings(ids)
+                tokens += ids.map { Optional($0) }
+            }
+        }
+        self.embeddings = embeddings
+        self.count = tokens.count
+        self.tokens = tokens
+    }
+
+    /// The earliest slot marker in `text`.
+    static func firstMarker(in text: Substring) -> (Range<Substring.Index>, LatentSlot)? {
+        LatentSlot.allCases.compactMap { slot in text.range(of: slot.marker).map { ($0, slot) } }
+            .min { $0.0.lowerBound < $1.0.lowerBound }
+    }
+}
