@@ -1,0 +1,131 @@
+// Provenance: RecursiveMAS sequential-style inference (spec §3.4, reference `ours_recursive`):
+// per round, planner latent rollout (feedback slot from round 2) → outer_12 → refiner rollout →
+// outer_23 → (non-final rounds) solver rollout → outer_31 feedback; only the final round's solver
+// decodes text. Latents passed on are inner(h) of the rollout, mapped by the outer link.
+import Foundation
+import Kernels
+import Links
+import Models
+import RoleData
+import Tokenization
+
+/// One agent: a frozen model, its role and its inner link.
+public struct SequentialAgent: Sendable {
+    public let model: LanguageModel
+    public let role: AgentRole
+    public let inner: InnerLink
+
+    public init(model: LanguageModel, role: AgentRole, inner: InnerLink) {
+        self.model = model
+        self.role = role
+        self.inner = inner
+    }
+}
+
+/// Token and time accounting of one stage (one agent in one round).
+public struct StageRecord: Sendable, Codable, Equatable {
+    public var round: Int
+    public var role: AgentRole
+    public var promptTokens: Int
+    public var latentInputs: Int
+    public var latentSteps: Int
+    public var generatedTokens: Int
+    public var seconds: Double
+}
+
+/// The answer of a recursive run, with per-stage accounting.
+public struct SystemRunResult: Sendable {
+    public var text: String
+    public var stages: [StageRecord]
+    public var generatedTokens: Int { stages.reduce(0) { $0 + $1.generatedTokens } }
+    public var latentSteps: Int { stages.reduce(0) { $0 + $1.latentSteps } }
+    public var promptTokens: Int { stages.reduce(0) { $0 + $1.promptTokens } }
+}
+
+/// Planner → refiner (critic) → solver, with solver → planner feedback across rounds.
+public struct SequentialSystem: Sendable {
+    public let planner: SequentialAgent
+    public let refiner: SequentialAgent
+    public let solver: SequentialAgent
+    /// planner → refiner, refiner → solver, solver → planner.
+    public let plannerToRefiner: OuterLink
+    public let refinerToSolver: OuterLink
+    public let solverToPlanner: OuterLink
+    public let templates: PromptTemplates
+
+    public init(planner: SequentialAgent, refiner: SequentialAgent, solver: SequentialAgent, plannerToRefiner: OuterLink,
+                refinerToSolver: OuterLink, solverToPlanner: OuterLink, templates: PromptTemplates = .sequentialMath) throws(AgentError) {
+        func check(_ link: OuterLink, _ from: SequentialAgent, _ to: SequentialAgent) throws(AgentError) {
+            guard link.inputWidth == from.model.configuration.width, link.outputWidth == to.model.configuration.width else {
+                throw .invalidArgument("outer link \(from.role.rawValue) → \(to.role.rawValue) maps \(link.inputWidth) → \(link.outputWidth), the models are \(from.model.configuration.width) and \(to.model.configuration.width) wide")
+            }
+        }
+        try check(plannerToRefiner, planner, refiner)
+        try check(refinerToSolver, refiner, solver)
+        try check(solverToPlanner, solver, planner)
+        self.planner = planner
+        self.refiner = refiner
+        self.solver = solver
+        self.plannerToRefiner = plannerToRefiner
+        self.refinerToSolver = refinerToSolver
+        self.solverToPlanner = solverToPlanner
+        self.templates = templates
+    }
+
+    /// Runs `rounds` rounds of `latentSteps` latent steps per agent and returns the final
+    /// solver's text.
+    public func run(question: String, rounds: Int, latentSteps m: Int, generation: GenerationParameters) throws(AgentError) -> SystemRunResult {
+        guard rounds >= 1, m >= 1 else { throw .invalidArgument("rounds and latent steps must be at least 1") }
+        var stages: [StageRecord] = []
+        var feedback: [Float]?
+        var toSolver: [Float] = []
+        for round in 1...rounds {
+            let plannerLatents = feedback.map { [LatentSlot.feedback: $0] } ?? [:]
+            let plan = try rollout(planner, round: round, question: question, latents: plannerLatents, steps: m, stages: &stages)
+            let toRefiner = plannerToRefiner(plan, rows: m)
+            let refined = try rollout(refiner, round: round, question: question, latents: [.planner: toRefiner], steps: m, stages: &stages)
+            toSolver = refinerToSolver(refined, rows: m)
+            if round < rounds {
+                let solved = try rollout(solver, round: round, question: question, latents: [.refined: toSolver], steps: m, stages: &stages)
+                feedback = solverToPlanner(solved, rows: m)
+            }
+        }
+        let clock = ContinuousClock(), start = clock.now
+        let prompt = try slottedPrompt(solver, round: rounds, question: question, latents: [.refined: toSolver])
+        let model = solver.model
+        let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
+        let logits = prompt.embeddings.withUnsafeBufferPointer {
+            model.transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, threads: generation.threads).logits
+        }
+        var parameters = generation
+        parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
+        let result = Generator(model: model).generate(afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache,
+                                                      parameters: parameters)
+        stages.append(StageRecord(round: rounds, role: .solver, promptTokens: prompt.count - prompt.latentCount,
+                                  latentInputs: prompt.latentCount, latentSteps: 0, generatedTokens: result.tokens.count,
+                                  seconds: (clock.now - start).seconds))
+        return SystemRunResult(text: result.text, stages: stages)
+    }
+
+    private func slottedPrompt(_ agent: SequentialAgent, round: Int, question: String, latents: [LatentSlot: [Float]]) throws(AgentError) -> SlottedPrompt {
+        let user = templates.render(role: agent.role, question: question, round: round)
+        return try SlottedPrompt(model: agent.model, messages: [.system(templates.system), .init(role: .user, content: user)],
+                                 latents: latents)
+    }
+
+    /// The agent's m latent thoughts, inner(h₀ … h_{m−1}) `[m × D]`, for its prompt with `latents` spliced in.
+    private func rollout(
+        _ agent: SequentialAgent, round: Int, question: String, latents: [LatentSlot: [Float]], steps m: Int, stages: inout [StageRecord]
+    ) throws(AgentError) -> [Float] {
+        let clock = ContinuousClock(), start = clock.now
+        let prompt = try slottedPrompt(agent, round: round, question: question, latents: latents)
+        let transformer = agent.model.transformer
+        let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count + m)
+        let result = prompt.embeddings.withUnsafeBufferPointer {
+            transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache, link: agent.inner.hiddenToEmbedding)
+        }
+        stages.append(StageRecord(round: round, role: agent.role, promptTokens: prompt.count - prompt.latentCount,
+                                  latentInputs: prompt.latentCount, latentSteps: m, generatedTokens: 0, seconds: (clock.now - start).seconds))
+        return result.embeddings
+    }
+}
