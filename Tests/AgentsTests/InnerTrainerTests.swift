@@ -68,3 +68,31 @@ struct InnerTrainerTests {
         #expect(resumed.link.parameters.map(\.values) == whole.link.parameters.map(\.values))
     }
 }
+
+extension InnerTrainerTests {
+    /// A diverging run (absurd learning rate) stops with a typed error at the first non-finite
+    /// loss; the last checkpoint on disk is intact and finite.
+    @Test("a non-finite loss stops training with a typed error and keeps the last checkpoint")
+    func nonFiniteLoss() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (model, _) = try Self.tinyModel(in: directory)
+        var configuration = Self.configuration(steps: 50)
+        configuration.learningRate = 1e30
+        configuration.warmupSteps = 0
+        configuration.checkpointEvery = 1
+        let output = directory.appendingPathComponent("ckpt")
+        let trainer = try InnerTrainer(model: model, train: SyntheticArithmetic(seed: 5).generate(count: 6), heldOut: [],
+                                       configuration: configuration, output: output,
+                                       modelIdentity: .init(role: "planner", name: "tiny", sha256: "t"), resume: false)
+        var caught: AgentError?
+        do { try trainer.run() } catch { caught = error }
+        guard case .nonFiniteLoss(let step) = caught else {
+            Issue.record("expected nonFiniteLoss, got \(String(describing: caught))")
+            return
+        }
+        let (manifest, weights, _) = try CheckpointStore(directory: output).load()
+        #expect(manifest.step == step)
+        #expect(weights.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+}
