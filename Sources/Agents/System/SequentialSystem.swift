@@ -31,6 +31,17 @@ public struct StageRecord: Sendable, Codable, Equatable {
     public var latentSteps: Int
     public var generatedTokens: Int
     public var seconds: Double
+
+    public init(round: Int, role: AgentRole, promptTokens: Int, latentInputs: Int, latentSteps: Int, generatedTokens: Int,
+                seconds: Double) {
+        self.round = round
+        self.role = role
+        self.promptTokens = promptTokens
+        self.latentInputs = latentInputs
+        self.latentSteps = latentSteps
+        self.generatedTokens = generatedTokens
+        self.seconds = seconds
+    }
 }
 
 /// The answer of a recursive run, with per-stage accounting.
