@@ -25,9 +25,9 @@ struct SequentialSystemTests {
             planner: .init(model: big, role: .planner, inner: InnerLink(width: 64, seed: 1)),
             refiner: .init(model: small, role: .refiner, inner: InnerLink(width: 32, seed: 2)),
             solver: .init(model: big, role: .solver, inner: InnerLink(width: 64, seed: 3)),
-            plannerToRefiner: OuterLink(inputWidth: 64, outputWidth: 32, seed: 4),
-            refinerToSolver: OuterLink(inputWidth: 32, outputWidth: 64, seed: 5),
-            solverToPlanner: OuterLink(inputWidth: 64, outputWidth: 64, seed: 6))
+            plannerToRefiner: OuterLink(inputWidth: 64, outputWidth: 32, prefix: "planner_to_refiner.", seed: 4),
+            refinerToSolver: OuterLink(inputWidth: 32, outputWidth: 64, prefix: "refiner_to_solver.", seed: 5),
+            solverToPlanner: OuterLink(inputWidth: 64, outputWidth: 64, prefix: "solver_to_planner.", seed: 6))
     }
 
     @Test("stages, latent accounting and determinism over 1–3 rounds", arguments: [1, 2, 3])
@@ -50,8 +50,19 @@ struct SequentialSystemTests {
         let s = try Self.system()
         #expect(throws: AgentError.self) {
             try SequentialSystem(planner: s.planner, refiner: s.refiner, solver: s.solver,
-                                 plannerToRefiner: OuterLink(inputWidth: 64, outputWidth: 64, seed: 1),
+                                 plannerToRefiner: OuterLink(inputWidth: 64, outputWidth: 64, prefix: "planner_to_refiner.", seed: 1),
                                  refinerToSolver: s.refinerToSolver, solverToPlanner: s.solverToPlanner)
+        }
+    }
+
+    @Test("outer links whose parameter names collide are rejected (they would share optimizer state)")
+    func nameCollision() throws {
+        let s = try Self.system()
+        #expect(throws: AgentError.self) {
+            try SequentialSystem(planner: s.planner, refiner: s.refiner, solver: s.solver,
+                                 plannerToRefiner: OuterLink(inputWidth: 64, outputWidth: 32, prefix: "x.", seed: 1),
+                                 refinerToSolver: OuterLink(inputWidth: 32, outputWidth: 64, prefix: "y.", seed: 2),
+                                 solverToPlanner: OuterLink(inputWidth: 64, outputWidth: 64, prefix: "x.", seed: 3))
         }
     }
 }

@@ -74,6 +74,10 @@ public struct SequentialSystem: Sendable {
         try check(plannerToRefiner, planner, refiner)
         try check(refinerToSolver, refiner, solver)
         try check(solverToPlanner, solver, planner)
+        let names = [plannerToRefiner, refinerToSolver, solverToPlanner].flatMap { $0.parameters.map(\.name) }
+        guard Set(names).count == names.count else {
+            throw .invalidArgument("the outer links' parameter names collide; give each link its own prefix (e.g. \"planner_to_refiner.\")")
+        }
         self.planner = planner
         self.refiner = refiner
         self.solver = solver

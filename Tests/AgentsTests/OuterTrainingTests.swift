@@ -1,0 +1,199 @@
+import Foundation
+@testable import Agents
+import Kernels
+import Links
+import Models
+import RoleData
+import TestSupport
+import Testing
+import Training
+
+@Suite("Outer-loop training (tiny models)")
+struct OuterTrainingTests {
+    static let example = RoleExample(
+        question: "Tom has 3 apples and buys 4 more. How many apples?", plan: "Step 1: add the apples",
+        refinedPlan: "Step 1: add 3 and 4", answer: "3 + 4 = 7. The answer is \\boxed{7}.")
+
+    static func options(rounds: Int, finalOnly: Bool = true) -> OuterObjectiveOptions {
+        var o = OuterObjectiveOptions()
+        o.rounds = rounds
+        o.maximumLatentRows = 5
+        o.finalRoundOnly = finalOnly
+        o.threads = 1
+        return o
+    }
+
+    /// ⟨∇L, v⟩ for a random unit direction v over one edge's parameters against the five-point
+    /// central difference of L along v. Every edge is checked separately, so gradient that only
+    /// reaches a link through later rounds (solver → planner, and round 1 of the others under
+    /// final-round-only supervision) is checked too.
+    @Test("outer-link gradients match finite differences across rounds", arguments: [(1, true), (2, true), (3, false)])
+    func gradientCheck(rounds: Int, finalOnly: Bool) throws {
+        let system = try SequentialSystemTests.system()
+        let options = Self.options(rounds: rounds, finalOnly: finalOnly)
+        let parameters = system.outerParameters
+        parameters.zeroGradients()
+        let result = try system.outerObjective(Self.example, options: options)
+        #expect(result.loss.isFinite && result.loss > 0)
+        var rng = SplitMix64(seed: 7)
+        for edge in OuterEdge.allCases where rounds > 1 || edge != .solverToPlanner {
+            let link = system.link(edge).parameters
+            var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
+            let scale = 1 / direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+            direction = direction.map { $0.map { $0 * Float(scale) } }
+            var analytic = 0.0
+            for (p, v) in zip(link, direction) {
+                let g = p.gradient
+                for i in 0..<p.count { analytic += Double(g[i]) * Double(v[i]) }
+            }
+            let original = link.map(\.values)
+            func loss(at step: Double) throws -> Double {
+                for (k, p) in link.enumerated() { p.values = zip(original[k], direction[k]).map { $0 + Float(step) * $1 } }
+                defer { for (k, p) in link.enumerated() { p.values = original[k] } }
+                return try system.outerObjective(Self.example, options: options, gradient: false).loss
+            }
+            // The loss is smooth at this scale (the five-point stencil's error is O(ε⁴)); smaller
+            // steps drown the feedback edge's small derivative (~3e-5) in Float32 rounding.
+            let e = 0.1
+            let (plus, minus) = (try loss(at: e), try loss(at: -e))
+            let (plus2, minus2) = (try loss(at: 2 * e), try loss(at: -2 * e))
+            let numeric: Double = (8 * (plus - minus) - (plus2 - minus2)) / (12 * e)
+            let error = abs(analytic - numeric) / max(abs(numeric), 1e-4)
+            #expect(error < 3e-2, "\(edge) rounds \(rounds): analytic \(analytic) numeric \(numeric)")
+            #expect(abs(analytic) > 1e-6, "\(edge) rounds \(rounds) receives a gradient")
+        }
+        // Per-round accounting: an edge used in a round got gradient there; the feedback edge is
+        // unused in the last round.
+        for r in 0..<rounds {
+            #expect(result.gradientNorms[.plannerToRefiner]![r] > 0)
+            #expect(result.gradientNorms[.refinerToSolver]![r] > 0)
+        }
+        #expect(result.gradientNorms[.solverToPlanner]![rounds - 1] == 0)
+        if rounds == 1 {
+            let total = system.link(.plannerToRefiner).parameters.flatMap(\.gradient).reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+            #expect(abs(result.gradientNorms[.plannerToRefiner]![0] - total) <= 1e-6 * total)
+        }
+        #expect(result.roundLosses.compactMap { $0 }.count == (finalOnly ? 1 : rounds))
+    }
+
+    @Test("teacher forcing: the target follows the prompt, latent rows sit at the slot, left truncation cuts the prompt")
+    func teacherForcedPrompt() throws {
+        let system = try SequentialSystemTests.system()
+        let model = system.refiner.model, d = model.configuration.width
+        let latents = (0..<(4 * d)).map { Float($0 % 7) * 0.01 }
+        let user = system.templates.render(role: .refiner, question: Self.example.question)
+        let full = try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
+                                           slot: .planner, latents: latents, maximumLength: 4096)
+        #expect(full.slotRows == 0..<4 && full.slotPositions.count == 4)
+        #expect(full.tokens[full.slotPositions].allSatisfy { $0 == nil })
+        #expect(Array(full.embeddings[(full.slotPositions.lowerBound * d)..<((full.slotPositions.lowerBound + 4) * d)]) == latents)
+        #expect(full.lossPositions.count == full.count - full.promptLength && full.lossTargets.count == full.lossPositions.count)
+        // Cut so that the first two latent rows fall off the left edge.
+        let keep = full.count - full.slotPositions.lowerBound - 2
+        let cut = try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
+                                          slot: .planner, latents: latents, maximumLength: keep)
+        #expect(cut.count == keep && cut.slotRows == 2..<4 && cut.slotPositions == 0..<2)
+        #expect(cut.promptLength == full.promptLength - (full.count - keep))
+        #expect(Array(cut.tokens) == Array(full.tokens.suffix(keep)))
+        #expect(throws: AgentError.self) {
+            try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
+                                    slot: .planner, latents: latents, maximumLength: full.count - full.promptLength)
+        }
+    }
+}
+
+extension OuterTrainingTests {
+    static func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rmas-outer-\(UUID().uuidString)")
+    }
+
+    static func configuration(steps: Int) -> OuterTrainingConfiguration {
+        var c = OuterTrainingConfiguration()
+        c.objective = options(rounds: 2)
+        c.steps = steps
+        c.batchSize = 2
+        c.learningRate = 3e-3
+        c.warmupSteps = 2
+        c.checkpointEvery = 2
+        c.evaluateEvery = 3
+        return c
+    }
+
+    static let identities = [CheckpointManifest.Model(role: "planner", name: "wide", sha256: "a"),
+                             .init(role: "refiner", name: "narrow", sha256: "b"), .init(role: "solver", name: "wide", sha256: "a")]
+
+    static func data() -> [RoleExample] { SyntheticArithmetic(seed: 3).generate(count: 4) }
+
+    @Test("training lowers the loss on a few examples, logs per-round gradient norms, and evaluates held-out rows")
+    func trainingLowersLoss() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let system = try SequentialSystemTests.system()
+        var configuration = Self.configuration(steps: 12)
+        configuration.learningRate = 1e-2
+        let trainer = try OuterTrainer(system: system, train: Self.data(), heldOut: [Self.example], configuration: configuration,
+                                       output: directory, models: Self.identities, resume: false)
+        let before = try trainer.evaluate()
+        var reports: [OuterTrainingProgress] = []
+        try trainer.run { reports.append($0); return true }
+        let after = try trainer.evaluate()
+        #expect(reports.count == 12 && reports.last?.checkpointed == true)
+        #expect(reports.allSatisfy { $0.roundGradientNorms[.plannerToRefiner]!.allSatisfy { $0 > 0 } })
+        #expect(trainer.heldOutHistory.map(\.step) == [3, 6, 9, 12])
+        let firstLosses = reports.prefix(2).map(\.loss).reduce(0, +), lastLosses = reports.suffix(2).map(\.loss).reduce(0, +)
+        #expect(lastLosses < firstLosses, "training loss \(firstLosses / 2) → \(lastLosses / 2)")
+        #expect(after < before, "held-out \(before) → \(after)")
+        let (manifest, _, moments) = try CheckpointStore(directory: directory).load()
+        #expect(manifest.kind == "outer" && manifest.step == 12 && manifest.links.map(\.name) == OuterEdge.allCases.map(\.rawValue))
+        #expect(moments != nil)
+    }
+
+    @Test("a resumed run ends with exactly the weights of an uninterrupted one")
+    func resume() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let straight = try SequentialSystemTests.system()
+        try OuterTrainer(system: straight, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+                         output: directory.appendingPathComponent("a"), models: Self.identities, resume: false).run()
+        let first = try SequentialSystemTests.system()
+        try OuterTrainer(system: first, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+                         output: directory.appendingPathComponent("b"), models: Self.identities, resume: false).run { $0.step < 4 }
+        let resumed = try SequentialSystemTests.system()
+        let trainer = try OuterTrainer(system: resumed, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+                                       output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
+        #expect(trainer.step == 4)
+        try trainer.run()
+        #expect(straight.outerParameters.map(\.values) == resumed.outerParameters.map(\.values))
+        #expect(straight.outerParameters.map(\.values) != first.outerParameters.map(\.values))
+        // Another system's checkpoint is refused.
+        var other = Self.identities
+        other[1].sha256 = "c"
+        #expect(throws: AgentError.self) {
+            try OuterTrainer(system: try SequentialSystemTests.system(), train: Self.data(), heldOut: [],
+                             configuration: Self.configuration(steps: 6), output: directory.appendingPathComponent("b"), models: other,
+                             resume: true)
+        }
+    }
+
+    @Test("a non-finite loss stops training with a typed error and keeps the last checkpoint")
+    func nonFiniteLoss() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let system = try SequentialSystemTests.system()
+        var configuration = Self.configuration(steps: 40)
+        configuration.learningRate = 1e30
+        configuration.warmupSteps = 0
+        configuration.checkpointEvery = 1
+        let trainer = try OuterTrainer(system: system, train: Self.data(), heldOut: [], configuration: configuration,
+                                       output: directory, models: Self.identities, resume: false)
+        var caught: AgentError?
+        do { try trainer.run() } catch { caught = error }
+        guard case .nonFiniteLoss(let step) = caught else {
+            Issue.record("expected nonFiniteLoss, got \(String(describing: caught))")
+            return
+        }
+        let (manifest, weights, _) = try CheckpointStore(directory: directory).load()
+        #expect(manifest.step == step)
+        #expect(weights.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+}
