@@ -29,6 +29,14 @@ public struct PromptTemplates: Sendable, Hashable {
     public var solverInstruction: String
     /// The solver's closing instruction when the question lists options "A." … "D.".
     public var solverChoiceInstruction: String
+    /// The single-agent baseline's prompt (the final agent alone): `{question}`, `{instruction}`.
+    public var singleAgent = """
+        Solve the question below.
+        Question:
+        {question}
+
+        {instruction}
+        """
 
     public init(
         system: String, plannerFirstRound: String, plannerLaterRound: String, refiner: String,
@@ -89,6 +97,14 @@ public struct PromptTemplates: Sendable, Hashable {
         return TrainingPair(
             system: system, user: render(role: role, question: example.question, slotText: slotText),
             target: example.target(for: role))
+    }
+
+    /// The single-agent baseline's user text for `question`.
+    public func renderSingleAgent(question: String) -> String {
+        Self.fill(singleAgent, with: [
+            "question": question,
+            "instruction": Self.isChoiceQuestion(question) ? solverChoiceInstruction : solverInstruction,
+        ])
     }
 
     /// Whether `question` is multiple choice: some line is optional spaces, a letter A–D (either

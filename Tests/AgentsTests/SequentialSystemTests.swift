@@ -65,4 +65,44 @@ struct SequentialSystemTests {
                                  solverToPlanner: OuterLink(inputWidth: 64, outputWidth: 64, prefix: "x.", seed: 3))
         }
     }
+
+    @Test("Recursive-TextMAS: every agent decodes text into the next agent's slot, no latents", arguments: [1, 2])
+    func textMethod(_ rounds: Int) throws {
+        let system = try Self.system()
+        let parameters = GenerationParameters(maxTokens: 6)
+        let a = try system.run(question: "What is 2 + 3?", method: .text, rounds: rounds, latentSteps: 4, generation: parameters)
+        let b = try system.run(question: "What is 2 + 3?", method: .text, rounds: rounds, latentSteps: 4, generation: parameters)
+        #expect(a.text == b.text && a.stages.map(\.generatedTokens) == b.stages.map(\.generatedTokens))
+        #expect(a.stages.map(\.role) == Array(repeating: [AgentRole.planner, .refiner, .solver], count: rounds).flatMap { $0 })
+        #expect(a.stages.allSatisfy { $0.latentSteps == 0 && $0.latentInputs == 0 && $0.generatedTokens > 0 })
+        // The refiner's prompt holds the planner's text: longer than with an empty slot.
+        let empty = try SlottedPrompt(
+            model: system.refiner.model,
+            messages: [.system(system.templates.system),
+                       .init(role: .user, content: system.templates.render(role: .refiner, question: "What is 2 + 3?", slotText: ""))],
+            latents: [:])
+        #expect(a.stages[1].promptTokens > empty.count)
+    }
+
+    @Test("single agent: one solver stage with the single-agent prompt")
+    func singleMethod() throws {
+        let system = try Self.system()
+        let r = try system.run(question: "What is 2 + 3?", method: .single, rounds: 3, latentSteps: 4,
+                               generation: GenerationParameters(maxTokens: 6))
+        #expect(r.stages.count == 1 && r.stages[0].role == .solver && r.stages[0].latentSteps == 0 && r.latentSteps == 0)
+    }
+
+    @Test("answer retry continues an answer-less text with the boxed prefix and counts its tokens")
+    func answerRetry() throws {
+        let system = try Self.system()
+        let parameters = GenerationParameters(maxTokens: 6)
+        let plain = try system.run(question: "What is 2 + 3?", method: .latent, rounds: 1, latentSteps: 2, generation: parameters)
+        #expect(AnswerExtractor.extract(from: plain.text) == nil, "a random tiny model gives no boxed answer")
+        let retried = try system.run(question: "What is 2 + 3?", method: .latent, rounds: 1, latentSteps: 2, generation: parameters,
+                                     answerRetry: true)
+        #expect(retried.text.hasPrefix(plain.text + "\nFinal Answer: \\boxed{"))
+        let extra = retried.generatedTokens - plain.generatedTokens
+        #expect(extra >= 0 && extra <= 16)
+        #expect(retried.stages.count == plain.stages.count && retried.promptTokens > plain.promptTokens)
+    }
 }

@@ -105,9 +105,17 @@ public struct SequentialSystem: Sendable {
                 feedback = solverToPlanner(solved, rows: m)
             }
         }
-        let clock = ContinuousClock(), start = clock.now
         let prompt = try slottedPrompt(solver, round: rounds, question: question, latents: [.refined: toSolver])
-        let model = solver.model
+        let (text, record) = decode(solver, round: rounds, prompt: prompt, generation: generation)
+        stages.append(record)
+        return SystemRunResult(text: text, stages: stages)
+    }
+
+    /// Decodes `agent`'s reply to `prompt` (sampling per `generation`, the model's stop strings
+    /// added) and accounts for it as one stage.
+    func decode(_ agent: SequentialAgent, round: Int, prompt: SlottedPrompt, generation: GenerationParameters) -> (String, StageRecord) {
+        let clock = ContinuousClock(), start = clock.now
+        let model = agent.model
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
         let logits = prompt.embeddings.withUnsafeBufferPointer {
             model.transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, threads: generation.threads).logits
@@ -116,13 +124,12 @@ public struct SequentialSystem: Sendable {
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
         let result = Generator(model: model).generate(afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache,
                                                       parameters: parameters)
-        stages.append(StageRecord(round: rounds, role: .solver, promptTokens: prompt.count - prompt.latentCount,
-                                  latentInputs: prompt.latentCount, latentSteps: 0, generatedTokens: result.tokens.count,
-                                  seconds: (clock.now - start).seconds))
-        return SystemRunResult(text: result.text, stages: stages)
+        return (result.text, StageRecord(round: round, role: agent.role, promptTokens: prompt.count - prompt.latentCount,
+                                         latentInputs: prompt.latentCount, latentSteps: 0, generatedTokens: result.tokens.count,
+                                         seconds: (clock.now - start).seconds))
     }
 
-    private func slottedPrompt(_ agent: SequentialAgent, round: Int, question: String, latents: [LatentSlot: [Float]]) throws(AgentError) -> SlottedPrompt {
+    func slottedPrompt(_ agent: SequentialAgent, round: Int, question: String, latents: [LatentSlot: [Float]]) throws(AgentError) -> SlottedPrompt {
         let user = templates.render(role: agent.role, question: question, round: round)
         return try SlottedPrompt(model: agent.model, messages: [.system(templates.system), .init(role: .user, content: user)],
                                  latents: latents)
