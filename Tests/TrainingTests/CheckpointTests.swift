@@ -73,4 +73,27 @@ struct CheckpointTests {
         let wrongShape = try ParameterSet([Parameter(name: "inner.proj1.weight", shape: [3, 2])])
         #expect(throws: CheckpointError.self) { try CheckpointStore.restore(wrongShape, from: weights) }
     }
+
+    @Test("compact export: fp16 weights, no optimizer state, restores within fp16 rounding")
+    func compactExport() throws {
+        let root = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = CheckpointStore(directory: root.appendingPathComponent("full"))
+        let values: [Float] = [0.1, -2.5, 3.14159, 1e-3, 65000, -7e-5]
+        let parameters = try ParameterSet([Parameter(name: "l.w", shape: [2, 3], values: values)])
+        let state = AdamWState(step: 3, moments: [.init(name: "l.w", first: values, second: values)])
+        try source.save(CheckpointManifest(kind: "outer", step: 9, links: [], models: [], resume: ["step": 9]), parameters: parameters,
+                        optimizer: state)
+        let compact = CheckpointStore(directory: root.appendingPathComponent("compact"))
+        let bytes = try source.exportCompact(to: compact)
+        let files = try FileManager.default.contentsOfDirectory(atPath: compact.directory.path).sorted()
+        #expect(files == ["manifest.json", "weights-00000009.safetensors"])
+        let (manifest, weights, optimizer) = try compact.load()
+        #expect(optimizer == nil && manifest.step == 9 && manifest.resume.isEmpty && manifest.kind == "outer")
+        let restored = try ParameterSet([Parameter(name: "l.w", shape: [2, 3])])
+        try CheckpointStore.restore(restored, from: weights)
+        for (a, b) in zip(restored[0].values, values) { #expect(abs(a - b) <= abs(b) * 1e-3) }
+        #expect(restored[0].values != values, "fp16 rounding happened, so the export really is compact")
+        #expect(bytes < 400 + 6 * 2 + 2000)
+    }
 }

@@ -102,6 +102,32 @@ public struct CheckpointStore: Sendable {
         removeStaleStepFiles(keeping: [manifest.weightsFile, manifest.optimizerFile].compactMap { $0 })
     }
 
+    /// Writes this checkpoint's weights to `destination` as `weightsType` (fp16 by default) without
+    /// optimizer state: the compact form that ships with a system. Returns the bytes written.
+    @discardableResult
+    public func exportCompact(to destination: CheckpointStore, weightsType: SafeTensors.DType = .f16) throws(CheckpointError) -> Int {
+        let (manifest, weights, _) = try load()
+        var compact = manifest
+        compact.optimizerFile = nil
+        compact.resume = [:]
+        var copy = weights
+        copy.metadata["exported_from_step"] = "\(manifest.step)"
+        let data = copy.serialized(as: weightsType)
+        do {
+            try FileManager.default.createDirectory(at: destination.directory, withIntermediateDirectories: true)
+        } catch {
+            throw .io(path: destination.directory.path, detail: "\(error)")
+        }
+        try AtomicFile.write(data, to: destination.directory.appendingPathComponent(compact.weightsFile))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: Data
+        do { json = try encoder.encode(compact) } catch { throw .io(path: destination.manifestURL.path, detail: "\(error)") }
+        try AtomicFile.write(json, to: destination.manifestURL)
+        destination.removeStaleStepFiles(keeping: [compact.weightsFile])
+        return data.count + json.count
+    }
+
     /// The manifest, the weights and (if saved) the optimizer state.
     public func load() throws(CheckpointError) -> (manifest: CheckpointManifest, weights: SafeTensors, optimizer: AdamWState?) {
         let manifest: CheckpointManifest
@@ -144,7 +170,7 @@ public struct CheckpointStore: Sendable {
         do { return try SafeTensors(data: data) } catch { throw .tensors(path: url.path, error) }
     }
 
-    private func removeStaleStepFiles(keeping: [String]) {
+    fileprivate func removeStaleStepFiles(keeping: [String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in names where (name.hasPrefix("weights-") || name.hasPrefix("optimizer-")) && !keeping.contains(name) {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
