@@ -8,3 +8,9 @@ enum Console {
 
     static var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 }
+
+/// A command's failure with a message for the user (printed by ArgumentParser as "Error: …").
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

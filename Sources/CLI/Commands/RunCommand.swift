@@ -4,45 +4,53 @@ import Foundation
 import Kernels
 import Models
 
+extension InferenceMethod: ExpressibleByArgument {}
+
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Answer QUESTION with a recursive latent multi-agent system (planner → critic → solver, r rounds).")
+        abstract: "Answer QUESTION with a recursive latent multi-agent system (planner → critic → solver, r rounds).",
+        discussion: """
+            --method text runs Recursive-TextMAS (the same agents passing generated text) and --method single the \
+            solver's model alone, for comparison (see `rmas compare`).
+            """)
 
-    @Option(help: "System definition (JSON).") var system: String
-    @Option(help: "Rounds r (default: the system's).") var rounds: Int?
-    @Option(help: "Latent steps m per agent (default: the system's).") var latent: Int?
-    @Option(help: "Maximum tokens of the final answer (default: the system's).") var maxTokens: Int?
-    @Option(help: "Sampling temperature of the final decode; 0 is greedy.") var temperature: Float = 0
-    @Option(help: "Random seed of the final decode.") var seed: UInt64 = 0
+    @OptionGroup var systemArguments: SystemArguments
+    @Option(help: "latent (RecursiveMAS), text (Recursive-TextMAS) or single (the solver alone).")
+    var method: InferenceMethod = .latent
+    @Option(help: "Rounds r (default: the system's; ignored by single).") var rounds: Int?
+    @Option(help: "Latent steps m per agent (default: the system's; latent only).") var latent: Int?
+    @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
+    @Option(help: "Sampling temperature of every decode; 0 is greedy.") var temperature: Float = 0
+    @Option(help: "Random seed of sampling.") var seed: UInt64 = 0
+    @Flag(inversion: .prefixedNo, help: "Continue an answer without a parsable final answer with \"Final Answer: \\boxed{\" (spec §3.3).")
+    var answerRetry = true
     @Option(help: "Worker threads.") var threads = 2
-    @Flag(help: "Print one JSON object (answer and per-stage accounting).") var json = false
+    @Flag(help: "Print one JSON object (method, answer and per-stage accounting).") var json = false
     @Argument(help: "The question.") var question: String
 
     func run() throws {
-        let url = URL(fileURLWithPath: system)
-        let definition = try SystemDefinition.load(url)
-        if definition.links.contains(where: { $0.checkpoint == nil }) || definition.agents.contains(where: { $0.innerLink == nil }) {
-            Console.error("warning: some links have no checkpoint and are freshly initialised (untrained)")
-        }
+        let definition = try systemArguments.definition()
         BLAS.setThreadCount(threads)
-        let built = try definition.instantiate(relativeTo: url.deletingLastPathComponent(), resolveModel: resolveModelPath)
+        let built = try systemArguments.load(definition, latent: method == .latent).system
         var parameters = GenerationParameters(maxTokens: maxTokens ?? definition.defaults.maxTokens, threads: threads)
         if temperature > 0 { parameters.sampling = SamplingParameters(temperature: temperature, seed: seed) }
         let clock = ContinuousClock(), start = clock.now
-        let result = try built.run(question: question, rounds: rounds ?? definition.defaults.rounds,
-                                   latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters)
+        let result = try built.run(question: question, method: method, rounds: rounds ?? definition.defaults.rounds,
+                                   latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters,
+                                   answerRetry: answerRetry)
         let seconds = (clock.now - start).seconds
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let stages = String(decoding: try encoder.encode(result.stages), as: UTF8.self)
             let answer = String(decoding: try encoder.encode(result.text), as: UTF8.self)
-            print("{\"answer\":\(answer),\"seconds\":\(seconds),\"stages\":\(stages)}")
+            print("{\"answer\":\(answer),\"method\":\"\(method.rawValue)\",\"seconds\":\(seconds),\"stages\":\(stages)}")
         } else {
             print(result.text)
-            Console.error(String(format: "%d prompt tokens, %d latent steps, %d generated tokens, %d stages, %.1f s",
-                                 result.promptTokens, result.latentSteps, result.generatedTokens, result.stages.count, seconds))
+            Console.error(String(format: "%@: %d prompt tokens, %d latent steps, %d generated tokens, %d stages, %.1f s",
+                                 method.rawValue, result.promptTokens, result.latentSteps, result.generatedTokens,
+                                 result.stages.count, seconds))
         }
     }
 }

@@ -1,0 +1,200 @@
+import Agents
+import ArgumentParser
+import Foundation
+import Kernels
+import RoleData
+import Training
+
+struct TrainOuterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outer",
+        abstract: "Train a system's three outer links: teacher-forced solver CE through the frozen LLMs and inner links (spec §2.4).",
+        discussion: """
+            The system file's links are the starting point (a link without a checkpoint is freshly initialised); its inner \
+            links stay frozen. --out receives the checkpoint (manifest.json + safetensors, the three links' tensors \
+            prefixed planner_to_refiner., refiner_to_solver., solver_to_planner.), log.jsonl (one object per step) and, at \
+            the end, system.json: the system file with every outer link pointing at the checkpoint.
+            """)
+
+    @OptionGroup var systemArguments: SystemArguments
+    @Option(help: "Training rows (JSONL: question, plan, refined_plan, answer).")
+    var data: String
+    @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
+    var heldOut: String?
+    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.")
+    var heldOutCount = 16
+    @Option(help: "Checkpoint directory (created if needed).")
+    var out: String
+    @Option(help: "Optimizer steps.") var steps = 1000
+    @Option(help: "Examples per step.") var batchSize = 2
+    @Option(help: "Peak learning rate.") var lr = 5e-4
+    @Option(help: "Warmup steps (then cosine decay to 0).") var warmup = 10
+    @Option(help: "AdamW weight decay.") var weightDecay = 0.0
+    @Option(help: "Clip the global gradient norm to this.") var clipNorm = 1.0
+    @Option(help: "Rounds R of the loop (default: the system's).") var rounds: Int?
+    @Option(help: "Latent rows passed along each link (the first assistant positions).") var maxLatentRows = 80
+    @Flag(help: "Supervise every round's solver, not only the last one's.") var allRounds = false
+    @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.") var earlierRoundWeight = 0.1
+    @Option(help: "Cut longer teacher-forced conversations from the left.") var maxLength = 4096
+    @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
+    var keepActivations = false
+    @Option(help: "Random seed (data order).") var seed: UInt64 = 42
+    @Option(help: "Save a checkpoint every N steps.") var checkpointEvery = 50
+    @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 50
+    @Option(help: "Worker threads.") var threads = 2
+    @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
+
+    func validate() throws {
+        guard steps >= 1, batchSize >= 1, maxLatentRows >= 1, checkpointEvery >= 1, evalEvery >= 1, threads >= 1 else {
+            throw ValidationError("--steps, --batch-size, --max-latent-rows, --checkpoint-every, --eval-every and --threads must be at least 1")
+        }
+        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    var trainingConfiguration: OuterTrainingConfiguration {
+        var c = OuterTrainingConfiguration()
+        c.steps = steps
+        c.batchSize = batchSize
+        c.learningRate = lr
+        c.warmupSteps = warmup
+        c.weightDecay = weightDecay
+        c.clipNorm = clipNorm
+        c.seed = seed
+        c.checkpointEvery = checkpointEvery
+        c.evaluateEvery = evalEvery
+        c.objective.maximumLatentRows = maxLatentRows
+        c.objective.finalRoundOnly = !allRounds
+        c.objective.earlierRoundWeight = earlierRoundWeight
+        c.objective.maximumLength = maxLength
+        c.objective.keepActivations = keepActivations
+        c.objective.threads = threads
+        return c
+    }
+
+    func run() throws {
+        let output = URL(fileURLWithPath: out)
+        let store = CheckpointStore(directory: output)
+        if store.exists, !resume {
+            throw CommandFailure("\(out) already holds a checkpoint; pass --resume to continue it, or choose another --out")
+        }
+        let definition = try systemArguments.definition()
+        var configuration = trainingConfiguration
+        configuration.objective.rounds = rounds ?? definition.defaults.rounds
+        var rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
+        let held: [RoleExample]
+        if let heldOut {
+            held = try RoleJSONL.read(from: URL(fileURLWithPath: heldOut))
+        } else {
+            let n = min(heldOutCount, max(rows.count - 1, 0))
+            held = Array(rows.suffix(n))
+            rows.removeLast(n)
+        }
+        BLAS.setThreadCount(threads)
+        let loaded = try systemArguments.load(definition)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let trainer = try OuterTrainer(system: loaded.system, train: rows, heldOut: held, configuration: configuration,
+                                       output: output, models: try loaded.modelIdentities(), resume: resume)
+        let log = try Self.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: trainer.step)
+        if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
+        let count = trainer.system.outerParameters.scalarCount
+        Console.error("training outer links (\(count) parameters, \(configuration.objective.rounds) rounds, "
+                      + "\(configuration.objective.finalRoundOnly ? "final round supervised" : "all rounds supervised")) "
+                      + "on \(rows.count) rows, held-out \(held.count)")
+        let bar = ProgressLine(total: steps)
+        var failure: (any Error)?
+        try trainer.run { p in
+            bar.update(step: p.step, text: Self.summary(p), important: p.heldOutLoss != nil || p.checkpointed)
+            do {
+                try log.append(LogEntry(p))
+            } catch {
+                failure = error
+                return false
+            }
+            return true
+        }
+        bar.finish()
+        if let failure { throw failure }
+
+        for (step, loss) in trainer.heldOutHistory { print(String(format: "held-out loss %.4f at step %d", loss, step)) }
+        let systemFile = output.appendingPathComponent("system.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(loaded.withOuterCheckpoint(output)), to: systemFile)
+        let directory = output.standardizedFileURL.path
+        print("checkpoint: \(directory) (step \(trainer.step))")
+        print("""
+            A system file uses it by naming this directory as each outer link's "checkpoint" (the weights hold all \
+            three links, prefixed planner_to_refiner., refiner_to_solver. and solver_to_planner.):
+              "links": [{"from": "planner", "to": "refiner", "checkpoint": "\(directory)"}, …]
+            \(systemFile.path) is \(systemArguments.system) with its links pointing here:
+              rmas run --system \(systemFile.path) "QUESTION"
+            """)
+    }
+
+    /// The step log, continued on resume: lines past the checkpoint's step (logged before a kill,
+    /// then lost with the weights) are dropped; a fresh run starts an empty log.
+    static func openLog(_ url: URL, keepingThrough step: Int) throws -> JSONLines.Appender {
+        let kept = step > 0 ? try JSONLines.read(LogEntry.self, from: url).filter { $0.step <= step } : []
+        try JSONLines.write(kept, to: url)
+        return try JSONLines.Appender(url: url)
+    }
+
+    /// `loss … | held-out … | lr … | |g| … | p→r a/b r→s … s→p … | … pos/s | ETA …`.
+    static func summary(_ p: OuterTrainingProgress) -> String {
+        let edges = OuterEdge.allCases.map { edge in
+            "\(edge.shortName) " + (p.roundGradientNorms[edge] ?? []).map(Self.compact).joined(separator: "/")
+        }
+        return String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %@ | %.0f pos/s | ETA %@%@", p.loss,
+                      p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "", p.learningRate, p.gradientNorm,
+                      edges.joined(separator: " "), p.positionsPerSecond, ProgressLine.duration(p.etaSeconds),
+                      p.checkpointed ? " | saved" : "")
+    }
+
+    /// Two significant digits with a short exponent: 0.00123 → "1.2e-3".
+    static func compact(_ x: Double) -> String {
+        guard x != 0 else { return "0" }
+        let s = String(format: "%.1e", x)
+        guard let e = s.firstIndex(of: "e") else { return s }
+        let exponent = Int(s[s.index(after: e)...]) ?? 0
+        return s[..<e] + "e\(exponent)"
+    }
+
+    /// One line of log.jsonl.
+    struct LogEntry: Codable {
+        var step: Int
+        var loss: Double
+        var lr: Double
+        var gradNorm: Double
+        var heldOut: Double?
+        /// Edge name → per-round norms (index round − 1).
+        var roundGradNorms: [String: [Double]]
+        var positionsPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case step, loss, lr
+            case gradNorm = "grad_norm", heldOut = "held_out", roundGradNorms = "round_grad_norms"
+            case positionsPerSecond = "positions_per_second"
+        }
+
+        init(_ p: OuterTrainingProgress) {
+            step = p.step
+            loss = p.loss
+            lr = p.learningRate
+            gradNorm = Double(p.gradientNorm)
+            heldOut = p.heldOutLoss
+            roundGradNorms = Dictionary(uniqueKeysWithValues: p.roundGradientNorms.map { ($0.key.rawValue, $0.value) })
+            positionsPerSecond = p.positionsPerSecond
+        }
+    }
+}
+
+extension OuterEdge {
+    /// `p→r`, `r→s`, `s→p`.
+    var shortName: String {
+        switch self {
+        case .plannerToRefiner: "p→r"
+        case .refinerToSolver: "r→s"
+        case .solverToPlanner: "s→p"
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import Agents
+import Foundation
+import RoleData
+import TestSupport
+import Testing
+import Training
+
+/// `rmas train outer`, `rmas run --method` and `rmas compare` end to end: the built executable
+/// (next to the test bundle) on a system of tiny random models written to disk.
+@Suite("rmas train outer / run / compare (the built executable)", .serialized)
+struct CompareCommandTests {
+    /// A temporary directory holding a three-agent system (planner and solver share a 64-wide
+    /// qwen2 file, the refiner is a 32-wide llama), training rows and three evaluation questions.
+    struct Fixture {
+        let directory: URL
+        let system: URL
+        let train: URL
+        let questions: URL
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-compare-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
+            try Data(TinyModel(.qwen2).serialized()).write(to: wide)
+            var critic = TinyModel(.llama)
+            critic.width = 32
+            critic.headDim = 8
+            critic.ffn = 48
+            try Data(critic.serialized()).write(to: narrow)
+            system = directory.appendingPathComponent("system.json")
+            try Data("""
+                {"agents": [{"role": "planner", "model": "\(wide.path)"}, {"role": "refiner", "model": "\(narrow.path)"},
+                            {"role": "solver", "model": "\(wide.path)"}],
+                 "links": [{"from": "planner", "to": "refiner"}, {"from": "refiner", "to": "solver"},
+                           {"from": "solver", "to": "planner"}],
+                 "defaults": {"rounds": 2, "latent_steps": 2, "max_tokens": 4}}
+                """.utf8).write(to: system)
+            // Short rows: the teacher-forced conversations are dominated by the prompt templates, and
+            // attention in a debug build costs O(T²).
+            train = directory.appendingPathComponent("train.jsonl")
+            try RoleJSONL.write((1...5).map { n in
+                RoleExample(question: "\(n) + 2?", plan: "Step 1: add", refinedPlan: "Step 1: \(n) + 2",
+                            answer: "\\boxed{\(n + 2)}", finalAnswer: "\(n + 2)")
+            }, to: train)
+            questions = directory.appendingPathComponent("questions.jsonl")
+            try RoleJSONL.write(SyntheticArithmetic(seed: 12).generate(count: 3), to: questions)
+        }
+
+        func path(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `rmas arguments` to completion, capturing its output through files (pipes could fill).
+    static func rmas(_ arguments: [String], in fixture: Fixture) throws -> Output {
+        let executable = try #require(KillResumeTests.executable, "the rmas executable is not built next to the tests")
+        let out = fixture.path("stdout-\(UUID().uuidString)"), err = fixture.path("stderr-\(UUID().uuidString)")
+        try Data().write(to: out)
+        try Data().write(to: err)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                      stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    static func lines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    static func object(_ line: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    // MARK: - train outer
+
+    @Test("train outer: checkpoint manifest, weights, log.jsonl, system.json; --resume continues both")
+    func trainOuter() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let out = fixture.path("outer")
+        func train(steps: Int, resume: Bool = false) throws -> Output {
+            try Self.rmas(["train", "outer", "--system", fixture.system.path, "--data", fixture.train.path, "--held-out-count", "1",
+                           "--out", out.path, "--steps", "\(steps)", "--batch-size", "1", "--max-latent-rows", "4",
+                           "--checkpoint-every", "2", "--eval-every", "2", "--keep-activations", "--threads", "1"] + (resume ? ["--resume"] : []),
+                          in: fixture)
+        }
+        let first = try train(steps: 3)
+        try #require(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("checkpoint: \(out.standardizedFileURL.path)"))
+        #expect(first.stdout.contains("held-out loss"))
+
+        let store = CheckpointStore(directory: out)
+        let (manifest, weights, optimizer) = try store.load()
+        #expect(manifest.kind == "outer" && manifest.step == 3)
+        #expect(manifest.links.map(\.name) == OuterEdge.allCases.map(\.rawValue))
+        #expect(manifest.links.map(\.inputWidth) == [64, 32, 64] && manifest.links.map(\.outputWidth) == [32, 64, 64])
+        #expect(manifest.models.map(\.role) == ["planner", "refiner", "solver"])
+        #expect(manifest.models.allSatisfy { $0.sha256.count == 64 })
+        #expect(manifest.models[0].sha256 == manifest.models[2].sha256, "planner and solver share one file")
+        #expect(manifest.models[0].sha256 != manifest.models[1].sha256)
+        #expect(manifest.arguments["rounds"] == "2", "rounds default to the system file's")
+        #expect(optimizer != nil)
+        for edge in OuterEdge.allCases {
+            #expect(weights.tensors.keys.contains { $0.hasPrefix(edge.rawValue + ".") }, "\(edge) is in the weights")
+        }
+        #expect(weights.tensors.keys.allSatisfy { name in OuterEdge.allCases.contains { name.hasPrefix($0.rawValue + ".") } })
+
+        let log = try Self.lines(out.appendingPathComponent("log.jsonl")).map(Self.object)
+        #expect(log.map { $0["step"] as? Int } == [1, 2, 3])
+        for entry in log {
+            #expect((entry["loss"] as? Double).map { $0.isFinite && $0 > 0 } == true)
+            #expect(entry["lr"] is Double && entry["grad_norm"] is Double && entry["positions_per_second"] is Double)
+            let norms = try #require(entry["round_grad_norms"] as? [String: [Double]])
+            #expect(Set(norms.keys) == Set(OuterEdge.allCases.map(\.rawValue)))
+            #expect(norms.values.allSatisfy { $0.count == 2 }, "one norm per round")
+            #expect(norms[OuterEdge.plannerToRefiner.rawValue]!.allSatisfy { $0 > 0 })
+        }
+        #expect(log.map { $0["held_out"] != nil } == [false, true, true], "held-out every 2 steps and at the end")
+
+        // The written system file points every outer link at the checkpoint and loads.
+        let written = try SystemDefinition.load(out.appendingPathComponent("system.json"))
+        #expect(written.links.allSatisfy { $0.checkpoint == out.standardizedFileURL.path })
+        let answer = try Self.rmas(["run", "--system", out.appendingPathComponent("system.json").path, "--json", "--threads", "1",
+                                    "What is 2 + 2?"], in: fixture)
+        try #require(answer.status == 0, "\(answer.stderr)")
+        #expect(try Self.object(answer.stdout)["method"] as? String == "latent")
+
+        // Without --resume an existing checkpoint is not overwritten.
+        let refused = try train(steps: 3)
+        #expect(refused.status != 0 && refused.stderr.contains("--resume"))
+        #expect(try store.load().manifest.step == 3)
+
+        let resumed = try train(steps: 4, resume: true)
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try store.load().manifest.step == 4)
+        #expect(try Self.lines(out.appendingPathComponent("log.jsonl")).map { try Self.object($0)["step"] as? Int } == [1, 2, 3, 4])
+    }
+
+    // MARK: - run --method
+
+    @Test("run --method text / single: the method's stages, the method in the JSON")
+    func runMethods() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        for (method, stages) in [("text", 6), ("single", 1), ("latent", 6)] {
+            let output = try Self.rmas(["run", "--system", fixture.system.path, "--method", method, "--no-answer-retry", "--json",
+                                        "--threads", "1", "What is 2 + 2?"], in: fixture)
+            try #require(output.status == 0, "\(output.stderr)")
+            let object = try Self.object(output.stdout)
+            #expect(object["method"] as? String == method)
+            #expect((object["stages"] as? [Any])?.count == stages, "\(method)")
+        }
+        let bad = try Self.rmas(["run", "--system", fixture.system.path, "--method", "telepathy", "2 + 2?"], in: fixture)
+        #expect(bad.status != 0)
+    }
+
+    // MARK: - compare
+
+    @Test("compare: report rows for every method and rounds, SVG, and a rerun or a killed run resumes")
+    func compare() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let out = fixture.path("comparison")
+        let arguments = ["compare", "--system", fixture.system.path, "--data", fixture.questions.path, "--rounds", "1,2",
+                         "--max-tokens", "4", "--latent", "2", "--out", out.path, "--threads", "1"]
+        let first = try Self.rmas(arguments, in: fixture)
+        try #require(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("| method | rounds |"), "the summary table is printed")
+
+        let report = try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        let expected: [(InferenceMethod, Int)] = [(.single, 1), (.latent, 1), (.text, 1), (.latent, 2), (.text, 2)]
+        #expect(report.rows.map { "\($0.method)/\($0.rounds)" } == expected.map { "\($0.0)/\($0.1)" })
+        #expect(report.rows.allSatisfy { $0.questions == 3 })
+        #expect(report.metadata.questions == 3 && report.metadata.data == fixture.questions.path)
+        #expect(report.metadata.command.hasPrefix("rmas compare --system"))
+        #expect(!report.metadata.machine.isEmpty && !report.metadata.date.isEmpty)
+        #expect(Set(report.outcomes.map(\.index)) == [0, 1, 2])
+        let stageCounts = Dictionary(grouping: report.outcomes) { "\($0.method)/\($0.rounds)" }.mapValues { Set($0.map(\.stages.count)) }
+        #expect(stageCounts == ["single/1": [1], "latent/1": [3], "text/1": [3], "latent/2": [6], "text/2": [6]])
+        let questions = try RoleJSONL.read(from: fixture.questions)
+        for outcome in report.outcomes { #expect(outcome.expected == questions[outcome.index].finalAnswer) }
+        #expect(report.row(.text, rounds: 2)?.meanGeneratedTokens ?? 0 > 0)
+        let svg = try String(contentsOf: out.appendingPathComponent("plot.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") && svg.contains("</svg>"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.md").path))
+
+        // Rerunning does no new work.
+        let outcomes = out.appendingPathComponent("outcomes.jsonl")
+        let recorded = try Data(contentsOf: outcomes)
+        #expect(try Self.lines(outcomes).count == 15)
+        let again = try Self.rmas(arguments, in: fixture)
+        try #require(again.status == 0, "\(again.stderr)")
+        #expect(try Data(contentsOf: outcomes) == recorded)
+        #expect(try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json"))).outcomes
+            == report.outcomes)
+
+        // A run killed mid-line: the complete records are kept, the partial one is redone, nothing twice.
+        let kept = try Self.lines(outcomes).prefix(12)
+        try Data((kept.joined(separator: "\n") + "\n{\"index\":2,\"meth").utf8).write(to: outcomes)
+        let resumed = try Self.rmas(arguments, in: fixture)
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        let final = try Self.lines(outcomes)
+        #expect(final.count == 15 && Array(final.prefix(12)) == Array(kept))
+        let triples = try final.map { line in
+            let o = try JSONDecoder().decode(QuestionOutcome.self, from: Data(line.utf8))
+            return "\(o.index) \(o.method) \(o.rounds)"
+        }
+        #expect(Set(triples).count == 15)
+
+        // Other settings on the same directory are refused rather than mixed in.
+        let mixed = try Self.rmas(arguments.map { $0 == "2" ? "3" : $0 }, in: fixture)
+        #expect(mixed.status != 0 && mixed.stderr.contains("other settings"))
+    }
+}
