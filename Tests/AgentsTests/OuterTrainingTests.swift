@@ -165,6 +165,13 @@ extension OuterTrainingTests {
         try trainer.run()
         #expect(straight.outerParameters.map(\.values) == resumed.outerParameters.map(\.values))
         #expect(straight.outerParameters.map(\.values) != first.outerParameters.map(\.values))
+        // A different objective (rounds) is refused.
+        var otherRounds = Self.configuration(steps: 6)
+        otherRounds.objective.rounds = 3
+        #expect(throws: AgentError.self) {
+            try OuterTrainer(system: try SequentialSystemTests.system(), train: Self.data(), heldOut: [], configuration: otherRounds,
+                             output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
+        }
         // Another system's checkpoint is refused.
         var other = Self.identities
         other[1].sha256 = "c"

@@ -23,9 +23,12 @@ public struct QuestionOutcome: Sendable, Codable, Equatable {
     public var correct: Bool
     /// Per agent and round accounting.
     public var stages: [StageRecord]
+    /// The final text, for inspection.
+    public var text: String?
 
     public init(index: Int, method: InferenceMethod, rounds: Int, predicted: String?, expected: String, correct: Bool,
-                stages: [StageRecord]) {
+                stages: [StageRecord], text: String? = nil) {
+        self.text = text
         self.index = index
         self.method = method
         self.rounds = rounds

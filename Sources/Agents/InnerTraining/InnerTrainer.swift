@@ -39,6 +39,8 @@ public struct InnerTrainingProgress: Sendable {
     public var gradientNorm: Float
     /// Held-out loss, when this step evaluated it.
     public var heldOutLoss: Double?
+    /// Its cosine part alone, mean(1 − cos) (equal to ``heldOutLoss`` when the MSE weight is 0).
+    public var heldOutCosine: Double?
     /// Tokens of this run's examples processed per second (feature extraction included).
     public var tokensPerSecond: Double
     public var elapsedSeconds: Double
@@ -125,9 +127,10 @@ public final class InnerTrainer {
             tokens += batch.reduce(0) { $0 + (features[$1] == nil ? training[$1].tokens.count : 0) }
             let (loss, norm) = try trainStep(batch)
             step += 1
-            var heldOutLoss: Double?
+            var heldOutLoss: Double?, heldOutCosine: Double?
             if step % configuration.evaluateEvery == 0 || step == configuration.steps, !heldOut.isEmpty {
                 heldOutLoss = evaluate()
+                heldOutCosine = evaluate(cosineOnly: true)
                 heldOutHistory.append((step, heldOutLoss!))
             }
             let checkpointed = step % configuration.checkpointEvery == 0 || step == configuration.steps
@@ -136,7 +139,7 @@ public final class InnerTrainer {
             let rate = Double(step - startStep) / max(elapsed, 1e-9)
             let report = InnerTrainingProgress(
                 step: step, totalSteps: configuration.steps, loss: loss, learningRate: schedule.learningRate(at: step - 1),
-                gradientNorm: norm, heldOutLoss: heldOutLoss, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
+                gradientNorm: norm, heldOutLoss: heldOutLoss, heldOutCosine: heldOutCosine, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
                 elapsedSeconds: elapsed, etaSeconds: Double(configuration.steps - step) / max(rate, 1e-9), checkpointed: checkpointed)
             if !progress(report) { break }
         }
@@ -170,8 +173,10 @@ public final class InnerTrainer {
 
     /// w_cos·mean(1 − cos) + w_mse·mean over rows and width of the squared error; adds its
     /// gradient w.r.t. the prediction into `gradient`.
-    func objective(prediction: [Float], targets: [Float], rows: Int, gradient: inout [Float]) -> Double {
-        let d = link.width, c = configuration
+    func objective(prediction: [Float], targets: [Float], rows: Int, gradient: inout [Float], cosineOnly: Bool = false) -> Double {
+        let d = link.width
+        var c = configuration
+        if cosineOnly { (c.cosineWeight, c.mseWeight) = (1, 0) }
         var loss = Double(c.cosineWeight) * CosineDistance.lossAndGradient(
             prediction: prediction, target: targets, rows: rows, width: d, scale: c.cosineWeight / Float(rows),
             predictionGradient: &gradient) / Double(rows)
@@ -183,8 +188,8 @@ public final class InnerTrainer {
         return loss
     }
 
-    /// Mean objective over every held-out pair (no gradient step).
-    public func evaluate() -> Double {
+    /// Mean objective (or its cosine part alone) over every held-out pair (no gradient step).
+    public func evaluate(cosineOnly: Bool = false) -> Double {
         if heldOutFeatures == nil {
             heldOutFeatures = heldOut.map { InnerFeatures(example: $0, transformer: model.transformer, threads: configuration.threads) }
         }
@@ -192,7 +197,7 @@ public final class InnerTrainer {
         let hidden = all.flatMap(\.hidden), targets = all.flatMap(\.targets), rows = hidden.count / link.width
         guard rows > 0 else { return .nan }
         var scratch = [Float](repeating: 0, count: hidden.count)
-        return objective(prediction: link(hidden, rows: rows), targets: targets, rows: rows, gradient: &scratch)
+        return objective(prediction: link(hidden, rows: rows), targets: targets, rows: rows, gradient: &scratch, cosineOnly: cosineOnly)
     }
 
     private func save(metrics: [String: Double]) throws(AgentError) {

@@ -144,12 +144,14 @@ public enum BridgeInitialization {
 }
 
 extension SequentialSystem {
-    /// Bridge-initialises all three outer links from the first `limit` rows with every field
-    /// (spec §2.6 pairs: question → plan, plan → refined plan, answer → question) and returns each fit.
+    /// Bridge-initialises all three outer links from `limit` rows with every field, evenly spaced
+    /// through `rows` (role data is often grouped by template; the reference takes the first rows)
+    /// — spec §2.6 pairs: question → plan, plan → refined plan, answer → question — and returns each fit.
     public func bridgeInitialize(rows: [RoleExample], limit: Int = 300, lambda: Double = 1e-4,
                                  threads: Int = Parallel.defaultThreadCount) throws(AgentError) -> [OuterEdge: BridgeFit] {
-        let usable = Array(rows.filter { !$0.question.isEmpty && !$0.plan.isEmpty && !$0.refinedPlan.isEmpty && !$0.answer.isEmpty }
-            .prefix(limit))
+        let complete = rows.filter { !$0.question.isEmpty && !$0.plan.isEmpty && !$0.refinedPlan.isEmpty && !$0.answer.isEmpty }
+        let take = min(limit, complete.count)
+        let usable = (0..<take).map { complete[$0 * complete.count / max(take, 1)] }
         guard usable.count >= 10 else { throw .invalidArgument("bridge initialisation needs at least 10 complete rows, got \(usable.count)") }
         let question = BridgeInitialization.pooledFeatures(planner, texts: usable.map(\.question), threads: threads)
         let plan = BridgeInitialization.pooledFeatures(refiner, texts: usable.map(\.plan), threads: threads)

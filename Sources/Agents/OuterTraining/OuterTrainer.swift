@@ -99,6 +99,9 @@ public final class OuterTrainer {
             guard manifest.kind == "outer", manifest.links == linkEntries, manifest.models.map(\.sha256) == models.map(\.sha256) else {
                 throw AgentError.checkpoint("\(store.directory.path) holds a different run (links or models differ)")
             }
+            for (key, value) in objectiveArguments where manifest.arguments[key] != value {
+                throw AgentError.checkpoint("\(store.directory.path) was trained with \(key) = \(manifest.arguments[key] ?? "?"), this run has \(value)")
+            }
             try CheckpointStore.restore(parameters, from: weights)
             if let moments { try optimizer.restore(moments) }
             step = manifest.step
@@ -177,14 +180,20 @@ public final class OuterTrainer {
         return total / Double(max(heldOut.count, 1))
     }
 
+    /// The arguments that define the objective: a resumed run must have the same.
+    private var objectiveArguments: [String: String] {
+        let o = configuration.objective
+        return ["rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)", "final_round_only": "\(o.finalRoundOnly)",
+                "earlier_round_weight": "\(o.earlierRoundWeight)", "max_length": "\(o.maximumLength)"]
+    }
+
     private func save(metrics: [String: Double]) throws(AgentError) {
-        let c = configuration, o = c.objective
+        let c = configuration
         let manifest = CheckpointManifest(
             kind: "outer", step: step, links: linkEntries, models: models,
-            arguments: ["steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)", "warmup": "\(c.warmupSteps)",
-                        "seed": "\(c.seed)", "rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)",
-                        "final_round_only": "\(o.finalRoundOnly)", "earlier_round_weight": "\(o.earlierRoundWeight)",
-                        "max_length": "\(o.maximumLength)", "train_examples": "\(training.count)"],
+            arguments: objectiveArguments.merging(
+                ["steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)", "warmup": "\(c.warmupSteps)",
+                 "seed": "\(c.seed)", "train_examples": "\(training.count)"]) { a, _ in a },
             resume: ["step": step], metrics: metrics.filter { $0.value.isFinite })
         do {
             try store.save(manifest, parameters: parameters, optimizer: optimizer.state)

@@ -19,7 +19,7 @@ import Training
 public struct SystemDefinition: Codable, Sendable, Equatable {
     public struct Agent: Codable, Sendable, Equatable {
         public var role: AgentRole
-        /// A registry name or a GGUF path.
+        /// A registry name or a GGUF path (relative to the file).
         public var model: String
         /// Inner-link checkpoint directory (from `rmas train inner`); nil = freshly initialised.
         public var innerLink: String?
@@ -92,7 +92,9 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
         var built: [AgentRole: SequentialAgent] = [:]
         for (i, agent) in agents.enumerated() {
-            let model = try LanguageModel.load(path: try resolveModel(agent.model))
+            // A model given as a GGUF path is relative to the file, like every other path.
+            let spec = agent.model.hasSuffix(".gguf") ? path(agent.model).path : agent.model
+            let model = try LanguageModel.load(path: try resolveModel(spec))
             let width = model.configuration.width
             let inner = try agent.innerLink.map { try InnerLink.load(checkpoint: path($0), width: width) }
                 ?? InnerLink(width: width, prefix: "inner.", seed: seed &+ UInt64(i))

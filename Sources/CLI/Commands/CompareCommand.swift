@@ -175,7 +175,7 @@ struct CompareCommand: ParsableCommand {
         let predicted = AnswerExtractor.extract(from: result.text)
         return QuestionOutcome(index: run.index, method: run.method, rounds: run.rounds, predicted: predicted,
                                expected: question.expected, correct: AnswerComparator.matches(predicted, expected: question.expected),
-                               stages: result.stages)
+                               stages: result.stages, text: result.text)
     }
 
     /// "latent steps m = 16; max tokens 256 per generated text; greedy decoding; answer retry on".

@@ -80,14 +80,20 @@ struct TrainInnerCommand: ParsableCommand {
         let bar = ProgressLine(total: steps)
         try trainer.run { p in
             bar.update(step: p.step, text: String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %.0f tok/s | ETA %@%@", p.loss,
-                                                   p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "",
+                                                   p.heldOutLoss.map { loss in
+                                                       String(format: " | held-out %.4f", loss)
+                                                           + (mseWeight > 0 ? String(format: " (cos %.4f)", p.heldOutCosine ?? .nan) : "")
+                                                   } ?? "",
                                                    p.learningRate, p.gradientNorm, p.tokensPerSecond,
                                                    ProgressLine.duration(p.etaSeconds), p.checkpointed ? " | saved" : ""),
                        important: p.heldOutLoss != nil || p.checkpointed)
             return true
         }
         bar.finish()
-        if let last = trainer.heldOutHistory.last { print(String(format: "held-out loss %.4f at step %d", last.loss, last.step)) }
+        if !held.isEmpty {  // also when a resumed run had nothing left to do
+            print(String(format: "held-out loss %.4f, 1 − cos %.4f at step %d", trainer.evaluate(), trainer.evaluate(cosineOnly: true),
+                         trainer.step))
+        }
         print("checkpoint: \(out)")
     }
 }

@@ -43,6 +43,8 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 50
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
+    @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.")
+    var bridgeInit = 0
 
     func validate() throws {
         guard steps >= 1, batchSize >= 1, maxLatentRows >= 1, checkpointEvery >= 1, evalEvery >= 1, threads >= 1 else {
@@ -92,6 +94,13 @@ struct TrainOuterCommand: ParsableCommand {
         BLAS.setThreadCount(threads)
         let loaded = try systemArguments.load(definition)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        if bridgeInit > 0, !store.exists {
+            let fits = try loaded.system.bridgeInitialize(rows: rows, limit: bridgeInit, threads: threads)
+            for edge in OuterEdge.allCases {
+                Console.error(String(format: "bridge %@: %d pairs, relative residual %.3f", edge.rawValue, fits[edge]!.pairs,
+                                     fits[edge]!.relativeResidual))
+            }
+        }
         let trainer = try OuterTrainer(system: loaded.system, train: rows, heldOut: held, configuration: configuration,
                                        output: output, models: try loaded.modelIdentities(), resume: resume)
         let log = try Self.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: trainer.step)
