@@ -55,6 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI",
+            resources: [.copy("Resources/DefaultSystem")],
             swiftSettings: swiftSettings),
 
         // MARK: - Tests

@@ -7,10 +7,15 @@ import Training
 
 /// `--system FILE`, shared by the commands that build a recursive system.
 struct SystemArguments: ParsableArguments {
-    @Option(help: "System definition (JSON): the model of each role, inner links, outer links and run defaults.")
-    var system: String
+    @Option(help: "System definition (JSON): the model of each role, inner links, outer links and run defaults. Default: the shipped sequential math system (Qwen2.5-0.5B planner → SmolLM2-135M critic → Qwen2.5-0.5B solver, trained links).")
+    var system: String?
 
-    var url: URL { URL(fileURLWithPath: system) }
+    var url: URL { system.map { URL(fileURLWithPath: $0) } ?? Self.defaultSystem }
+
+    /// The system that ships inside the executable's resources.
+    static var defaultSystem: URL {
+        Bundle.module.url(forResource: "DefaultSystem", withExtension: nil)!.appendingPathComponent("system.json")
+    }
 
     /// Reads and checks the definition file.
     func definition() throws -> SystemDefinition { try SystemDefinition.load(url) }

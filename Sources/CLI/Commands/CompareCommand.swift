@@ -140,7 +140,7 @@ struct CompareCommand: ParsableCommand {
         var notes = [describe(settings)]
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         let metadata = ComparisonReport.Metadata(
-            system: systemArguments.system, data: data, questions: questions.count, date: Date().ISO8601Format(),
+            system: systemArguments.url.path, data: data, questions: questions.count, date: Date().ISO8601Format(),
             machine: Self.machine, command: Self.commandLine, notes: notes)
         let report = ComparisonReport(outcomes: recorded.filter { wanted.contains(Run($0)) }, metadata: metadata)
         let markdown = report.markdown()

@@ -135,7 +135,7 @@ struct TrainOuterCommand: ParsableCommand {
             A system file uses it by naming this directory as each outer link's "checkpoint" (the weights hold all \
             three links, prefixed planner_to_refiner., refiner_to_solver. and solver_to_planner.):
               "links": [{"from": "planner", "to": "refiner", "checkpoint": "\(directory)"}, …]
-            \(systemFile.path) is \(systemArguments.system) with its links pointing here:
+            \(systemFile.path) is \(systemArguments.url.path) with its links pointing here:
               rmas run --system \(systemFile.path) "QUESTION"
             """)
     }
