@@ -105,4 +105,21 @@ struct SequentialSystemTests {
         #expect(extra >= 0 && extra <= 16)
         #expect(retried.stages.count == plain.stages.count && retried.promptTokens > plain.promptTokens)
     }
+
+    @Test("pass@k: latents once, k final decodes with seeds seed…seed+k−1, each its own stage")
+    func passAtK() throws {
+        let system = try Self.system()
+        var parameters = GenerationParameters(maxTokens: 6)
+        parameters.sampling = SamplingParameters(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: 10)
+        let r = try system.run(question: "What is 2 + 3?", rounds: 2, latentSteps: 3, generation: parameters, samples: 4)
+        #expect(r.alternatives.count == 3)
+        #expect(r.stages.count == 5 + 4 && r.stages.suffix(4).allSatisfy { $0.role == .solver && $0.round == 2 })
+        #expect(r.latentSteps == 5 * 3, "latent stages run once")
+        // Sample k equals a single run seeded seed + k.
+        var third = parameters
+        third.sampling.seed = 12
+        let single = try system.run(question: "What is 2 + 3?", rounds: 2, latentSteps: 3, generation: third)
+        #expect(single.text == r.alternatives[1])
+        #expect(Set([r.text] + r.alternatives).count > 1, "hot sampling over a random tiny model differs between seeds")
+    }
 }

@@ -11,13 +11,17 @@ extension SequentialSystem {
     /// one round is the plain text MAS) or `.single` (the solver alone; `rounds` and
     /// `latentSteps` are ignored). With `answerRetry`, a final text without a parsable answer
     /// gets the short "Final Answer: \boxed{" continuation of spec §3.3.
+    ///
+    /// `samples` > 1 (pass@k, latent method only) repeats only the final decode.
     public func run(
         question: String, method: InferenceMethod, rounds: Int, latentSteps: Int, generation: GenerationParameters,
-        answerRetry: Bool = false
+        answerRetry: Bool = false, samples: Int = 1
     ) throws(AgentError) -> SystemRunResult {
+        guard samples == 1 || method == .latent else { throw .invalidArgument("several samples are supported by the latent method only") }
         var result: SystemRunResult
         switch method {
-        case .latent: result = try run(question: question, rounds: rounds, latentSteps: latentSteps, generation: generation)
+        case .latent:
+            result = try run(question: question, rounds: rounds, latentSteps: latentSteps, generation: generation, samples: samples)
         case .text: result = try runText(question: question, rounds: rounds, generation: generation)
         case .single: result = try runSingle(question: question, generation: generation)
         }

@@ -47,6 +47,8 @@ public struct StageRecord: Sendable, Codable, Equatable {
 /// The answer of a recursive run, with per-stage accounting.
 public struct SystemRunResult: Sendable {
     public var text: String
+    /// With several samples (pass@k): samples 2 … k of the final decode (``text`` is sample 1).
+    public var alternatives: [String] = []
     public var stages: [StageRecord]
     public var generatedTokens: Int { stages.reduce(0) { $0 + $1.generatedTokens } }
     public var latentSteps: Int { stages.reduce(0) { $0 + $1.latentSteps } }
@@ -88,9 +90,11 @@ public struct SequentialSystem: Sendable {
     }
 
     /// Runs `rounds` rounds of `latentSteps` latent steps per agent and returns the final
-    /// solver's text.
-    public func run(question: String, rounds: Int, latentSteps m: Int, generation: GenerationParameters) throws(AgentError) -> SystemRunResult {
-        guard rounds >= 1, m >= 1 else { throw .invalidArgument("rounds and latent steps must be at least 1") }
+    /// solver's text. With `samples` k > 1 (pass@k) the latents are computed once and only the
+    /// final decode is repeated, with sampling seeds seed, seed + 1, …; each decode is a stage.
+    public func run(question: String, rounds: Int, latentSteps m: Int, generation: GenerationParameters,
+                    samples: Int = 1) throws(AgentError) -> SystemRunResult {
+        guard rounds >= 1, m >= 1, samples >= 1 else { throw .invalidArgument("rounds, latent steps and samples must be at least 1") }
         var stages: [StageRecord] = []
         var feedback: [Float]?
         var toSolver: [Float] = []
@@ -106,9 +110,15 @@ public struct SequentialSystem: Sendable {
             }
         }
         let prompt = try slottedPrompt(solver, round: rounds, question: question, latents: [.refined: toSolver])
-        let (text, record) = decode(solver, round: rounds, prompt: prompt, generation: generation)
-        stages.append(record)
-        return SystemRunResult(text: text, stages: stages)
+        var texts: [String] = []
+        for k in 0..<samples {
+            var parameters = generation
+            parameters.sampling.seed = generation.sampling.seed &+ UInt64(k)
+            let (text, record) = decode(solver, round: rounds, prompt: prompt, generation: parameters)
+            texts.append(text)
+            stages.append(record)
+        }
+        return SystemRunResult(text: texts[0], alternatives: Array(texts.dropFirst()), stages: stages)
     }
 
     /// Decodes `agent`'s reply to `prompt` (sampling per `generation`, the model's stop strings
