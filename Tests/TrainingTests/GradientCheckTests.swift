@@ -14,18 +14,22 @@ struct GradientCheckTests {
     func tiny(_ architecture: Architecture) throws {
         let model = try TinyModel(architecture).transformer()
         let results = GradientCheck(transformer: model, tokens: (0..<21).map { Int32($0 * 13 % 250 + 3) }).run(directions: 3)
-        for r in results { #expect(r.relativeError < 1e-2, "\(architecture): \(r)") }
+        for r in results { #expect(r.errorBeyondNoise < 1e-2, "\(architecture): \(r)") }
     }
 
     /// Float32 finite differences on real models: noise ~1e-5 absolute in the loss over a 12·ε
-    /// stencil, measured 1e-6 … 5e-3 relative; 1e-2 is the CLI's default tolerance.
+    /// stencil, measured 1e-6 … 8.6e-3 relative; 1e-2 is the CLI's default tolerance, applied
+    /// beyond twice the measured spread of the finite difference between steps ε and 2ε.
     @Test("real models pass", arguments: ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m"])
     func real(_ name: String) throws {
         try #require(RealModels.available(name), "model \(name) not present")
         let model = try LanguageModel.load(path: try RealModels.require(name))
         let tokens = model.tokenizer.encode("The planner writes a plan; the critic refines it; the solver computes 17 × 23 = 391.", addBOS: false)
         let results = GradientCheck(transformer: model.transformer, tokens: Array(tokens.prefix(32))).run(directions: 2)
-        for r in results { #expect(r.relativeError < 1e-2, "\(name): \(r)") }
+        for r in results {
+            #expect(r.errorBeyondNoise < 1e-2, "\(name): \(r)")
+            #expect(r.numericSpread < 0.1 * abs(r.numeric), "\(name): the finite difference itself is reliable (\(r))")
+        }
         print("[gradcheck] \(name): relative errors \(results.map(\.relativeError))")
     }
 }
