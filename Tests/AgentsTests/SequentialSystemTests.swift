@@ -122,4 +122,25 @@ struct SequentialSystemTests {
         #expect(single.text == r.alternatives[1])
         #expect(Set([r.text] + r.alternatives).count > 1, "hot sampling over a random tiny model differs between seeds")
     }
+
+    @Test("one pass over rounds answers each round count exactly as a run of that many rounds", arguments: [InferenceMethod.latent, .text])
+    func roundSweep(_ method: InferenceMethod) throws {
+        let system = try Self.system()
+        let parameters = GenerationParameters(maxTokens: 5)
+        let swept = try system.run(question: "What is 7 − 4?", method: method, roundCounts: [1, 3], latentSteps: 3,
+                                   generation: parameters, answerRetry: true)
+        #expect(Set(swept.keys) == [1, 3])
+        for rounds in [1, 3] {
+            let alone = try system.run(question: "What is 7 − 4?", method: method, rounds: rounds, latentSteps: 3,
+                                       generation: parameters, answerRetry: true)
+            let answer = try #require(swept[rounds])
+            #expect(answer.text == alone.text)
+            func untimed(_ stages: [StageRecord]) -> [StageRecord] { stages.map { var s = $0; s.seconds = 0; return s } }
+            #expect(untimed(answer.stages) == untimed(alone.stages), "rounds \(rounds): the same stages in the same order")
+        }
+        #expect(swept[1]!.stages.count == 3 && swept[3]!.stages.count == 9)
+        #expect(throws: AgentError.self) {
+            try system.run(question: "x", method: method, roundCounts: [0, 2], latentSteps: 3, generation: parameters)
+        }
+    }
 }

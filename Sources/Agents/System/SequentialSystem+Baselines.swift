@@ -29,18 +29,54 @@ extension SequentialSystem {
         return result
     }
 
+    /// Answers `question` with `method` once for each round count in `roundCounts`, in one pass of
+    /// max(`roundCounts`) rounds: a run of r rounds is a prefix of a run of r + 1 (same prompts,
+    /// same computation), so the answer after round r is what `run(…, rounds: r, …)` returns, with
+    /// the same stages. `.single` ignores rounds and answers once for each count.
+    public func run(
+        question: String, method: InferenceMethod, roundCounts: Set<Int>, latentSteps: Int, generation: GenerationParameters,
+        answerRetry: Bool = false
+    ) throws(AgentError) -> [Int: SystemRunResult] {
+        guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
+        var results: [Int: SystemRunResult]
+        switch method {
+        case .latent:
+            results = try latentRounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps,
+                                       generation: generation, samples: 1)
+        case .text: results = try textRounds(question: question, answeringAfter: roundCounts, generation: generation)
+        case .single:
+            let answer = try runSingle(question: question, generation: generation)
+            results = Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })
+        }
+        if answerRetry {
+            for r in results.keys { retryAnswer(&results[r]!, generation: generation) }
+        }
+        return results
+    }
+
     /// Recursive-TextMAS: every agent decodes text (same sampling and token budget), which
     /// replaces the slot marker of the next agent's prompt.
     public func runText(question: String, rounds: Int, generation: GenerationParameters) throws(AgentError) -> SystemRunResult {
         guard rounds >= 1 else { throw .invalidArgument("rounds must be at least 1") }
-        var stages: [StageRecord] = [], feedback: String?, answer = ""
+        return try textRounds(question: question, answeringAfter: [rounds], generation: generation)[rounds]!
+    }
+
+    /// The text loop for max(`answeringAfter`) rounds; the solver's text after each round in
+    /// `answeringAfter`, with the stages up to it.
+    func textRounds(question: String, answeringAfter: Set<Int>, generation: GenerationParameters) throws(AgentError) -> [Int: SystemRunResult] {
+        guard let rounds = answeringAfter.max(), answeringAfter.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("rounds must be at least 1")
+        }
+        var stages: [StageRecord] = [], feedback: String?
+        var results: [Int: SystemRunResult] = [:]
         for round in 1...rounds {
             let plan = try speak(planner, round: round, question: question, slotText: feedback, generation: generation, stages: &stages)
             let refined = try speak(refiner, round: round, question: question, slotText: plan, generation: generation, stages: &stages)
-            answer = try speak(solver, round: round, question: question, slotText: refined, generation: generation, stages: &stages)
+            let answer = try speak(solver, round: round, question: question, slotText: refined, generation: generation, stages: &stages)
+            if answeringAfter.contains(round) { results[round] = SystemRunResult(text: answer, stages: stages) }
             feedback = answer
         }
-        return SystemRunResult(text: answer, stages: stages)
+        return results
     }
 
     /// The solver's model alone, with the single-agent prompt.

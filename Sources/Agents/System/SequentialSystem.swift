@@ -94,31 +94,48 @@ public struct SequentialSystem: Sendable {
     /// final decode is repeated, with sampling seeds seed, seed + 1, …; each decode is a stage.
     public func run(question: String, rounds: Int, latentSteps m: Int, generation: GenerationParameters,
                     samples: Int = 1) throws(AgentError) -> SystemRunResult {
-        guard rounds >= 1, m >= 1, samples >= 1 else { throw .invalidArgument("rounds, latent steps and samples must be at least 1") }
+        guard rounds >= 1 else { throw .invalidArgument("rounds must be at least 1") }
+        return try latentRounds(question: question, answeringAfter: [rounds], latentSteps: m, generation: generation,
+                                samples: samples)[rounds]!
+    }
+
+    /// The latent loop for max(`answeringAfter`) rounds. A run of r rounds is a prefix of a run of
+    /// r + 1: the round-r solver prompt is the same whether it decodes (r final) or rolls out
+    /// (r < final). So the solver also decodes after each round in `answeringAfter`, from a cache
+    /// of its own, and each answer carries exactly the stages a run of that many rounds records.
+    func latentRounds(question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters,
+                      samples: Int) throws(AgentError) -> [Int: SystemRunResult] {
+        let rounds = answeringAfter.max() ?? 0
+        guard answeringAfter.allSatisfy({ $0 >= 1 }), !answeringAfter.isEmpty, m >= 1, samples >= 1 else {
+            throw .invalidArgument("rounds, latent steps and samples must be at least 1")
+        }
         var stages: [StageRecord] = []
         var feedback: [Float]?
-        var toSolver: [Float] = []
+        var results: [Int: SystemRunResult] = [:]
         for round in 1...rounds {
             let plannerLatents = feedback.map { [LatentSlot.feedback: $0] } ?? [:]
             let plan = try rollout(planner, round: round, question: question, latents: plannerLatents, steps: m, stages: &stages)
             let toRefiner = plannerToRefiner(plan, rows: m)
             let refined = try rollout(refiner, round: round, question: question, latents: [.planner: toRefiner], steps: m, stages: &stages)
-            toSolver = refinerToSolver(refined, rows: m)
+            let toSolver = refinerToSolver(refined, rows: m)
+            if answeringAfter.contains(round) {
+                let prompt = try slottedPrompt(solver, round: round, question: question, latents: [.refined: toSolver])
+                var answered = stages, texts: [String] = []
+                for k in 0..<samples {
+                    var parameters = generation
+                    parameters.sampling.seed = generation.sampling.seed &+ UInt64(k)
+                    let (text, record) = decode(solver, round: round, prompt: prompt, generation: parameters)
+                    texts.append(text)
+                    answered.append(record)
+                }
+                results[round] = SystemRunResult(text: texts[0], alternatives: Array(texts.dropFirst()), stages: answered)
+            }
             if round < rounds {
                 let solved = try rollout(solver, round: round, question: question, latents: [.refined: toSolver], steps: m, stages: &stages)
                 feedback = solverToPlanner(solved, rows: m)
             }
         }
-        let prompt = try slottedPrompt(solver, round: rounds, question: question, latents: [.refined: toSolver])
-        var texts: [String] = []
-        for k in 0..<samples {
-            var parameters = generation
-            parameters.sampling.seed = generation.sampling.seed &+ UInt64(k)
-            let (text, record) = decode(solver, round: rounds, prompt: prompt, generation: parameters)
-            texts.append(text)
-            stages.append(record)
-        }
-        return SystemRunResult(text: texts[0], alternatives: Array(texts.dropFirst()), stages: stages)
+        return results
     }
 
     /// Decodes `agent`'s reply to `prompt` (sampling per `generation`, the model's stop strings

@@ -12,7 +12,8 @@ struct CompareCommand: ParsableCommand {
         abstract: "RecursiveMAS (latent) against Recursive-TextMAS (text) and the solver alone (single) on the same questions.",
         discussion: """
             Every question is answered by single once (at rounds 1) and by latent and text at each --rounds value, \
-            greedily unless --temperature is given. --out receives outcomes.jsonl (one record per question, method and \
+            greedily unless --temperature is given. A method's answers at all --rounds values come from one pass of the \
+            largest (a run of r rounds is a prefix of a run of r + 1); each answer records the stages of its own rounds. --out receives outcomes.jsonl (one record per question, method and \
             rounds, written as each finishes), report.md, report.json and plot.svg. A run that is stopped can be \
             continued by running the same command again: records already in outcomes.jsonl are not redone.
             """)
@@ -122,17 +123,20 @@ struct CompareCommand: ParsableCommand {
             let bar = ProgressLine(total: runs.count, plainEvery: 1)
             let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })
             let clock = ContinuousClock(), start = clock.now
-            for (done, run) in pending.enumerated() {
-                let question = questions[position[run.index]!]
-                let outcome = try answer(question, run, system: system, settings: settings)
-                try log.append(outcome)
-                recorded.append(outcome)
-                let perAnswer = (clock.now - start).seconds / Double(done + 1)
-                let text = "q \(position[run.index]! + 1)/\(questions.count) \(run.label) \(outcome.correct ? "✓" : "✗") | "
-                    + Self.accuracies(recorded.filter { wanted.contains(Run($0)) }, plan: plan)
-                    + String(format: " | %.1f s/answer | ETA %@", perAnswer,
-                             ProgressLine.duration(perAnswer * Double(pending.count - done - 1)))
-                bar.update(step: resumed + done + 1, text: text)
+            var done = 0
+            for batch in Self.batches(pending) {
+                let question = questions[position[batch.index]!]
+                for outcome in try answers(question, batch, system: system, settings: settings) {
+                    try log.append(outcome)
+                    recorded.append(outcome)
+                    done += 1
+                    let perAnswer = (clock.now - start).seconds / Double(done)
+                    let text = "q \(position[outcome.index]! + 1)/\(questions.count) \(Run(outcome).label) \(outcome.correct ? "✓" : "✗") | "
+                        + Self.accuracies(recorded.filter { wanted.contains(Run($0)) }, plan: plan)
+                        + String(format: " | %.1f s/answer | ETA %@", perAnswer,
+                                 ProgressLine.duration(perAnswer * Double(pending.count - done)))
+                    bar.update(step: resumed + done, text: text)
+                }
             }
             bar.finish()
         }
@@ -166,16 +170,46 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    /// One method's graded answer to one question.
-    func answer(_ question: Question, _ run: Run, system: SequentialSystem, settings: Settings) throws -> QuestionOutcome {
+    /// The pending answers of one question and method, which one pass over the rounds produces.
+    struct Batch {
+        var index: Int
+        var method: InferenceMethod
+        var rounds: Set<Int>
+    }
+
+    /// `runs` grouped by question and method, in order of first appearance: a question's latent
+    /// answers at rounds 1, 2 and 3 come from one three-round pass (each is a prefix of the next).
+    static func batches(_ runs: [Run]) -> [Batch] {
+        var out: [Batch] = []
+        var slot: [Pair: Int] = [:]
+        for run in runs {
+            let key = Pair(index: run.index, method: run.method)
+            if let i = slot[key] { out[i].rounds.insert(run.rounds) } else {
+                slot[key] = out.count
+                out.append(Batch(index: run.index, method: run.method, rounds: [run.rounds]))
+            }
+        }
+        return out
+    }
+
+    private struct Pair: Hashable {
+        var index: Int
+        var method: InferenceMethod
+    }
+
+    /// One method's graded answers to one question, one per round count of `batch`, by rounds.
+    func answers(_ question: Question, _ batch: Batch, system: SequentialSystem, settings: Settings) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
-        let result = try system.run(question: question.text, method: run.method, rounds: run.rounds,
-                                    latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry)
-        let predicted = AnswerExtractor.extract(from: result.text)
-        return QuestionOutcome(index: run.index, method: run.method, rounds: run.rounds, predicted: predicted,
-                               expected: question.expected, correct: AnswerComparator.matches(predicted, expected: question.expected),
-                               stages: result.stages, text: result.text)
+        let results = try system.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
+                                     latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry)
+        return results.keys.sorted().map { rounds in
+            let result = results[rounds]!
+            let predicted = AnswerExtractor.extract(from: result.text)
+            return QuestionOutcome(index: batch.index, method: batch.method, rounds: rounds, predicted: predicted,
+                                   expected: question.expected, correct: AnswerComparator.matches(predicted, expected: question.expected),
+                                   stages: result.stages, text: result.text)
+        }
     }
 
     /// "latent steps m = 16; max tokens 256 per generated text; greedy decoding; answer retry on".
