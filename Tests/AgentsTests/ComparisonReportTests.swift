@@ -259,6 +259,10 @@ struct ComparisonReportTests {
         #expect(counter.characters.contains("generated tokens per question"))
         #expect(counter.characters.contains("seconds per question"))
         #expect(counter.characters.contains("Recursive-TextMAS (text)"))
+        #expect(counter.characters.contains("tiny.json on math.jsonl (4 questions)"), "the title names files, not their paths")
+        var bundled = Self.report()
+        bundled.metadata.system = "/deep/build/folder/RecursiveMAS_rmas.resources/DefaultSystem/system.json"
+        #expect(Self.expectValidSVG(bundled.svg()).characters.contains("DefaultSystem on math.jsonl"))
     }
 
     @Test("one rounds value, all-zero costs and markup in the metadata still give a clean plot")

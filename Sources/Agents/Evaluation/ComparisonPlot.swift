@@ -44,7 +44,11 @@ struct ComparisonPlot {
 
     func svg() -> String {
         let w = Self.width, h = Self.height
-        let title = "RecursiveMAS vs Recursive-TextMAS: \(report.metadata.system) on \(report.metadata.data)"
+        // Paths can be long (a bundled system sits deep in the build folder): name the files only.
+        func file(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+        let system = report.metadata.system.hasSuffix("/system.json")
+            ? file(String(report.metadata.system.dropLast("/system.json".count))) : file(report.metadata.system)
+        let title = "RecursiveMAS vs Recursive-TextMAS: \(system) on \(file(report.metadata.data)) (\(report.metadata.questions) questions)"
         var out = [
             #"<?xml version="1.0" encoding="UTF-8"?>"#,
             Self.element("svg", [

@@ -87,13 +87,19 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         return definition
     }
 
+    /// What `resolveModel` receives for an agent's `model`: a registry name as is; a GGUF path made
+    /// absolute, relative to the definition's folder like every other path.
+    public static func modelSpec(_ model: String, relativeTo base: URL) -> String {
+        guard model.hasSuffix(".gguf"), !model.hasPrefix("/") else { return model }
+        return base.appendingPathComponent(model).path
+    }
+
     /// Builds the system; `resolveModel` turns a model spec into a GGUF path (fetching if needed).
     public func instantiate(relativeTo base: URL, resolveModel: (String) throws -> String, seed: UInt64 = 42) throws -> SequentialSystem {
         func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
         var built: [AgentRole: SequentialAgent] = [:]
         for (i, agent) in agents.enumerated() {
-            // A model given as a GGUF path is relative to the file, like every other path.
-            let spec = agent.model.hasSuffix(".gguf") ? path(agent.model).path : agent.model
+            let spec = Self.modelSpec(agent.model, relativeTo: base)
             let model = try LanguageModel.load(path: try resolveModel(spec))
             let width = model.configuration.width
             let inner = try agent.innerLink.map { try InnerLink.load(checkpoint: path($0), width: width) }
@@ -116,5 +122,33 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
             planner: built[.planner]!, refiner: built[.refiner]!, solver: built[.solver]!,
             plannerToRefiner: try outer(.planner, .refiner, 100), refinerToSolver: try outer(.refiner, .solver, 101),
             solverToPlanner: try outer(.solver, .planner, 102))
+    }
+
+    /// The links whose checkpoint records a different model (by SHA-256) for a role than the one
+    /// that role runs now, one sentence each. Widths can agree while the hidden spaces do not
+    /// (another model, a requantized file), so such a link runs but maps meaninglessly.
+    /// `digest(role)` is the SHA-256 of that role's model file.
+    public func provenanceMismatches(relativeTo base: URL, digest: (AgentRole) throws -> String) throws -> [String] {
+        func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
+        var out: [String] = []
+        func check(_ checkpoint: String, _ what: String, roles: Set<AgentRole>) throws {
+            let trained = try CheckpointStore(directory: path(checkpoint)).manifest().models
+            for record in trained {
+                guard let role = AgentRole(rawValue: record.role), roles.contains(role) else { continue }
+                let current = try digest(role)
+                if record.sha256 != current {
+                    let model = agents.first { $0.role == role }!.model
+                    out.append("\(what) (\(checkpoint)) was trained with \(record.name) (sha256 \(record.sha256.prefix(12))…) as the "
+                               + "\(role.rawValue), which here is \(model) (sha256 \(current.prefix(12))…)")
+                }
+            }
+        }
+        for agent in agents { if let link = agent.innerLink { try check(link, "the \(agent.role.rawValue)'s inner link", roles: [agent.role]) } }
+        for link in links {
+            if let checkpoint = link.checkpoint {
+                try check(checkpoint, "the outer link \(link.from.rawValue) → \(link.to.rawValue)", roles: [link.from, link.to])
+            }
+        }
+        return out
     }
 }

@@ -36,8 +36,18 @@ struct SystemArguments: ParsableArguments {
             paths[spec] = path
             return path
         }
-        let modelPaths = Dictionary(uniqueKeysWithValues: definition.agents.map { ($0.role, paths[$0.model]!) })
-        return LoadedSystem(definition: definition, url: url, system: built, modelPaths: modelPaths)
+        let base = url.deletingLastPathComponent()
+        let modelPaths = Dictionary(uniqueKeysWithValues: definition.agents.map {
+            ($0.role, paths[SystemDefinition.modelSpec($0.model, relativeTo: base)]!)
+        })
+        let loaded = LoadedSystem(definition: definition, url: url, system: built, modelPaths: modelPaths)
+        if latent {
+            let digests = Dictionary(uniqueKeysWithValues: try loaded.modelIdentities().map { ($0.role, $0.sha256) })
+            for mismatch in try definition.provenanceMismatches(relativeTo: base, digest: { digests[$0.rawValue]! }) {
+                Console.error("warning: \(mismatch); its latents may be meaningless for this model")
+            }
+        }
+        return loaded
     }
 }
 

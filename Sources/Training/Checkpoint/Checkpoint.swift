@@ -128,8 +128,8 @@ public struct CheckpointStore: Sendable {
         return data.count + json.count
     }
 
-    /// The manifest, the weights and (if saved) the optimizer state.
-    public func load() throws(CheckpointError) -> (manifest: CheckpointManifest, weights: SafeTensors, optimizer: AdamWState?) {
+    /// The manifest alone (what was trained, on which models), checked for its format version.
+    public func manifest() throws(CheckpointError) -> CheckpointManifest {
         let manifest: CheckpointManifest
         do {
             manifest = try JSONDecoder().decode(CheckpointManifest.self, from: Data(contentsOf: manifestURL))
@@ -139,6 +139,12 @@ public struct CheckpointStore: Sendable {
         guard manifest.formatVersion == 1 else {
             throw .invalidManifest(path: manifestURL.path, detail: "format version \(manifest.formatVersion) (this build reads 1)")
         }
+        return manifest
+    }
+
+    /// The manifest, the weights and (if saved) the optimizer state.
+    public func load() throws(CheckpointError) -> (manifest: CheckpointManifest, weights: SafeTensors, optimizer: AdamWState?) {
+        let manifest = try manifest()
         let weights = try readTensors(manifest.weightsFile)
         var optimizer: AdamWState?
         if let file = manifest.optimizerFile {
