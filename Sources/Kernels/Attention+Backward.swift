@@ -56,14 +56,10 @@ extension Attention {
     /// Masked softmax of one score row in place: entries outside `visible` become exact zeros.
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: ClosedRange<Int>, count n: Int) {
         row.update(repeating: 0, count: visible.lowerBound)
-        var m = -Float.infinity
-        for j in visible { m = max(m, row[j]) }
-        let start = row + visible.lowerBound
-        VectorMath.map(start, start, count: visible.count) { VectorMath.exp($0 - m) }
-        var total: Float = 0
-        for i in 0..<visible.count { total += start[i] }
-        let inverse = 1 / total
-        for i in 0..<visible.count { start[i] *= inverse }
+        let start = row + visible.lowerBound, count = visible.count
+        let m = VectorMath.maximum(start, count: count)
+        let total = VectorMath.exponentiate(start, count: count, subtracting: m)
+        VectorMath.scale(start, count: count, by: 1 / total)
         (row + visible.upperBound + 1).update(repeating: 0, count: n - visible.upperBound - 1)
     }
 }

@@ -6,7 +6,12 @@ public enum VectorMath {
     /// e^x per lane; relative error ≈ 2e-7 on [-87, 88]; saturates to 0 / +inf outside.
     @inline(__always)
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.7))
+        // Clamp by compare-and-replace: `clamped(lowerBound:upperBound:)` goes through generic
+        // pointwiseMin/Max calls that are not inlined (measured out of line in the profile).
+        let low = SIMD16<Float>(repeating: -87.3), high = SIMD16<Float>(repeating: 88.7)
+        var clamped = x
+        clamped.replace(with: low, where: x .< low)
+        clamped.replace(with: high, where: x .> high)
         // n = round(x·log2 e) via the 1.5·2²³ trick: adding it leaves n in the low mantissa bits,
         // which avoids the generic (out-of-line) SIMD float↔int conversions of the stdlib.
         let magic: Float = 12_582_912
@@ -57,6 +62,60 @@ public enum VectorMath {
             for j in i..<count { lanes[j - i] = x[j] }
             let out = f(lanes)
             for j in i..<count { y[j] = out[j - i] }
+        }
+    }
+
+    /// max of `count` ≥ 1 floats, 16 lanes at a time (a scalar loop is one dependent compare per element).
+    @inline(__always)
+    public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.replace(with: v, where: v .> lanes)  // not pointwiseMax: see exp
+            i += 16
+        }
+        var m = lanes.max()
+        while i < count {
+            m = Swift.max(m, x[i])
+            i += 1
+        }
+        return m
+    }
+
+    /// x[i] ← exp(x[i] − shift) in place; returns Σ of the results (summed in 16 lanes).
+    @inline(__always)
+    public static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
+        var total = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let e = exp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) - shift)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD16<Float>.self)
+            total += e
+            i += 16
+        }
+        if i < count {
+            var lanes = SIMD16<Float>(repeating: -.infinity)
+            for j in i..<count { lanes[j - i] = x[j] }
+            let e = exp(lanes - shift)  // exp(−∞) = 0 in the unused lanes
+            for j in i..<count { x[j] = e[j - i] }
+            total += e
+        }
+        return total.sum()
+    }
+
+    /// x[i] ← x[i] · factor.
+    @inline(__always)
+    public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) * factor
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            x[i] *= factor
+            i += 1
         }
     }
 }
