@@ -50,3 +50,11 @@ D=Sources/CLI/Resources/DefaultSystem/links
 for link in planner-inner refiner-inner solver-inner outer; do
     $RMAS links export --from "$W/$link" --to "$D/$link"
 done
+
+# Evidence (BENCHMARKS.md, "RecursiveMAS against its baselines"): 200 held-out questions, a seeded
+# shuffle of test.jsonl (unseen templates), every method at rounds 1–3 with the shipped system.
+# Resumable: rerun the same command after an interruption; answers already recorded are kept.
+python3 -c "import random,sys; r=open(sys.argv[1]).read().splitlines(); random.Random(11).shuffle(r); print('\n'.join(r[:200]))" \
+    Tools/data/out/test.jsonl > "$W/heldout-200.jsonl"
+$RMAS compare --data "$W/heldout-200.jsonl" --limit 200 --rounds 1,2,3 --methods latent,text,single \
+    --out "$W/compare-200" --threads 2
