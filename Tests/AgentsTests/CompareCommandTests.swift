@@ -183,6 +183,7 @@ struct CompareCommandTests {
         #expect(report.rows.map { "\($0.method)/\($0.rounds)" } == expected.map { "\($0.0)/\($0.1)" })
         #expect(report.rows.allSatisfy { $0.questions == 3 })
         #expect(report.metadata.questions == 3 && report.metadata.data == fixture.questions.path)
+        #expect(!report.metadata.notes.joined().contains("so far"), "a finished run's report covers every question")
         #expect(report.metadata.command.hasPrefix("rmas compare --system"))
         #expect(!report.metadata.machine.isEmpty && !report.metadata.date.isEmpty)
         #expect(Set(report.outcomes.map(\.index)) == [0, 1, 2])

@@ -250,6 +250,22 @@ struct ComparisonReportTests {
         return counter
     }
 
+    @Test("only questions every planned method and rounds answered enter a comparison")
+    func answeredByAll() {
+        func outcome(_ index: Int, _ method: InferenceMethod, _ rounds: Int) -> QuestionOutcome {
+            QuestionOutcome(index: index, method: method, rounds: rounds, predicted: "1", expected: "1", correct: true,
+                            stages: [Self.stage(rounds, .solver, seconds: 1)])
+        }
+        let recorded = [outcome(0, .single, 1), outcome(0, .latent, 1), outcome(0, .latent, 2), outcome(1, .single, 1),
+                        outcome(1, .latent, 2), outcome(2, .latent, 1), outcome(2, .single, 1), outcome(2, .latent, 2),
+                        outcome(2, .text, 1)]
+        let plan: [(method: InferenceMethod, rounds: Int)] = [(.single, 1), (.latent, 1), (.latent, 2)]
+        let kept = recorded.answeredByAll(of: plan)
+        #expect(kept.map(\.index) == [0, 0, 0, 2, 2, 2], "question 1 lacks latent/1; text/1 is not in the plan")
+        #expect(kept.allSatisfy { $0.method != .text })
+        #expect(recorded.answeredByAll(of: [(.text, 1)]).map(\.index) == [2])
+    }
+
     @Test("the plot is XML with one polyline per multi-round method in each panel")
     func svg() throws {
         let svg = Self.report().svg()

@@ -46,3 +46,21 @@ public struct QuestionOutcome: Sendable, Codable, Equatable {
     /// End-to-end wall time, the sum of the stages.
     public var seconds: Double { stages.reduce(0) { $0 + $1.seconds } }
 }
+
+/// A (method, rounds) pair, hashable.
+private struct MethodRounds: Hashable {
+    var method: InferenceMethod
+    var rounds: Int
+}
+
+extension Array where Element == QuestionOutcome {
+    /// The outcomes of the questions that every (method, rounds) pair in `plan` has answered, in
+    /// their order here: a comparison over partly answered questions would weigh methods on
+    /// different questions.
+    public func answeredByAll(of plan: [(method: InferenceMethod, rounds: Int)]) -> [QuestionOutcome] {
+        let wanted = Set(plan.map { MethodRounds(method: $0.method, rounds: $0.rounds) })
+        let answered = Dictionary(grouping: filter { wanted.contains(MethodRounds(method: $0.method, rounds: $0.rounds)) }, by: \.index)
+            .compactMapValues { Set($0.map { MethodRounds(method: $0.method, rounds: $0.rounds) }) == wanted ? true : nil }
+        return filter { answered[$0.index] != nil && wanted.contains(MethodRounds(method: $0.method, rounds: $0.rounds)) }
+    }
+}

@@ -137,22 +137,42 @@ struct CompareCommand: ParsableCommand {
                                  ProgressLine.duration(perAnswer * Double(pending.count - done)))
                     bar.update(step: resumed + done, text: text)
                 }
+                // A long run keeps a current report, over the questions every method has answered.
+                let answered = recorded.filter { wanted.contains(Run($0)) }
+                if answered.filter({ $0.index == batch.index }).count == plan.count {  // this question is now complete
+                    _ = try writeReport(answered, questions: questions.count, settings: settings, resumed: resumed, answers: runs.count)
+                }
             }
             bar.finish()
         }
 
+        let markdown = try writeReport(recorded.filter { wanted.contains(Run($0)) }, questions: questions.count, settings: settings,
+                                       resumed: resumed, answers: runs.count)
+        print(markdown.components(separatedBy: "\n## ").first!.trimmingCharacters(in: .newlines))
+        Console.error("wrote \(out)/report.md, report.json, plot.svg and outcomes.jsonl")
+    }
+
+    /// Writes report.md, report.json and plot.svg over the questions of `outcomes` that every
+    /// (method, rounds) of the plan has answered (the others would skew the comparison), and
+    /// returns the Markdown.
+    func writeReport(_ outcomes: [QuestionOutcome], questions: Int, settings: Settings, resumed: Int, answers: Int) throws -> String {
+        let complete = outcomes.answeredByAll(of: plan)
+        let answered = Set(complete.map(\.index)).count
         var notes = [describe(settings)]
-        if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
+        if resumed > 0 { notes.append("\(resumed) of \(answers) answers were recorded by an earlier invocation") }
+        if answered < questions {
+            notes.append("so far \(answered) of \(questions) questions are answered by every method; this report covers those")
+        }
         let metadata = ComparisonReport.Metadata(
-            system: systemArguments.url.path, data: data, questions: questions.count, date: Date().ISO8601Format(),
+            system: systemArguments.url.path, data: data, questions: answered, date: Date().ISO8601Format(),
             machine: Self.machine, command: Self.commandLine, notes: notes)
-        let report = ComparisonReport(outcomes: recorded.filter { wanted.contains(Run($0)) }, metadata: metadata)
+        let report = ComparisonReport(outcomes: complete, metadata: metadata)
         let markdown = report.markdown()
+        let output = URL(fileURLWithPath: out)
         try AtomicFile.write(Data(markdown.utf8), to: output.appendingPathComponent("report.md"))
         try AtomicFile.write(try report.json(), to: output.appendingPathComponent("report.json"))
         try AtomicFile.write(Data(report.svg().utf8), to: output.appendingPathComponent("plot.svg"))
-        print(markdown.components(separatedBy: "\n## ").first!.trimmingCharacters(in: .newlines))
-        Console.error("wrote \(out)/report.md, report.json, plot.svg and outcomes.jsonl")
+        return markdown
     }
 
     /// The rows --offset and --limit select that have an expected answer (the others are skipped
