@@ -43,6 +43,7 @@ struct SequentialSystemTests {
         #expect(a.stages.first?.latentInputs == 0)
         #expect(a.stages.dropFirst().allSatisfy { $0.latentInputs == m }, "every later stage receives m latent rows")
         #expect(a.stages.last?.latentSteps == 0 && a.generatedTokens <= 5)
+        #expect(a.stages.dropLast().allSatisfy { $0.text == nil } && a.stages.last?.text == a.text, "rollouts decode no text")
     }
 
     @Test("an outer link of the wrong width is rejected")
@@ -75,6 +76,7 @@ struct SequentialSystemTests {
         #expect(a.text == b.text && a.stages.map(\.generatedTokens) == b.stages.map(\.generatedTokens))
         #expect(a.stages.map(\.role) == Array(repeating: [AgentRole.planner, .refiner, .solver], count: rounds).flatMap { $0 })
         #expect(a.stages.allSatisfy { $0.latentSteps == 0 && $0.latentInputs == 0 && $0.generatedTokens > 0 })
+        #expect(a.stages.allSatisfy { $0.text != nil } && a.stages.last?.text == a.text, "each agent's message is kept")
         // The refiner's prompt holds the planner's text: longer than with an empty slot.
         let empty = try SlottedPrompt(
             model: system.refiner.model,

@@ -117,6 +117,7 @@ extension SequentialSystem {
         last.promptTokens += tokens.count
         last.generatedTokens += continuation.tokens.count
         last.seconds += (clock.now - start).seconds
+        last.text = result.text
         result.stages.append(last)
     }
 }

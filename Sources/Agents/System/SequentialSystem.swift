@@ -31,9 +31,12 @@ public struct StageRecord: Sendable, Codable, Equatable {
     public var latentSteps: Int
     public var generatedTokens: Int
     public var seconds: Double
+    /// The text the stage decoded (nil for a latent rollout): with the text method, what each
+    /// agent passed on.
+    public var text: String?
 
     public init(round: Int, role: AgentRole, promptTokens: Int, latentInputs: Int, latentSteps: Int, generatedTokens: Int,
-                seconds: Double) {
+                seconds: Double, text: String? = nil) {
         self.round = round
         self.role = role
         self.promptTokens = promptTokens
@@ -41,6 +44,7 @@ public struct StageRecord: Sendable, Codable, Equatable {
         self.latentSteps = latentSteps
         self.generatedTokens = generatedTokens
         self.seconds = seconds
+        self.text = text
     }
 }
 
@@ -153,7 +157,7 @@ public struct SequentialSystem: Sendable {
                                                       parameters: parameters)
         return (result.text, StageRecord(round: round, role: agent.role, promptTokens: prompt.count - prompt.latentCount,
                                          latentInputs: prompt.latentCount, latentSteps: 0, generatedTokens: result.tokens.count,
-                                         seconds: (clock.now - start).seconds))
+                                         seconds: (clock.now - start).seconds, text: result.text))
     }
 
     func slottedPrompt(_ agent: SequentialAgent, round: Int, question: String, latents: [LatentSlot: [Float]]) throws(AgentError) -> SlottedPrompt {
