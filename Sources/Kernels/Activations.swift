@@ -6,8 +6,17 @@ public enum GatedActivation: Sendable {
     case swiGLU
     case geGLUTanh
 
-    /// out = act(gate) ⊙ up; `out` may alias `gate`.
-    public func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) {
+    /// out = act(gate) ⊙ up; `out` may alias `gate`. Spread over `threads` when large.
+    public func forward(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1
+    ) {
+        nonisolated(unsafe) let (gate, up, out) = (gate, up, out)  // disjoint ranges
+        Parallel.forEachSpan(count: count, threads: threads) { range in
+            forwardSpan(gate: gate + range.lowerBound, up: up + range.lowerBound, out: out + range.lowerBound, count: range.count)
+        }
+    }
+
+    private func forwardSpan(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 16 <= count {
             let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -24,6 +33,17 @@ public enum GatedActivation: Sendable {
     /// Backward of ``forward(gate:up:out:count:)``: `dGate = dOut ⊙ up ⊙ act′(gate)`,
     /// `dUp = dOut ⊙ act(gate)`. `dGate` may alias `gate`, `dUp` may alias `up`.
     public func backward(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+        dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1
+    ) {
+        nonisolated(unsafe) let (gate, up, dOut, dGate, dUp) = (gate, up, dOut, dGate, dUp)  // disjoint ranges
+        Parallel.forEachSpan(count: count, threads: threads) { r in
+            let o = r.lowerBound
+            backwardSpan(gate: gate + o, up: up + o, dOut: dOut + o, dGate: dGate + o, dUp: dUp + o, count: r.count)
+        }
+    }
+
+    private func backwardSpan(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
         dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int
     ) {

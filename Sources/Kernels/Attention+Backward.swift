@@ -1,10 +1,10 @@
 // Provenance: the gradient of softmax attention (as derived for FlashAttention-2's backward,
-// here recomputing P per head instead of storing it): with S = scale·QKᵀ (masked), P = softmax(S),
+// here recomputing P per tile instead of storing it): with S = scale·QKᵀ (masked), P = softmax(S),
 // O = PV: dV = PᵀdO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)), dQ = scale·dS K, dK = scale·dSᵀQ.
 
 extension Attention {
     /// Backward of ``forward(shape:q:keys:values:out:threads:)`` for T queries over keys/values at
-    /// positions 0 ..< N (N = queryStart + T).
+    /// positions 0 ..< N (N = queryStart + T), tiled as ``forwardWithGEMM(shape:q:keys:values:out:queryBlock:)``.
     ///
     /// - q `[T × H × Dh]`, keys/values `[N × Hkv × Dh]`, out `[T × H × Dh]` (the forward's result),
     ///   dOut `[T × H × Dh]`.
@@ -13,43 +13,64 @@ extension Attention {
     public static func backward(
         shape s: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         out: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
-        dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>, dValues: UnsafeMutablePointer<Float>
+        dQ: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>, dValues: UnsafeMutablePointer<Float>,
+        queryBlock: Int = defaultQueryBlock
     ) {
-        let t = s.queries, n = s.queryStart + t, dh = s.headDim
-        let qStride = s.heads * dh, kvStride = s.kvHeads * dh
-        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: t * n)
-        let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * n)
-        let rowTerms = UnsafeMutablePointer<Float>.allocate(capacity: t)
+        let n = s.queryStart + s.queries, dh = s.headDim, kvStride = s.kvHeads * dh
+        let g = s.heads / s.kvHeads, maxRows = min(queryBlock, s.queries) * g
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * n)
+        let dScores = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * n)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: 3 * maxRows * dh)
         defer {
             probabilities.deallocate()
             dScores.deallocate()
-            rowTerms.deallocate()
+            packed.deallocate()
         }
-        for h in 0..<s.heads {
-            let kvh = h / (s.heads / s.kvHeads)
-            let qh = q + h * dh, oh = out + h * dh, dOh = dOut + h * dh
-            let kg = keys + kvh * dh, vg = values + kvh * dh
-            // P [T × N]: recomputed exactly as the forward does.
-            BLAS.gemm(m: t, n: n, k: dh, alpha: s.scale, a: qh, lda: qStride, b: kg, ldb: kvStride,
-                      transposeB: true, c: probabilities, ldc: n)
-            for row in 0..<t { softmaxRow(probabilities + row * n, visible: s.keyRange(query: row), count: n) }
-            // dV_g += Pᵀ dO_h   [N × Dh]
-            BLAS.gemm(m: n, n: dh, k: t, a: probabilities, lda: n, transposeA: true, b: dOh, ldb: qStride,
-                      transposeB: false, beta: 1, c: dValues + kvh * dh, ldc: kvStride)
-            // dP = dO_h V_gᵀ  [T × N]; dS = P ⊙ (dP − Σ_j P dP) with Σ_j P dP = dO·O.
-            BLAS.gemm(m: t, n: n, k: dh, a: dOh, lda: qStride, b: vg, ldb: kvStride, transposeB: true,
-                      c: dScores, ldc: n)
-            for row in 0..<t {
-                rowTerms[row] = Dot.dot(dOh + row * qStride, oh + row * qStride, count: dh)
-                let p = probabilities + row * n, d = dScores + row * n, term = rowTerms[row]
-                for j in 0..<n { d[j] = p[j] * (d[j] - term) }
+        let packedQ = packed, packedDOut = packed + maxRows * dh, packedDQ = packed + 2 * maxRows * dh
+        for tile in Tile.all(s, queryBlock: queryBlock) {
+            let rows = tile.rows, width = tile.keys.count
+            let kTile = keys + tile.keys.lowerBound * kvStride + tile.group * dh
+            let vTile = values + tile.keys.lowerBound * kvStride + tile.group * dh
+            let dKTile = dKeys + tile.keys.lowerBound * kvStride + tile.group * dh
+            let dVTile = dValues + tile.keys.lowerBound * kvStride + tile.group * dh
+            tile.gather(q, shape: s, into: packedQ)
+            tile.gather(dOut, shape: s, into: packedDOut)
+            // P [rows × width]: recomputed exactly as the forward does.
+            tile.probabilities(shape: s, packedQueries: packedQ, keys: keys, into: probabilities)
+            // dV_keys += Pᵀ dO_tile   [width × Dh]
+            BLAS.gemm(m: width, n: dh, k: rows, a: probabilities, lda: width, transposeA: true, b: packedDOut, ldb: dh,
+                      transposeB: false, beta: 1, c: dVTile, ldc: kvStride)
+            // dP = dO_tile V_keysᵀ  [rows × width]; dS = P ⊙ (dP − Σ_j P dP) with Σ_j P dP = dO·O.
+            BLAS.gemm(m: rows, n: width, k: dh, a: packedDOut, lda: dh, b: vTile, ldb: kvStride, transposeB: true,
+                      c: dScores, ldc: width)
+            for r in 0..<rows {
+                let at = (tile.query(ofRow: r) * s.heads + tile.group * g + r % g) * dh
+                let term = Dot.dot(dOut + at, out + at, count: dh)
+                softmaxGradientRow(probabilities + r * width, dScores + r * width, minus: term, count: width)
             }
-            // dQ_h = scale · dS K_g   [T × Dh]
-            BLAS.gemm(m: t, n: dh, k: n, alpha: s.scale, a: dScores, lda: n, b: kg, ldb: kvStride,
-                      transposeB: false, c: dQ + h * dh, ldc: qStride)
-            // dK_g += scale · dSᵀ Q_h   [N × Dh]
-            BLAS.gemm(m: n, n: dh, k: t, alpha: s.scale, a: dScores, lda: n, transposeA: true, b: qh, ldb: qStride,
-                      transposeB: false, beta: 1, c: dKeys + kvh * dh, ldc: kvStride)
+            // dQ_tile = scale · dS K_keys   [rows × Dh]
+            BLAS.gemm(m: rows, n: dh, k: width, alpha: s.scale, a: dScores, lda: width, b: kTile, ldb: kvStride,
+                      transposeB: false, c: packedDQ, ldc: dh)
+            tile.scatter(packedDQ, shape: s, into: dQ)
+            // dK_keys += scale · dSᵀ Q_tile   [width × Dh]
+            BLAS.gemm(m: width, n: dh, k: rows, alpha: s.scale, a: dScores, lda: width, transposeA: true, b: packedQ,
+                      ldb: dh, transposeB: false, beta: 1, c: dKTile, ldc: kvStride)
+        }
+    }
+
+    /// d[j] ← p[j] · (d[j] − term), 16 lanes at a time.
+    @inline(__always)
+    static func softmaxGradientRow(_ p: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, minus term: Float, count n: Int) {
+        var j = 0
+        while j + 16 <= n {
+            let pv = UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self)
+            let dv = UnsafeRawPointer(d + j).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(d + j).storeBytes(of: pv * (dv - term), as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < n {
+            d[j] = p[j] * (d[j] - term)
+            j += 1
         }
     }
 

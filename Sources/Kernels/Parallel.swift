@@ -27,6 +27,21 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body` over contiguous spans of `0 ..< count` floats on up to `threads` threads;
+    /// spans start at multiples of 16 (whole cache lines, whole SIMD16 vectors) and hold at
+    /// least ~32 K floats (a cheap element-wise pass over fewer is not worth a wake-up).
+    public static func forEachSpan(count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let blocks = (count + 15) / 16
+        forEachChunk(count: blocks, threads: threads, minimumChunk: 32_768 / 16) { range in
+            body(range.lowerBound * 16 ..< min(count, range.upperBound * 16))
+        }
+    }
+
+    /// Rows of `width` floats below which a cheap per-row loop (a norm, an activation) is not
+    /// worth a second thread: a chunk must hold at least ~32 K floats to pay for its wake-up.
+    @inline(__always)
+    public static func minimumRows(width: Int) -> Int { max(1, 32_768 / max(1, width)) }
+
     /// The `chunk`-th of `chunks` contiguous ranges covering `0 ..< count`; the first
     /// `count % chunks` ranges are one longer.
     @inline(__always)

@@ -103,7 +103,7 @@ extension Transformer {
         precondition(tape.width == d && tape.layerCount == c.layerCount, "tape from another model")
         // g is the running gradient of the residual stream, dL/dx at the current depth.
         RMSNorm.backward(x: tape.checkpoint(c.layerCount), weight: weights.outputNorm, dy: hiddenGradient, dx: g,
-                         rows: t, width: d, epsilon: eps)
+                         rows: t, width: d, epsilon: eps, threads: threads)
 
         let recompute = tape.memory == .recompute
         precondition(recompute || !tape.consumed, "a .keep tape supports one backward (its activations are overwritten)")
@@ -138,18 +138,18 @@ extension Transformer {
         let kvWidth = c.kvHeadCount * dh
 
         // FFN half: x_out = x_mid + [post](down(act(gate(n2)) ⊙ up(n2))), n2 = norm(x_mid).
-        let dFFN = postNormBackward(w.postFFNNorm, input: s.projected, gradient: g, into: b.branch, rows: t)
+        let dFFN = postNormBackward(w.postFFNNorm, input: s.projected, gradient: g, into: b.branch, rows: t, threads: threads)
         w.ffnDown.backwardInput(dFFN, rows: t, b.activated, threads: threads)
         c.architecture.activation.backward(gate: s.gate, up: s.up, dOut: b.activated, dGate: s.gate, dUp: s.up,
-                                           count: t * c.ffnWidth)
+                                           count: t * c.ffnWidth, threads: threads)
         w.ffnGate.backwardInput(s.gate, rows: t, b.normed, threads: threads)
         w.ffnUp.backwardInput(s.up, rows: t, b.normed, accumulate: true, threads: threads)
         RMSNorm.backward(x: b.residualAfterAttention, weight: w.ffnNorm, dy: b.normed, dx: g, rows: t, width: d,
-                         epsilon: eps, accumulate: true)
+                         epsilon: eps, accumulate: true, threads: threads)
 
         // Attention half: x_mid = x + [post](o(attend(rope(q), rope(k), v))), q, k, v from n1 = norm(x).
         let dAttentionOut = postNormBackward(w.postAttentionNorm, input: b.attentionProjected, gradient: g,
-                                             into: b.branch, rows: t)
+                                             into: b.branch, rows: t, threads: threads)
         w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, threads: threads)
         b.dKeys.update(repeating: 0, count: t * kvWidth)
         b.dValues.update(repeating: 0, count: t * kvWidth)
@@ -159,25 +159,25 @@ extension Transformer {
         rope.applyBackward(b.dQueries, rows: t, heads: c.headCount, headDim: dh)
         rope.applyBackward(b.dKeys, rows: t, heads: c.kvHeadCount, headDim: dh)
         if let qn = w.queryNorm, let kn = w.keyNorm {
-            RMSNorm.backward(x: s.q, weight: qn, dy: b.dQueries, dx: b.dQueries, rows: t * c.headCount, width: dh, epsilon: eps)
-            RMSNorm.backward(x: s.k, weight: kn, dy: b.dKeys, dx: b.dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps)
+            RMSNorm.backward(x: s.q, weight: qn, dy: b.dQueries, dx: b.dQueries, rows: t * c.headCount, width: dh, epsilon: eps, threads: threads)
+            RMSNorm.backward(x: s.k, weight: kn, dy: b.dKeys, dx: b.dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
         }
         w.query.backwardInput(b.dQueries, rows: t, b.normed, threads: threads)
         w.key.backwardInput(b.dKeys, rows: t, b.normed, accumulate: true, threads: threads)
         w.value.backwardInput(b.dValues, rows: t, b.normed, accumulate: true, threads: threads)
         RMSNorm.backward(x: input, weight: w.attentionNorm, dy: b.normed, dx: g, rows: t, width: d, epsilon: eps,
-                         accumulate: true)
+                         accumulate: true, threads: threads)
     }
 
     /// dL/d(branch before its post-norm): through the norm when the family has one, else g itself.
     private func postNormBackward(
         _ norm: [Float]?, input: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, rows: Int
+        into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int
     ) -> UnsafeMutablePointer<Float> {
         guard let norm else { return g }
         norm.withUnsafeBufferPointer {
             RMSNorm.backward(x: input, weight: $0.baseAddress!, dy: g, dx: out, rows: rows, width: configuration.width,
-                             epsilon: configuration.rmsNormEpsilon)
+                             epsilon: configuration.rmsNormEpsilon, threads: threads)
         }
         return out
     }

@@ -60,7 +60,7 @@ extension Transformer {
         let qWidth = c.headCount * dh, kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); [q/k norm]; RoPE; cache k, v; attend.
-        RMSNorm.forward(x: s.x, weight: w.attentionNorm, y: s.normed, rows: t, width: d, epsilon: eps)
+        RMSNorm.forward(x: s.x, weight: w.attentionNorm, y: s.normed, rows: t, width: d, epsilon: eps, threads: threads)
         w.query.forward(s.normed, rows: t, s.q, threads: threads, precision: precision)
         w.key.forward(s.normed, rows: t, s.k, threads: threads, precision: precision)
         w.value.forward(s.normed, rows: t, s.v, threads: threads, precision: precision)
@@ -68,8 +68,8 @@ extension Transformer {
         if let b = w.keyBias { addBias(b, to: s.k, rows: t) }
         if let b = w.valueBias { addBias(b, to: s.v, rows: t) }
         if let qn = w.queryNorm, let kn = w.keyNorm {
-            RMSNorm.forward(x: s.q, weight: qn, y: s.qRotated, rows: t * c.headCount, width: dh, epsilon: eps)
-            RMSNorm.forward(x: s.k, weight: kn, y: s.kRotated, rows: t * c.kvHeadCount, width: dh, epsilon: eps)
+            RMSNorm.forward(x: s.q, weight: qn, y: s.qRotated, rows: t * c.headCount, width: dh, epsilon: eps, threads: threads)
+            RMSNorm.forward(x: s.k, weight: kn, y: s.kRotated, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
         } else {
             s.qRotated.update(from: s.q, count: t * qWidth)
             s.kRotated.update(from: s.k, count: t * kvWidth)
@@ -83,16 +83,16 @@ extension Transformer {
                           threads: threads)
         w.attentionOutput.forward(s.attention, rows: t, s.projected, threads: threads, precision: precision)
         s.attentionProjected?.update(from: s.projected, count: t * d)
-        addResidual(s.projected, postNorm: w.postAttentionNorm, scratch: s, rows: t)
+        addResidual(s.projected, postNorm: w.postAttentionNorm, scratch: s, rows: t, threads: threads)
         s.residualAfterAttention?.update(from: s.x, count: t * d)
 
         // Feed-forward: h = norm(x); a = act(h·Wgᵀ) ⊙ (h·Wuᵀ); x += a·Wdᵀ [post-norm first].
-        RMSNorm.forward(x: s.x, weight: w.ffnNorm, y: s.normed, rows: t, width: d, epsilon: eps)
+        RMSNorm.forward(x: s.x, weight: w.ffnNorm, y: s.normed, rows: t, width: d, epsilon: eps, threads: threads)
         w.ffnGate.forward(s.normed, rows: t, s.gate, threads: threads, precision: precision)
         w.ffnUp.forward(s.normed, rows: t, s.up, threads: threads, precision: precision)
-        c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.activated, count: t * c.ffnWidth)
+        c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.activated, count: t * c.ffnWidth, threads: threads)
         w.ffnDown.forward(s.activated, rows: t, s.projected, threads: threads, precision: precision)
-        addResidual(s.projected, postNorm: w.postFFNNorm, scratch: s, rows: t)
+        addResidual(s.projected, postNorm: w.postFFNNorm, scratch: s, rows: t, threads: threads)
     }
 
     /// The attention call of layer `l` for `queries` new positions from `start`.
@@ -104,10 +104,11 @@ extension Transformer {
     }
 
     /// x += branch, or x += norm(branch) when the family has post-norms.
-    private func addResidual(_ branch: UnsafeMutablePointer<Float>, postNorm: [Float]?, scratch s: ForwardScratch, rows: Int) {
+    private func addResidual(_ branch: UnsafeMutablePointer<Float>, postNorm: [Float]?, scratch s: ForwardScratch, rows: Int, threads: Int) {
         let d = configuration.width
         if let post = postNorm {
-            RMSNorm.forward(x: branch, weight: post, y: s.postNormed, rows: rows, width: d, epsilon: configuration.rmsNormEpsilon)
+            RMSNorm.forward(x: branch, weight: post, y: s.postNormed, rows: rows, width: d, epsilon: configuration.rmsNormEpsilon,
+                            threads: threads)
             Dot.axpy(1, s.postNormed, s.x, count: rows * d)
         } else {
             Dot.axpy(1, branch, s.x, count: rows * d)

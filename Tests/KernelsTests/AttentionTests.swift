@@ -38,9 +38,11 @@ struct AttentionTests {
         Attention.forward(shape: s, q: q, keys: k, values: v, out: &out, threads: 2)
         let expected = Self.naive(s, q: q, k: k, v: v)
         #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-5 })
-        var viaGEMM = [Float](repeating: .nan, count: q.count)
-        Attention.forwardWithGEMM(shape: s, q: q, keys: k, values: v, out: &viaGEMM)
-        #expect(zip(viaGEMM, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        for queryBlock in [1, 2, Attention.defaultQueryBlock] {  // many tiles, uneven tiles, one tile
+            var viaGEMM = [Float](repeating: .nan, count: q.count)
+            Attention.forwardWithGEMM(shape: s, q: q, keys: k, values: v, out: &viaGEMM, queryBlock: queryBlock)
+            #expect(zip(viaGEMM, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "query block \(queryBlock)")
+        }
     }
 
     @Test func vectorExpIsAccurate() {

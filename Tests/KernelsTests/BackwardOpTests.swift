@@ -120,11 +120,13 @@ struct BackwardOpTests {
             Self.dot(forward(Array(a[0..<nq]), Array(a[nq..<(nq + nk)]), Array(a[(nq + nk)...])), r)
         }
         let out = forward(q, k, v).map(Float.init)
-        var dQ = [Float](repeating: 0, count: q.count), dK = [Float](repeating: 0, count: k.count)
-        var dV = [Float](repeating: 0, count: v.count)
-        Attention.backward(shape: shape, q: q.map(Float.init), keys: k.map(Float.init), values: v.map(Float.init),
-                           out: out, dOut: r.map(Float.init), dQ: &dQ, dKeys: &dK, dValues: &dV)
-        #expect(Self.relativeError(dQ + dK + dV, numeric) < 1e-4)
+        for queryBlock in [2, Attention.defaultQueryBlock] {  // several tiles (dK/dV accumulate across them), one tile
+            var dQ = [Float](repeating: 0, count: q.count), dK = [Float](repeating: 0, count: k.count)
+            var dV = [Float](repeating: 0, count: v.count)
+            Attention.backward(shape: shape, q: q.map(Float.init), keys: k.map(Float.init), values: v.map(Float.init),
+                               out: out, dOut: r.map(Float.init), dQ: &dQ, dKeys: &dK, dValues: &dV, queryBlock: queryBlock)
+            #expect(Self.relativeError(dQ + dK + dV, numeric) < 1e-4, "query block \(queryBlock)")
+        }
     }
 
     @Test("BLAS gemm with transposed A equals the reference loop")

@@ -8,26 +8,40 @@ import Models
 public enum CrossEntropy {
     /// Turns `logits` `[R × V]` into dL/dlogits in place, where L = scale · Σ_r −log softmax(logits_r)[target_r];
     /// returns Σ_r −log p(target_r) (unscaled, in Double). Callers wanting the mean pass `scale = 1/R`.
+    /// Rows are spread over `threads`; the per-row losses are summed in row order.
     public static func lossAndGradient(
-        logits: UnsafeMutablePointer<Float>, rows: Int, vocabulary v: Int, targets: UnsafeBufferPointer<Int32>, scale: Float
+        logits: UnsafeMutablePointer<Float>, rows: Int, vocabulary v: Int, targets: UnsafeBufferPointer<Int32>, scale: Float,
+        threads: Int = 1
     ) -> Double {
         precondition(targets.count == rows, "one target per row")
-        var total: Double = 0
-        for r in 0..<rows {
-            let row = logits + r * v, target = Int(targets[r])
-            precondition(target >= 0 && target < v, "target \(target) outside the vocabulary")
-            var maximum = -Float.infinity
-            for i in 0..<v { maximum = max(maximum, row[i]) }
-            let targetLogit = row[target]
-            VectorMath.map(row, row, count: v) { VectorMath.exp($0 - maximum) }
-            var sum: Double = 0
-            for i in 0..<v { sum += Double(row[i]) }
-            total += Foundation.log(sum) + Double(maximum) - Double(targetLogit)
-            let factor = Float(Double(scale) / sum)
-            for i in 0..<v { row[i] *= factor }
-            row[target] -= scale
+        for target in targets { precondition(target >= 0 && Int(target) < v, "target \(target) outside the vocabulary") }
+        var losses = [Double](repeating: 0, count: rows)
+        losses.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let (logits, out, targets) = (logits, out.baseAddress!, targets)  // rows are disjoint
+            Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: Parallel.minimumRows(width: v)) { range in
+                for r in range { out[r] = row(logits + r * v, count: v, target: Int(targets[r]), scale: scale) }
+            }
         }
-        return total
+        return losses.reduce(0, +)
+    }
+
+    /// One row: −log softmax(row)[target], leaving scale · (softmax − one-hot) in `row`.
+    @inline(__always)
+    private static func row(_ row: UnsafeMutablePointer<Float>, count v: Int, target: Int, scale: Float) -> Double {
+        let maximum = VectorMath.maximum(row, count: v)
+        let targetLogit = row[target]
+        // exp(x − max) in place; the sum in 16 float lanes, flushed into a Double every 4096
+        // elements so a 150 K vocabulary loses nothing.
+        var sum: Double = 0
+        var start = 0
+        while start < v {
+            let count = min(4096, v - start)
+            sum += Double(VectorMath.exponentiate(row + start, count: count, subtracting: maximum))
+            start += count
+        }
+        VectorMath.scale(row, count: v, by: Float(Double(scale) / sum))
+        row[target] -= scale
+        return Foundation.log(sum) + Double(maximum) - Double(targetLogit)
     }
 }
 
@@ -62,7 +76,8 @@ extension Transformer {
             for i in 0..<count { (rows + i * d).update(from: hidden + positions[first + i] * d, count: d) }
             weights.output.forward(rows, rows: count, logits, threads: threads)
             total += targets[first..<(first + count)].withUnsafeBufferPointer {
-                CrossEntropy.lossAndGradient(logits: logits, rows: count, vocabulary: v, targets: $0, scale: scale / Float(n))
+                CrossEntropy.lossAndGradient(logits: logits, rows: count, vocabulary: v, targets: $0, scale: scale / Float(n),
+                                             threads: threads)
             }
             weights.output.backwardInput(logits, rows: count, dRows, threads: threads)
             for i in 0..<count { Dot.axpy(1, dRows + i * d, hiddenGradient + positions[first + i] * d, count: d) }
