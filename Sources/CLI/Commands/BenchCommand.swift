@@ -31,6 +31,8 @@ struct BenchCommand: ParsableCommand {
     var recompute = false
     @Option(help: "With --train: sequences whose graphs are alive at once (e.g. 9 = 3 agents × 3 rounds); all forwards, then all backwards.")
     var sequences = 1
+    @Option(help: "With --torch-anchor: measure ours and torch alternately this many times and report every pair's ratio and their median (a shared VM's speed drifts by ±20% within minutes, so one pair can mislead).")
+    var pairs = 1
     @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
     var python = "python3"
 
@@ -99,33 +101,49 @@ struct BenchCommand: ParsableCommand {
         let name = URL(fileURLWithPath: model.path).lastPathComponent
         var benchmark = TrainingBenchmark(model: model, positions: promptTokens, threads: threads, memory: recompute ? .recompute : .keep)
         benchmark.sequences = sequences
-        let ours = benchmark.run(repetitions: repetitions)
-        let rss = Self.peakRSSBytes()
-        let anchor = try torchAnchor.map {
-            try TorchAnchorRun(python: python, script: $0, model: model.path, threads: threads, repetitions: repetitions)
+        var runs: [(ours: (seconds: [Double], gradientNorm: Double, loss: Double), anchor: TorchAnchorRun?)] = []
+        for _ in 0..<(torchAnchor == nil ? 1 : max(1, pairs)) {
+            let ours = benchmark.run(repetitions: repetitions)
+            let anchor = try torchAnchor.map {
+                try TorchAnchorRun(python: python, script: $0, model: model.path, threads: threads, repetitions: repetitions)
+            }
+            if let anchor, anchor.forwardBackwardSeconds == nil {
+                throw ValidationError("could not read the anchor's (b) line; its output was:\n\(anchor.output)")
+            }
+            runs.append((ours, anchor))
         }
-        let seconds = Self.median(ours.seconds)
+        let rss = Self.peakRSSBytes()
+        let ours = runs[0].ours
+        let medians = runs.map { Self.median($0.ours.seconds) }
+        let torch = runs.compactMap { $0.anchor?.forwardBackwardSeconds }
+        let ratios = zip(torch, medians).map { $0 / $1 }
+        let seconds = Self.median(medians)
         if json {
             let object: [String: Any] = [
                 "model": name, "threads": threads, "positions": promptTokens, "sequences": sequences, "forward_backward_s": seconds,
                 "gradient_norm": ours.gradientNorm, "loss": ours.loss, "peak_rss_bytes": rss,
-                "torch_forward_backward_s": anchor?.forwardBackwardSeconds ?? 0, "torch_gradient_norm": anchor?.gradientNorm ?? 0,
+                "torch_forward_backward_s": torch.isEmpty ? 0 : Self.median(torch),
+                "torch_gradient_norm": runs[0].anchor?.gradientNorm ?? 0,
+                "pairs": zip(medians, torch).map { ["ours_s": $0, "torch_s": $1] }, "median_ratio": Self.median(ratios),
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
         print("model \(name), \(threads) threads, BLAS \(BLAS.backend), activations \(recompute ? "recomputed" : "kept")")
-        print(String(format: "forward+backward %d×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
-                     sequences, promptTokens, seconds * 1000, ours.seconds.count, Double(sequences * promptTokens) / seconds, ours.loss, ours.gradientNorm))
-        print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
-        if let anchor {
-            if let torch = anchor.forwardBackwardSeconds {
+        for (i, run) in runs.enumerated() {
+            print(String(format: "forward+backward %d×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
+                         sequences, promptTokens, medians[i] * 1000, run.ours.seconds.count,
+                         Double(sequences * promptTokens) / medians[i], run.ours.loss, run.ours.gradientNorm))
+            if let anchor = run.anchor, let torch = anchor.forwardBackwardSeconds {
                 print(String(format: "torch forward+backward %8.1f ms (|dL/dX| %.4g) → ratio %.2f×", torch * 1000,
-                             anchor.gradientNorm ?? 0, torch / seconds))
-            } else {
-                throw ValidationError("could not read the anchor's (b) line; its output was:\n\(anchor.output)")
+                             anchor.gradientNorm ?? 0, torch / medians[i]))
             }
         }
+        if ratios.count > 1 {
+            print(String(format: "median ratio over %d pairs: %.2f× (range %.2f–%.2f×)", ratios.count, Self.median(ratios),
+                         ratios.min()!, ratios.max()!))
+        }
+        print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))
     }
 
     static func median(_ values: [Double]) -> Double {
