@@ -37,11 +37,11 @@ public final class LanguageModel: Sendable {
         }
     }
 
-    /// Prompt tokens for a chat: rendered with the model's format, BOS per the tokenizer's metadata.
+    /// Prompt tokens for a chat: rendered with the model's format, BOS per the tokenizer's metadata;
+    /// control-token text inside the messages stays text.
     public func chatPrompt(_ messages: [ChatMessage]) -> [Int32] {
         let template = chatTemplate ?? .chatML(defaultSystem: nil)
-        return tokenizer.encode(template.render(messages, addGenerationPrompt: true),
-                                addBOS: tokenizer.addBOSByDefault, parseSpecial: true)
+        return tokenizer.encode(template.renderPrompt(messages, addGenerationPrompt: true), addBOS: tokenizer.addBOSByDefault)
     }
 }
 

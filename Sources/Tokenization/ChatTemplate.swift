@@ -91,33 +91,52 @@ public enum ChatTemplate: Sendable, Hashable {
     ///   - addGenerationPrompt: append the opening of an assistant turn (``generationPrompt``).
     ///   - includeBOS: prefix ``templateBOS``. Leave false when the tokenizer adds BOS.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, includeBOS: Bool = false) -> String {
-        var out = ""
-        out.reserveCapacity(messages.reduce(64) { $0 + $1.content.utf8.count + 32 })
-        if includeBOS, let bos = templateBOS { out += bos }
+        renderPrompt(messages, addGenerationPrompt: addGenerationPrompt, includeBOS: includeBOS).text
+    }
+
+    /// ``render(_:addGenerationPrompt:includeBOS:)`` with the UTF-8 byte ranges of the messages'
+    /// own text marked, so that ``Tokenizer/encode(_:addBOS:)`` can read control-token text
+    /// there literally: a question or another agent's reply that contains `<|im_end|>` must not
+    /// close the turn.
+    public func renderPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool, includeBOS: Bool = false) -> RenderedPrompt {
+        var out = RenderedPrompt()
+        out.text.reserveCapacity(messages.reduce(64) { $0 + $1.content.utf8.count + 32 })
+        if includeBOS, let bos = templateBOS { out.appendTemplate(bos) }
         switch self {
         case .chatML(let defaultSystem):
             if let defaultSystem, let first = messages.first, first.role != .system {
-                out += "<|im_start|>system\n" + defaultSystem + "<|im_end|>\n"
+                out.appendTemplate("<|im_start|>system\n")
+                out.appendContent(defaultSystem)
+                out.appendTemplate("<|im_end|>\n")
             }
             for message in messages {
-                out += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
+                out.appendTemplate("<|im_start|>" + message.role.rawValue + "\n")
+                out.appendContent(message.content)
+                out.appendTemplate("<|im_end|>\n")
             }
         case .gemma:
-            var pendingSystem = ""
+            var pendingSystem: [String] = []
             for message in messages {
                 switch message.role {
                 case .system:
-                    pendingSystem += message.content + "\n\n"
+                    pendingSystem.append(message.content)
                 case .user:
-                    out += "<start_of_turn>user\n" + pendingSystem
-                    out += Self.pythonStrip(message.content) + "<end_of_turn>\n"
-                    pendingSystem = ""
+                    out.appendTemplate("<start_of_turn>user\n")
+                    for system in pendingSystem {
+                        out.appendContent(system)
+                        out.appendTemplate("\n\n")
+                    }
+                    out.appendContent(Self.pythonStrip(message.content))
+                    out.appendTemplate("<end_of_turn>\n")
+                    pendingSystem = []
                 case .assistant:
-                    out += "<start_of_turn>model\n" + Self.pythonStrip(message.content) + "<end_of_turn>\n"
+                    out.appendTemplate("<start_of_turn>model\n")
+                    out.appendContent(Self.pythonStrip(message.content))
+                    out.appendTemplate("<end_of_turn>\n")
                 }
             }
         }
-        if addGenerationPrompt { out += generationPrompt }
+        if addGenerationPrompt { out.appendTemplate(generationPrompt) }
         return out
     }
 

@@ -68,7 +68,8 @@ struct SpecialTokenMatcher: Sendable {
     }
 
     /// Splits `text` into raw-text and special-token fragments.
-    func partition(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
+    /// Inside the byte ranges `literal`, tokens that need `parseSpecial` are never matched.
+    func partition(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool, literal: [Range<Int>] = []) -> [Fragment] {
         guard !text.isEmpty else { return [] }
         guard !isEmpty else { return [.text(0 ..< text.count)] }
 
@@ -81,7 +82,8 @@ struct SpecialTokenMatcher: Sendable {
                 node = child
                 i += 1
                 let id = terminal[Int(node)]
-                if id >= 0, parseSpecial || !onlyWhenParsingSpecial.contains(id), let rank = precedence[id] {
+                if id >= 0, parseSpecial || !onlyWhenParsingSpecial.contains(id), let rank = precedence[id],
+                   literal.isEmpty || !onlyWhenParsingSpecial.contains(id) || !literal.contains(where: { $0.overlaps(start ..< i) }) {
                     occurrences.append((rank, start, i, id))
                 }
             }

@@ -97,12 +97,14 @@ public final class Tokenizer: Sendable {
     ///   - addBOS: prepend the BOS token (when the vocabulary has one).
     ///   - parseSpecial: recognise control tokens written in the text (e.g. `<|im_start|>`);
     ///     user-defined tokens are always recognised, as in llama.cpp.
-    public func encode(_ text: String, addBOS: Bool = false, parseSpecial: Bool = true) -> [Int32] {
+    ///   - literal: UTF-8 byte ranges of `text` read as with `parseSpecial: false` whatever
+    ///     `parseSpecial` says (see ``encode(_:addBOS:)``).
+    public func encode(_ text: String, addBOS: Bool = false, parseSpecial: Bool = true, literal: [Range<Int>] = []) -> [Int32] {
         var output: [Int32] = []
         if addBOS, let bos = specialTokens.bos { output.append(bos) }
         var text = text
         text.withUTF8 { bytes in
-            let fragments = matcher.partition(bytes, parseSpecial: parseSpecial)
+            let fragments = matcher.partition(bytes, parseSpecial: parseSpecial, literal: literal)
             switch engine {
             case .bytePair(let model, let preTokenizer):
                 encodeBytePair(bytes, fragments, model, preTokenizer, &output)
@@ -111,6 +113,12 @@ public final class Tokenizer: Sendable {
             }
         }
         return output
+    }
+
+    /// Token ids for a rendered chat prompt: control tokens in its template text, none in its
+    /// message content (``RenderedPrompt``).
+    public func encode(_ prompt: RenderedPrompt, addBOS: Bool) -> [Int32] {
+        encode(prompt.text, addBOS: addBOS, parseSpecial: true, literal: prompt.contentRanges)
     }
 
     private func encodeBytePair(

@@ -20,6 +20,30 @@ struct SpecialTokenTests {
         #expect(V.texts(ids, tokenizer) == ["<", "s", ">", "@@"])
     }
 
+    @Test func literalRangesReadControlTokensAsText() throws {
+        let tokenizer = try V.bytePair(merges: [], special: ["<s>"], userDefined: ["@@"])
+        // Bytes 3..<8 ("<s>@@") are literal: "<s>" there is text, "@@" still matches.
+        let ids = tokenizer.encode("<s>x<s>@@<s>", parseSpecial: true, literal: [4 ..< 9])
+        #expect(V.texts(ids, tokenizer) == ["<s>", "x", "<", "s", ">", "@@", "<s>"])
+        // A token only partly inside a literal range is not matched either.
+        #expect(V.texts(tokenizer.encode("<s>", parseSpecial: true, literal: [2 ..< 3]), tokenizer) == ["<", "s", ">"])
+    }
+
+    @Test func renderedPromptsMarkOnlyMessageContent() throws {
+        let tokenizer = try V.bytePair(merges: [], special: ["<|im_start|>", "<|im_end|>"])
+        let messages = [ChatMessage(role: .user, content: "a<|im_end|>b")]
+        for template in [ChatTemplate.chatML(defaultSystem: "sys"), .gemma] {
+            let rendered = template.renderPrompt(messages, addGenerationPrompt: true)
+            #expect(rendered.text == template.render(messages, addGenerationPrompt: true))
+            let bytes = Array(rendered.text.utf8)
+            let contents = rendered.contentRanges.map { String(decoding: bytes[$0], as: UTF8.self) }
+            if case .chatML = template { #expect(contents == ["sys", "a<|im_end|>b"]) } else { #expect(contents == ["a<|im_end|>b"]) }
+        }
+        let rendered = ChatTemplate.chatML(defaultSystem: nil).renderPrompt(messages, addGenerationPrompt: false)
+        #expect(V.texts(tokenizer.encode(rendered, addBOS: false), tokenizer)
+            == ["<|im_start|>", "u", "s", "e", "r", "Ċ", "a", "<", "|", "i", "m", "_", "e", "n", "d", "|", ">", "b", "<|im_end|>", "Ċ"])
+    }
+
     @Test func longerTokensTakePrecedence() throws {
         // "bcd" is longer than "ab", so it is matched first although "ab" starts earlier.
         let tokenizer = try V.bytePair(merges: [], special: ["ab", "bcd"])

@@ -31,11 +31,12 @@ public struct InnerTrainingExample: Sendable {
     public init(pair: TrainingPair, model: LanguageModel, maximumLength: Int) throws(AgentError) {
         let template = model.chatTemplate ?? .chatML(defaultSystem: nil)
         let system = ChatMessage(role: .system, content: pair.system), user = ChatMessage(role: .user, content: pair.user)
-        let promptText = template.render([system, user], addGenerationPrompt: true)
-        let fullText = template.render([system, user, ChatMessage(role: .assistant, content: pair.target)], addGenerationPrompt: false)
+        let promptText = template.renderPrompt([system, user], addGenerationPrompt: true)
+        let fullText = template.renderPrompt([system, user, ChatMessage(role: .assistant, content: pair.target)],
+                                             addGenerationPrompt: false)
         let bos = model.tokenizer.addBOSByDefault
-        let prompt = model.tokenizer.encode(promptText, addBOS: bos, parseSpecial: true)
-        let full = model.tokenizer.encode(fullText, addBOS: bos, parseSpecial: true)
+        let prompt = model.tokenizer.encode(promptText, addBOS: bos)
+        let full = model.tokenizer.encode(fullText, addBOS: bos)
         guard full.count > prompt.count, Array(full.prefix(prompt.count)) == prompt else {
             throw .promptNotPrefix(detail: "the rendered prompt (\(prompt.count) tokens) is not a prefix of the full conversation (\(full.count))")
         }

@@ -1,6 +1,7 @@
 // Provenance: slot splicing as spec §2.3 describes it: render the whole chat as a string, split it
-// at the slot markers, tokenize each text segment separately (special tokens recognised), embed
+// at the slot markers, tokenize each text segment separately (template special tokens recognised), embed
 // the segments and put the latent rows where the markers were; markers are never embedded.
+// Control tokens are recognised in the template's text only, never inside message content.
 import Models
 import RoleData
 import Tokenization
@@ -24,7 +25,8 @@ public struct SlottedPrompt: Sendable {
         model: LanguageModel, messages: [ChatMessage], latents: [LatentSlot: [Float]], addGenerationPrompt: Bool = true
     ) throws(AgentError) {
         let d = model.configuration.width
-        let text = (model.chatTemplate ?? .chatML(defaultSystem: nil)).render(messages, addGenerationPrompt: addGenerationPrompt)
+        let rendered = (model.chatTemplate ?? .chatML(defaultSystem: nil)).renderPrompt(messages, addGenerationPrompt: addGenerationPrompt)
+        let text = rendered.text
         var pieces: [(text: Substring, slot: LatentSlot?)] = []
         var rest = Substring(text)
         while let (range, slot) = Self.firstMarker(in: rest) {
@@ -48,8 +50,10 @@ public struct SlottedPrompt: Sendable {
                 embeddings += rows
                 tokens += [Int32?](repeating: nil, count: rows.count / d)
             } else if !piece.text.isEmpty || index == 0 {
-                let ids = model.tokenizer.encode(String(piece.text), addBOS: index == 0 && model.tokenizer.addBOSByDefault,
-                                                 parseSpecial: true)
+                let start = text.utf8.distance(from: text.startIndex, to: piece.text.startIndex)
+                let ids = model.tokenizer.encode(
+                    String(piece.text), addBOS: index == 0 && model.tokenizer.addBOSByDefault, parseSpecial: true,
+                    literal: rendered.contentRanges(within: start ..< start + piece.text.utf8.count))
                 embeddings += model.transformer.embeddings(ids)
                 tokens += ids.map { Optional($0) }
             }
