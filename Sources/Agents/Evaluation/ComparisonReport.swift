@@ -99,6 +99,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var rows: [Row]
     /// The raw per-question outcomes the rows were computed from, in the order given.
     public var outcomes: [QuestionOutcome]
+    /// Question-by-question accuracy comparisons (``PairedComparison/standard(outcomes:)``).
+    public var pairs: [PairedComparison]
 
     /// Aggregates `outcomes` into rows; an empty list gives a report with no rows.
     public init(outcomes: [QuestionOutcome], metadata: Metadata) {
@@ -115,6 +117,19 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
             }
         }
         self.rows = rows
+        pairs = PairedComparison.standard(outcomes: outcomes)
+    }
+
+    private enum CodingKeys: String, CodingKey { case metadata, rows, outcomes, pairs }
+
+    /// Decodes a saved report; one saved before paired comparisons existed gets them recomputed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try container.decode(Metadata.self, forKey: .metadata)
+        rows = try container.decode([Row].self, forKey: .rows)
+        outcomes = try container.decode([QuestionOutcome].self, forKey: .outcomes)
+        pairs = try container.decodeIfPresent([PairedComparison].self, forKey: .pairs)
+            ?? PairedComparison.standard(outcomes: outcomes)
     }
 
     /// The row of `method` at `rounds`, if any outcome was recorded for it.
@@ -139,7 +154,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
 
     // MARK: - Output
 
-    /// The report as pretty-printed JSON with sorted keys: metadata, rows and the raw outcomes.
+    /// The report as pretty-printed JSON with sorted keys: metadata, rows, paired comparisons and
+    /// the raw outcomes.
     /// Throws only what `JSONEncoder` throws (a non-finite number in an outcome).
     public func json() throws -> Data {
         let encoder = JSONEncoder()
@@ -147,7 +163,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// The report as Markdown: a title, the metadata, the main table and the per-stage table.
+    /// The report as Markdown: a title, the metadata, the main table, the paired comparisons and
+    /// the per-stage table.
     ///
     /// Main table columns: accuracy as a percentage with its 95% Wilson interval; tokens generated per
     /// question; latent steps per question; wall seconds per question; speedup and token reduction
@@ -181,6 +198,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
             ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
+        lines += PairedComparison.markdown(pairs)
         lines.append("")
         lines.append("## Per stage (means per question)")
         lines.append("")
