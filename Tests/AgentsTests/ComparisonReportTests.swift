@@ -183,14 +183,35 @@ struct ComparisonReportTests {
             "| text | 1 | 2/4 | 50.0% (15.0%–85.0%) | 300.0 | 0.0 | 4.000 | 1.00× | 0.0% |",
             "| latent | 2 | 4/4 | 100.0% (51.0%–100.0%) | 50.0 | 40.0 | 3.500 | 2.29× | 91.7% |",
             "| latent | 3 | 1/2 | 50.0% (9.5%–90.5%) | 50.0 | 64.0 | 5.000 | — | — |",
-            "| latent | 2 | 1 | solver | 0.500 | 0.0 |",
-            "| text | 2 | 2 | solver | 1.000 | 100.0 |",
+            "| method | rounds | round | role | s | generated tokens | at token cap |",
+            "| latent | 2 | 1 | solver | 0.500 | 0.0 | — |",
+            "| text | 2 | 2 | solver | 1.000 | 100.0 | — |",
         ]
         for line in expected { #expect(hasLine(line), "missing: \(line)\n\(md)") }
         // Main rows appear in row order.
         let order = ["| single | 1 |", "| latent | 1 |", "| text | 1 |", "| latent | 2 |", "| text | 2 |", "| latent | 3 |"]
         let positions = order.compactMap { md.range(of: $0)?.lowerBound }
         #expect(positions.count == order.count && positions == positions.sorted())
+    }
+
+    @Test("with a token cap, the per-stage table counts the stages that reached it")
+    func tokenCap() throws {
+        var metadata = Self.metadata
+        metadata.tokenCap = 100
+        let report = ComparisonReport(outcomes: Self.outcomes(), metadata: metadata)
+        let md = report.markdown()
+        func hasLine(_ line: String) -> Bool { md.contains("\n" + line + "\n") }
+        // text stages write exactly 100 tokens; single writes 90, 110, 100, 100; the latent solver 40–60.
+        for line in [
+            "| method | rounds | round | role | s | generated tokens | at token cap (100) |",
+            "| text | 2 | 2 | solver | 1.000 | 100.0 | 4/4 |",
+            "| single | 1 | 1 | solver | 1.000 | 100.0 | 3/4 |",
+            "| latent | 1 | 1 | solver | 1.000 | 50.0 | 0/4 |",
+            "| latent | 2 | 1 | planner | 0.500 | 0.0 | 0/4 |",
+        ] { #expect(hasLine(line), "missing: \(line)\n\(md)") }
+        let decoded = try JSONDecoder().decode(ComparisonReport.self, from: try report.json())
+        #expect(decoded == report && decoded.metadata.tokenCap == 100)
+        #expect(try #require(decoded.row(.single, rounds: 1)).stages.first?.atTokenCap == 3)
     }
 
     @Test("an empty comparison says so")

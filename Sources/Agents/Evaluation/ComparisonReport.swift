@@ -25,9 +25,13 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         public var command: String
         /// Free-form remarks, one per line.
         public var notes: [String]
+        /// The most tokens one generated text may have (nil if unknown): stages that reach it were
+        /// cut off, which the per-stage table counts.
+        public var tokenCap: Int?
 
         public init(system: String, data: String, questions: Int, date: String, machine: String, command: String,
-                    notes: [String] = []) {
+                    notes: [String] = [], tokenCap: Int? = nil) {
+            self.tokenCap = tokenCap
             self.system = system
             self.data = data
             self.questions = questions
@@ -59,6 +63,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         public var meanSeconds: Double
         /// Mean tokens the stage generated as text (0 for a latent-only stage).
         public var meanGeneratedTokens: Double
+        /// Questions whose stage generated the whole token cap, i.e. was cut off (nil when the
+        /// report's metadata has no cap).
+        public var atTokenCap: Int?
     }
 
     /// The aggregate of one method at one number of rounds.
@@ -107,7 +114,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         self.metadata = metadata
         self.outcomes = outcomes
         let groups = Dictionary(grouping: outcomes) { Key(method: $0.method, rounds: $0.rounds) }
-        var rows = groups.keys.sorted().map { Self.aggregate(groups[$0]!, key: $0) }
+        var rows = groups.keys.sorted().map { Self.aggregate(groups[$0]!, key: $0, tokenCap: metadata.tokenCap) }
         let textByRounds = Dictionary(uniqueKeysWithValues: rows.filter { $0.method == .text }.map { ($0.rounds, $0) })
         for i in rows.indices {
             guard let text = textByRounds[rows[i].rounds] else { continue }
@@ -202,13 +209,15 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         lines.append("")
         lines.append("## Per stage (means per question)")
         lines.append("")
-        lines.append("| method | rounds | round | role | s | generated tokens |")
-        lines.append("| --- | ---: | ---: | --- | ---: | ---: |")
+        let cap = metadata.tokenCap.map { " (\($0))" } ?? ""
+        lines.append("| method | rounds | round | role | s | generated tokens | at token cap\(cap) |")
+        lines.append("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
         for row in rows {
             for stage in row.stages {
                 let cells = [
                     row.method.rawValue, "\(row.rounds)", "\(stage.round)", stage.role.rawValue,
                     Self.seconds(stage.meanSeconds), Self.fixed(stage.meanGeneratedTokens, 1),
+                    stage.atTokenCap.map { "\($0)/\(stage.questions)" } ?? "—",
                 ]
                 lines.append("| " + cells.joined(separator: " | ") + " |")
             }
@@ -237,7 +246,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     }
 
     /// One row from a non-empty group; the comparison columns are filled in afterwards.
-    static func aggregate(_ group: [QuestionOutcome], key: Key) -> Row {
+    static func aggregate(_ group: [QuestionOutcome], key: Key, tokenCap: Int? = nil) -> Row {
         let n = Double(group.count)
         let correct = group.filter(\.correct).count
         let totalSeconds = group.reduce(0) { $0 + $1.seconds }
@@ -245,11 +254,13 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
 
         struct StageKey: Hashable { var round: Int, role: AgentRole }
         var seconds: [StageKey: Double] = [:], tokens: [StageKey: Int] = [:], counts: [StageKey: Int] = [:]
+        var capped: [StageKey: Int] = [:]
         for outcome in group {
             for stage in outcome.stages {
                 let k = StageKey(round: stage.round, role: stage.role)
                 seconds[k, default: 0] += stage.seconds
                 tokens[k, default: 0] += stage.generatedTokens
+                if let tokenCap, stage.generatedTokens >= tokenCap { capped[k, default: 0] += 1 }
             }
             for k in Set(outcome.stages.map { StageKey(round: $0.round, role: $0.role) }) { counts[k, default: 0] += 1 }
         }
@@ -258,7 +269,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
             .sorted { ($0.round, order.firstIndex(of: $0.role)!) < ($1.round, order.firstIndex(of: $1.role)!) }
             .map { k in
                 StageMean(round: k.round, role: k.role, questions: counts[k]!, meanSeconds: seconds[k]! / Double(counts[k]!),
-                          meanGeneratedTokens: Double(tokens[k]!) / Double(counts[k]!))
+                          meanGeneratedTokens: Double(tokens[k]!) / Double(counts[k]!),
+                          atTokenCap: tokenCap.map { _ in capped[k, default: 0] })
             }
         return Row(
             method: key.method, rounds: key.rounds, questions: group.count, correct: correct,

@@ -165,7 +165,7 @@ struct CompareCommand: ParsableCommand {
         }
         let metadata = ComparisonReport.Metadata(
             system: systemArguments.url.path, data: data, questions: answered, date: Date().ISO8601Format(),
-            machine: Self.machine, command: Self.commandLine, notes: notes)
+            machine: Self.machine, command: Self.commandLine, notes: notes, tokenCap: settings.maxTokens)
         let report = ComparisonReport(outcomes: complete, metadata: metadata)
         let markdown = report.markdown()
         let output = URL(fileURLWithPath: out)
