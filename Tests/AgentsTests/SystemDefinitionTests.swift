@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 import Training
 import Links
+import RoleData
 
 @Suite("System definition file")
 struct SystemDefinitionTests {
@@ -78,5 +79,54 @@ struct SystemDefinitionTests {
         #expect(refinerSwapped.count == 1 && refinerSwapped[0].contains("planner → refiner") && refinerSwapped[0].contains("as the refiner"))
         let plannerSwapped = try definition.provenanceMismatches(relativeTo: folder, digest: { $0 == .planner ? "bbbb" : "aaaa" })
         #expect(plannerSwapped.count == 2, "the planner's inner link and the planner → refiner link")
+    }
+
+    @Test("a prompts block replaces the named templates, keeps the others, and survives re-encoding")
+    func prompts() throws {
+        let tiny = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-prompts-\(UUID().uuidString).gguf")
+        try Data(TinyModel(.qwen2).serialized()).write(to: tiny)
+        let url = try Self.write(#"""
+            {"agents": [{"role": "planner", "model": "\#(tiny.path)"}, {"role": "refiner", "model": "\#(tiny.path)"},
+                        {"role": "solver", "model": "\#(tiny.path)"}],
+             "links": \#(Self.links),
+             "prompts": {"system": "Be brief.", "solver_instruction": "Think step by step; answer in \\boxed{}."}}
+            """#)
+        let definition = try SystemDefinition.load(url)
+        let templates = definition.templates
+        #expect(templates.system == "Be brief.")
+        #expect(templates.solverInstruction == #"Think step by step; answer in \boxed{}."#)
+        let builtIn = PromptTemplates.sequentialMath
+        #expect(templates.solver == builtIn.solver && templates.refiner == builtIn.refiner
+                && templates.plannerFirstRound == builtIn.plannerFirstRound && templates.singleAgent == builtIn.singleAgent)
+        #expect(templates.render(role: .solver, question: "1 + 1?").hasSuffix("Think step by step; answer in \\boxed{}."))
+        #expect(templates.renderSingleAgent(question: "1 + 1?").contains("Think step by step"))
+        let system = try definition.instantiate(relativeTo: url.deletingLastPathComponent(), resolveModel: { $0 })
+        #expect(system.templates == templates)
+        // Re-encoded (as `train outer` writes its system.json) and read back: the same definition.
+        let again = try JSONDecoder().decode(SystemDefinition.self, from: try JSONEncoder().encode(definition))
+        #expect(again == definition)
+        // Without a block, everything is built in.
+        let plain = try SystemDefinition.load(try Self.write(#"{"agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.links)}"#))
+        #expect(plain.prompts == nil && plain.templates == builtIn)
+    }
+
+    @Test("unknown prompt keys, templates without their slot and non-text prompts are errors that say which")
+    func badPrompts() throws {
+        let head = #"{"agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.links), "prompts": "#
+        for (prompts, needle) in [
+            (#"{"solver_instructions": "x"}"#, "unknown prompt \"solver_instructions\""),
+            (#"{"refiner": "Check the plan for {question}."}"#, "prompt \"refiner\" lacks {slot}"),
+            (#"{"solver": "{slot} {question}"}"#, "prompt \"solver\" lacks {instruction}"),
+            (#"{"planner_later_rounds": "Plan {question}."}"#, "prompt \"planner_later_rounds\" lacks {slot}"),
+            (#"{"system": 3}"#, "not a valid system definition"),
+        ] {
+            let url = try Self.write(head + prompts + "}")
+            do {
+                _ = try SystemDefinition.load(url)
+                Issue.record("accepted \(prompts)")
+            } catch {
+                #expect("\(error)".contains(needle), "\(error)")
+            }
+        }
     }
 }

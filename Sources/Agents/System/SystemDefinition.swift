@@ -12,9 +12,11 @@ import Training
 /// {"style": "sequential",
 ///  "agents": [{"role": "planner", "model": "qwen2.5-0.5b", "inner_link": "links/planner"}, …],
 ///  "links": [{"from": "planner", "to": "refiner", "kind": "outer_ln_res_adapter", "checkpoint": "links/outer"}, …],
-///  "defaults": {"rounds": 2, "latent_steps": 16, "max_tokens": 256}}
+///  "defaults": {"rounds": 2, "latent_steps": 16, "max_tokens": 256},
+///  "prompts": {"solver_instruction": "…"}}
 /// ```
-/// Paths are relative to the file. A link without a checkpoint is freshly initialised (seeded),
+/// Paths are relative to the file. `prompts` (optional, ``Prompts``) replaces any of the built-in
+/// prompt templates. A link without a checkpoint is freshly initialised (seeded),
 /// which is only meaningful before outer-loop training.
 public struct SystemDefinition: Codable, Sendable, Equatable {
     public struct Agent: Codable, Sendable, Equatable {
@@ -54,8 +56,10 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
     public var agents: [Agent]
     public var links: [Link]
     public var defaults = Defaults()
+    /// Templates replacing parts of the built-in wording (nil: all built-in); see ``templates``.
+    public var prompts: Prompts?
 
-    enum CodingKeys: String, CodingKey { case style, agents, links, defaults }
+    enum CodingKeys: String, CodingKey { case style, agents, links, defaults, prompts }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +67,7 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         agents = try c.decode([Agent].self, forKey: .agents)
         links = try c.decode([Link].self, forKey: .links)
         defaults = try c.decodeIfPresent(Defaults.self, forKey: .defaults) ?? Defaults()
+        prompts = try c.decodeIfPresent(Prompts.self, forKey: .prompts)
     }
 
     /// Reads and checks a definition: the sequential style, exactly one agent per role, and the
@@ -83,6 +88,9 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         for (from, to) in [(AgentRole.planner, AgentRole.refiner), (.refiner, .solver), (.solver, .planner)]
         where definition.links.filter({ $0.from == from && $0.to == to }).count != 1 {
             throw .invalidArgument("\(url.path): needs exactly one link \(from.rawValue) → \(to.rawValue)")
+        }
+        if let problems = definition.prompts?.problems(), !problems.isEmpty {
+            throw .invalidArgument("\(url.path): " + problems.joined(separator: "; "))
         }
         return definition
     }
@@ -121,7 +129,7 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         return try SequentialSystem(
             planner: built[.planner]!, refiner: built[.refiner]!, solver: built[.solver]!,
             plannerToRefiner: try outer(.planner, .refiner, 100), refinerToSolver: try outer(.refiner, .solver, 101),
-            solverToPlanner: try outer(.solver, .planner, 102))
+            solverToPlanner: try outer(.solver, .planner, 102), templates: templates)
     }
 
     /// The links whose checkpoint records a different model (by SHA-256) for a role than the one
