@@ -43,6 +43,8 @@ struct TrainInnerCommand: ParsableCommand {
     @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 100
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @Option(help: ArgumentHelp("A system file whose \"prompts\" block words the training conversations, so the link learns on the prompts the system will run (default: the built-in wording).", valueName: "system-file"))
+    var promptsFrom: String?
 
     func run() throws {
         let path = try modelArguments.resolvedPath()
@@ -72,9 +74,11 @@ struct TrainInnerCommand: ParsableCommand {
         configuration.checkpointEvery = checkpointEvery
         configuration.evaluateEvery = evalEvery
         configuration.threads = threads
+        let templates = try promptsFrom.map { try SystemDefinition.load(URL(fileURLWithPath: $0)).templates } ?? .sequentialMath
         let identity = CheckpointManifest.Model(role: role, name: modelArguments.model, sha256: try ModelIdentity.sha256(of: path))
         let trainer = try InnerTrainer(model: model, train: rows, heldOut: held, configuration: configuration,
-                                       output: URL(fileURLWithPath: out), modelIdentity: identity, resume: resume)
+                                       output: URL(fileURLWithPath: out), modelIdentity: identity, resume: resume,
+                                       templates: templates)
         if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
         Console.error("training \(agentRole.rawValue) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
