@@ -33,7 +33,7 @@ struct CompareCommandTests {
                             {"role": "solver", "model": "\(wide.path)"}],
                  "links": [{"from": "planner", "to": "refiner"}, {"from": "refiner", "to": "solver"},
                            {"from": "solver", "to": "planner"}],
-                 "defaults": {"rounds": 2, "latent_steps": 2, "max_tokens": 4}}
+                 "defaults": {"rounds": 2, "latent_steps": 2, "max_tokens": 4, "max_latent_tokens": 4}}
                 """.utf8).write(to: system)
             // Short rows: the teacher-forced conversations are dominated by the prompt templates, and
             // attention in a debug build costs O(T²).
@@ -91,7 +91,7 @@ struct CompareCommandTests {
         let out = fixture.path("outer")
         func train(steps: Int, resume: Bool = false) throws -> Output {
             try Self.rmas(["train", "outer", "--system", fixture.system.path, "--data", fixture.train.path, "--held-out-count", "1",
-                           "--out", out.path, "--steps", "\(steps)", "--batch-size", "1", "--max-latent-rows", "4",
+                           "--out", out.path, "--steps", "\(steps)", "--batch-size", "1",
                            "--checkpoint-every", "2", "--eval-every", "2", "--keep-activations", "--threads", "1"] + (resume ? ["--resume"] : []),
                           in: fixture)
         }
@@ -110,6 +110,7 @@ struct CompareCommandTests {
         #expect(manifest.models[0].sha256 == manifest.models[2].sha256, "planner and solver share one file")
         #expect(manifest.models[0].sha256 != manifest.models[1].sha256)
         #expect(manifest.arguments["rounds"] == "2", "rounds default to the system file's")
+        #expect(manifest.arguments["max_latent_rows"] == "4", "so do the latent rows (max_latent_tokens)")
         #expect(optimizer != nil)
         for edge in OuterEdge.allCases {
             #expect(weights.tensors.keys.contains { $0.hasPrefix(edge.rawValue + ".") }, "\(edge) is in the weights")

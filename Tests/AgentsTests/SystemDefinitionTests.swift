@@ -26,10 +26,11 @@ struct SystemDefinitionTests {
         let url = try Self.write("""
             {"agents": [{"role": "planner", "model": "\(wide.path)"}, {"role": "refiner", "model": "\(wide.path)"},
                         {"role": "solver", "model": "\(wide.path)"}],
-             "links": \(Self.links), "defaults": {"rounds": 3, "latent_steps": 8, "max_tokens": 4}}
+             "links": \(Self.links), "defaults": {"rounds": 3, "latent_steps": 8, "max_tokens": 4, "max_latent_tokens": 5}}
             """)
         let definition = try SystemDefinition.load(url)
         #expect(definition.defaults.rounds == 3 && definition.defaults.latentSteps == 8)
+        #expect(definition.defaults.maxTokens == 4 && definition.defaults.maxLatentTokens == 5)
         let system = try definition.instantiate(relativeTo: url.deletingLastPathComponent(), resolveModel: { $0 })
         #expect(system.planner.model === system.solver.model)
         let result = try system.run(question: "1 + 1?", rounds: 1, latentSteps: 2, generation: .init(maxTokens: 2))
@@ -44,6 +45,8 @@ struct SystemDefinitionTests {
             #"{"agents": \#(agents), "links": [{"from": "planner", "to": "refiner"}]}"#,
             #"{"style": "mixture", "agents": \#(agents), "links": \#(Self.links)}"#,
             #"{"agents": \#(agents), "links": \#(Self.links)"#,
+            #"{"agents": \#(agents), "links": \#(Self.links), "defaults": {"max_latent_tokens": 0}}"#,
+            #"{"agents": \#(agents), "links": \#(Self.links), "defaults": {"rounds": 0}}"#,
         ] {
             #expect(throws: AgentError.self) { try SystemDefinition.load(try Self.write(bad)) }
         }

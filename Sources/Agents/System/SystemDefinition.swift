@@ -12,7 +12,7 @@ import Training
 /// {"style": "sequential",
 ///  "agents": [{"role": "planner", "model": "qwen2.5-0.5b", "inner_link": "links/planner"}, …],
 ///  "links": [{"from": "planner", "to": "refiner", "kind": "outer_ln_res_adapter", "checkpoint": "links/outer"}, …],
-///  "defaults": {"rounds": 2, "latent_steps": 16, "max_tokens": 256},
+///  "defaults": {"rounds": 2, "latent_steps": 16, "max_tokens": 256, "max_latent_tokens": 80},
 ///  "prompts": {"solver_instruction": "…"}}
 /// ```
 /// Paths are relative to the file. `prompts` (optional, ``Prompts``) replaces any of the built-in
@@ -40,7 +40,12 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         public var rounds = 2
         public var latentSteps = 16
         public var maxTokens = 256
-        enum CodingKeys: String, CodingKey { case rounds, latentSteps = "latent_steps", maxTokens = "max_tokens" }
+        /// Latent rows an outer link passes on in training (the first assistant positions;
+        /// spec §2.4's max_latent_tokens): `train outer`'s default for --max-latent-rows.
+        public var maxLatentTokens = 80
+        enum CodingKeys: String, CodingKey {
+            case rounds, latentSteps = "latent_steps", maxTokens = "max_tokens", maxLatentTokens = "max_latent_tokens"
+        }
 
         public init() {}
 
@@ -49,6 +54,7 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
             rounds = try c.decodeIfPresent(Int.self, forKey: .rounds) ?? rounds
             latentSteps = try c.decodeIfPresent(Int.self, forKey: .latentSteps) ?? latentSteps
             maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+            maxLatentTokens = try c.decodeIfPresent(Int.self, forKey: .maxLatentTokens) ?? maxLatentTokens
         }
     }
 
@@ -88,6 +94,10 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
         for (from, to) in [(AgentRole.planner, AgentRole.refiner), (.refiner, .solver), (.solver, .planner)]
         where definition.links.filter({ $0.from == from && $0.to == to }).count != 1 {
             throw .invalidArgument("\(url.path): needs exactly one link \(from.rawValue) → \(to.rawValue)")
+        }
+        let d = definition.defaults
+        guard d.rounds >= 1, d.latentSteps >= 1, d.maxTokens >= 1, d.maxLatentTokens >= 1 else {
+            throw .invalidArgument("\(url.path): defaults rounds, latent_steps, max_tokens and max_latent_tokens must be at least 1")
         }
         if let problems = definition.prompts?.problems(), !problems.isEmpty {
             throw .invalidArgument("\(url.path): " + problems.joined(separator: "; "))

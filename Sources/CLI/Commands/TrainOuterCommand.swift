@@ -32,7 +32,8 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "AdamW weight decay.") var weightDecay = 0.0
     @Option(help: "Clip the global gradient norm to this.") var clipNorm = 1.0
     @Option(help: "Rounds R of the loop (default: the system's).") var rounds: Int?
-    @Option(help: "Latent rows passed along each link (the first assistant positions).") var maxLatentRows = 80
+    @Option(help: "Latent rows passed along each link, the first assistant positions (default: the system's max_latent_tokens).")
+    var maxLatentRows: Int?
     @Flag(help: "Supervise every round's solver, not only the last one's.") var allRounds = false
     @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.") var earlierRoundWeight = 0.1
     @Option(help: "Cut longer teacher-forced conversations from the left.") var maxLength = 4096
@@ -47,7 +48,7 @@ struct TrainOuterCommand: ParsableCommand {
     var bridgeInit = 0
 
     func validate() throws {
-        guard steps >= 1, batchSize >= 1, maxLatentRows >= 1, checkpointEvery >= 1, evalEvery >= 1, threads >= 1 else {
+        guard steps >= 1, batchSize >= 1, (maxLatentRows ?? 1) >= 1, checkpointEvery >= 1, evalEvery >= 1, threads >= 1 else {
             throw ValidationError("--steps, --batch-size, --max-latent-rows, --checkpoint-every, --eval-every and --threads must be at least 1")
         }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
@@ -64,7 +65,6 @@ struct TrainOuterCommand: ParsableCommand {
         c.seed = seed
         c.checkpointEvery = checkpointEvery
         c.evaluateEvery = evalEvery
-        c.objective.maximumLatentRows = maxLatentRows
         c.objective.finalRoundOnly = !allRounds
         c.objective.earlierRoundWeight = earlierRoundWeight
         c.objective.maximumLength = maxLength
@@ -82,6 +82,7 @@ struct TrainOuterCommand: ParsableCommand {
         let definition = try systemArguments.definition()
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.defaults.rounds
+        configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
         var rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
         let held: [RoleExample]
         if let heldOut {
