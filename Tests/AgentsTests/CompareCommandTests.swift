@@ -223,5 +223,15 @@ struct CompareCommandTests {
         // Other settings on the same directory are refused rather than mixed in.
         let mixed = try Self.rmas(arguments.map { $0 == "2" ? "3" : $0 }, in: fixture)
         #expect(mixed.status != 0 && mixed.stderr.contains("other settings"))
+
+        // So is the same system file with reworded prompts.
+        let original = try String(contentsOf: fixture.system, encoding: .utf8)
+        let reworded = original.replacingOccurrences(
+            of: #""defaults""#, with: #""prompts": {"solver_instruction": "Answer in \\boxed{}."}, "defaults""#)
+        try #require(reworded != original)
+        try Data(reworded.utf8).write(to: fixture.system)
+        let rewordedRun = try Self.rmas(arguments, in: fixture)
+        #expect(rewordedRun.status != 0 && rewordedRun.stderr.contains("prompts"), "\(rewordedRun.stderr)")
+        #expect(try Data(contentsOf: outcomes) == Data((final.joined(separator: "\n") + "\n").utf8), "nothing was added")
     }
 }

@@ -69,9 +69,13 @@ struct CompareCommand: ParsableCommand {
         var temperature: Float
         var seed: UInt64
         var answerRetry: Bool
+        /// The system file's "prompts" block (nil: the built-in wording), so that rewording the
+        /// same file is not mistaken for the same run. Files written before it existed decode
+        /// as nil, which matches a system without the block.
+        var prompts: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case system, data, temperature, seed
+            case system, data, temperature, seed, prompts
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry"
         }
     }
@@ -105,7 +109,7 @@ struct CompareCommand: ParsableCommand {
         let settings = Settings(
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
-            temperature: temperature, seed: seed, answerRetry: answerRetry)
+            temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.prompts?.values)
         let outcomesURL = output.appendingPathComponent("outcomes.jsonl")
         var recorded = try continuing(settings, outcomes: outcomesURL,
                                       expected: Dictionary(uniqueKeysWithValues: questions.map { ($0.index, $0.expected) }))
@@ -275,6 +279,7 @@ struct CompareCommand: ParsableCommand {
         if a.maxTokens != b.maxTokens { out.append("max tokens \(a.maxTokens) → \(b.maxTokens)") }
         if a.temperature != b.temperature || a.seed != b.seed { out.append("sampling") }
         if a.answerRetry != b.answerRetry { out.append("answer retry") }
+        if a.prompts != b.prompts { out.append("prompts") }
         return out.joined(separator: ", ")
     }
 
