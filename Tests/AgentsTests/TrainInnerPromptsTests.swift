@@ -3,11 +3,12 @@ import RoleData
 import TestSupport
 import Testing
 
-/// `rmas train inner --prompts-from FILE`: the system file's prompt templates word the training
-/// conversations (runs the built executable, as the kill-and-resume test does).
+/// `rmas train inner --prompts-from FILE` and `rmas think --prompts-from FILE`: the system file's
+/// prompt templates word the training conversations and the prompt (runs the built executable, as
+/// the kill-and-resume test does).
 @Suite("train inner --prompts-from")
 struct TrainInnerPromptsTests {
-    @Test("a system file's prompts change what the link trains on; a bad prompts block is refused")
+    @Test("a system file's prompts change what the link trains on and frame `think`; a bad prompts block is refused")
     func promptsFrom() throws {
         _ = try #require(KillResumeTests.executable, "the rmas executable is not built next to the tests")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-prompts-\(UUID().uuidString)")
@@ -41,8 +42,20 @@ struct TrainInnerPromptsTests {
         #expect(try KillResumeTests.finalWeights(same.out) == KillResumeTests.finalWeights(builtIn.out))
         #expect(try KillResumeTests.finalWeights(reworded.out) != KillResumeTests.finalWeights(builtIn.out))
 
-        let refused = try train("refused", ["--prompts-from", try system("bad.json", prompts: #"{"solver": "{question}"}"#).path])
+        let bad = try system("bad.json", prompts: #"{"solver": "{question}"}"#)
+        let refused = try train("refused", ["--prompts-from", bad.path])
         #expect(refused.status != 0)
         #expect(!FileManager.default.fileExists(atPath: refused.out.appendingPathComponent("manifest.json").path))
+
+        // `rmas think` frames its question with the same templates.
+        func think(_ prompts: URL) throws -> Int32 {
+            let process = try KillResumeTests.launch(
+                ["think", "--model", model.path, "--link", reworded.out.path, "--role", "solver", "--latent", "2",
+                 "--max-tokens", "2", "--threads", "1", "--prompts-from", prompts.path, "1 + 1?"])
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try think(directory.appendingPathComponent("reworded.json")) == 0)
+        #expect(try think(bad) != 0)
     }
 }

@@ -18,6 +18,8 @@ struct ThinkCommand: ParsableCommand {
     @Option(help: "Latent steps m (0: plain text generation for comparison).") var latent = 16
     @Option(help: "Maximum new tokens after the latent steps.") var maxTokens = 120
     @Option(help: "Worker threads.") var threads = 2
+    @Option(help: ArgumentHelp("A system file whose \"prompts\" block words the prompt (default: the built-in wording).", valueName: "system-file"))
+    var promptsFrom: String?
     @Argument(help: "The question.") var question: String
 
     func run() throws {
@@ -25,7 +27,7 @@ struct ThinkCommand: ParsableCommand {
         BLAS.setThreadCount(threads)
         guard let agentRole = AgentRole(rawValue: role) else { throw ValidationError("unknown role '\(role)'") }
         let inner = try InnerLink.load(checkpoint: URL(fileURLWithPath: link), width: model.configuration.width)
-        let templates = PromptTemplates.sequentialMath
+        let templates = try promptsFrom.map { try SystemDefinition.load(URL(fileURLWithPath: $0)).templates } ?? .sequentialMath
         let user = templates.render(role: agentRole, question: question, slotText: "")
         let prompt = model.chatPrompt([.system(templates.system), .init(role: .user, content: user)])
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + latent + maxTokens + 1)
