@@ -234,4 +234,45 @@ struct CompareCommandTests {
         #expect(rewordedRun.status != 0 && rewordedRun.stderr.contains("prompts"), "\(rewordedRun.stderr)")
         #expect(try Data(contentsOf: outcomes) == Data((final.joined(separator: "\n") + "\n").utf8), "nothing was added")
     }
+
+    @Test("compare: links retrained in place are refused; settings without link digests still resume")
+    func compareLinkWeights() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let trained = fixture.path("outer")
+        func train(steps: Int, resume: Bool) throws {
+            let output = try Self.rmas(["train", "outer", "--system", fixture.system.path, "--data", fixture.train.path,
+                                        "--held-out-count", "1", "--out", trained.path, "--steps", "\(steps)", "--batch-size", "1",
+                                        "--threads", "1"] + (resume ? ["--resume"] : []), in: fixture)
+            try #require(output.status == 0, "\(output.stderr)")
+        }
+        try train(steps: 1, resume: false)
+        let out = fixture.path("comparison")
+        let arguments = ["compare", "--system", trained.appendingPathComponent("system.json").path, "--data", fixture.questions.path,
+                         "--limit", "1", "--rounds", "1", "--methods", "latent", "--max-tokens", "2", "--latent", "1",
+                         "--out", out.path, "--threads", "1"]
+        let first = try Self.rmas(arguments, in: fixture)
+        try #require(first.status == 0, "\(first.stderr)")
+        let settingsURL = out.appendingPathComponent("settings.json"), outcomes = out.appendingPathComponent("outcomes.jsonl")
+        let settings = try Self.object(String(contentsOf: settingsURL, encoding: .utf8))
+        let links = try #require(settings["links"] as? [String: String])
+        #expect(Set(links.keys) == ["planner → refiner", "refiner → solver", "solver → planner"], "the fixture has no inner links")
+        #expect(Set(links.values).count == 1 && links.values.allSatisfy { $0.count == 64 }, "one checkpoint file for all three")
+        let recorded = try Data(contentsOf: outcomes)
+
+        // A settings file from before link digests were recorded resumes, and gains them.
+        var old = settings
+        old["links"] = nil
+        try JSONSerialization.data(withJSONObject: old).write(to: settingsURL)
+        let resumed = try Self.rmas(arguments, in: fixture)
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Data(contentsOf: outcomes) == recorded)
+        #expect(try Self.object(String(contentsOf: settingsURL, encoding: .utf8))["links"] as? [String: String] == links)
+
+        // One more step in the same checkpoint directory: same system file, other weights.
+        try train(steps: 2, resume: true)
+        let retrained = try Self.rmas(arguments, in: fixture)
+        #expect(retrained.status != 0 && retrained.stderr.contains("link weights (planner → refiner"), "\(retrained.stderr)")
+        #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
+    }
 }

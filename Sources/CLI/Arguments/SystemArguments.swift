@@ -20,6 +20,24 @@ struct SystemArguments: ParsableArguments {
     /// Reads and checks the definition file.
     func definition() throws -> SystemDefinition { try SystemDefinition.load(url) }
 
+    /// The SHA-256 of the weights file each link checkpoint points at, keyed by link
+    /// ("planner inner", "planner → refiner", …); links without a checkpoint are absent.
+    /// Retraining a link in place keeps the system file's text but changes this.
+    func linkDigests(_ definition: SystemDefinition) throws -> [String: String] {
+        let base = url.deletingLastPathComponent()
+        var named: [(String, String)] = definition.agents.compactMap { agent in agent.innerLink.map { ("\(agent.role.rawValue) inner", $0) } }
+        named += definition.links.compactMap { link in link.checkpoint.map { ("\(link.from.rawValue) → \(link.to.rawValue)", $0) } }
+        var digests: [String: String] = [:], byFile: [String: String] = [:]
+        for (label, checkpoint) in named {
+            let directory = checkpoint.hasPrefix("/") ? URL(fileURLWithPath: checkpoint) : base.appendingPathComponent(checkpoint)
+            let store = CheckpointStore(directory: directory)
+            let weights = store.directory.appendingPathComponent(try store.manifest().weightsFile).standardizedFileURL.path
+            if byFile[weights] == nil { byFile[weights] = try SHA256.hexDigest(ofFile: weights) }
+            digests[label] = byFile[weights]
+        }
+        return digests
+    }
+
     /// Builds the system, fetching registry models that are missing, and remembers each agent's
     /// GGUF path (for checkpoint identities). Warns when `latent` and a link is untrained.
     func load(_ definition: SystemDefinition, latent: Bool = true) throws -> LoadedSystem {

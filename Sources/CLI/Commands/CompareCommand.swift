@@ -15,7 +15,9 @@ struct CompareCommand: ParsableCommand {
             greedily unless --temperature is given. A method's answers at all --rounds values come from one pass of the \
             largest (a run of r rounds is a prefix of a run of r + 1); each answer records the stages of its own rounds. --out receives outcomes.jsonl (one record per question, method and \
             rounds, written as each finishes), report.md, report.json and plot.svg. A run that is stopped can be \
-            continued by running the same command again: records already in outcomes.jsonl are not redone.
+            continued by running the same command again: records already in outcomes.jsonl are not redone. \
+            settings.json records what the answers depend on (system file, its prompts and the SHA-256 of each \
+            link's weights, data, m, token cap, sampling); a continuation that differs is refused rather than mixed in.
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -73,9 +75,13 @@ struct CompareCommand: ParsableCommand {
         /// same file is not mistaken for the same run. Files written before it existed decode
         /// as nil, which matches a system without the block.
         var prompts: [String: String]?
+        /// SHA-256 of each link checkpoint's weights (`SystemArguments.linkDigests`), so that
+        /// links retrained in place are not mistaken for the same run. Files written before it
+        /// existed decode as nil, which is taken to match any links.
+        var links: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case system, data, temperature, seed, prompts
+            case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry"
         }
     }
@@ -109,7 +115,8 @@ struct CompareCommand: ParsableCommand {
         let settings = Settings(
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
-            temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.prompts?.values)
+            temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.prompts?.values,
+            links: try systemArguments.linkDigests(definition))
         let outcomesURL = output.appendingPathComponent("outcomes.jsonl")
         var recorded = try continuing(settings, outcomes: outcomesURL,
                                       expected: Dictionary(uniqueKeysWithValues: questions.map { ($0.index, $0.expected) }))
@@ -251,7 +258,7 @@ struct CompareCommand: ParsableCommand {
         var seen = Set<Run>()
         let recorded = try JSONLines.read(QuestionOutcome.self, from: url).filter { seen.insert(Run($0)).inserted }
         if !recorded.isEmpty, let data = try? Data(contentsOf: settingsURL),
-           let previous = try? JSONDecoder().decode(Settings.self, from: data), previous != settings {
+           let previous = try? JSONDecoder().decode(Settings.self, from: data), !Self.difference(previous, settings).isEmpty {
             throw CommandFailure("""
                 \(url.path) was recorded with other settings (\(Self.difference(previous, settings))); \
                 choose another --out, or delete the file to start over
@@ -280,6 +287,10 @@ struct CompareCommand: ParsableCommand {
         if a.temperature != b.temperature || a.seed != b.seed { out.append("sampling") }
         if a.answerRetry != b.answerRetry { out.append("answer retry") }
         if a.prompts != b.prompts { out.append("prompts") }
+        if let x = a.links, let y = b.links, x != y {
+            let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+            out.append("link weights (\(changed.joined(separator: ", ")))")
+        }
         return out.joined(separator: ", ")
     }
 
