@@ -39,9 +39,13 @@ let package = Package(
         .target(name: "Links", dependencies: ["Kernels", "Training"], swiftSettings: swiftSettings),
         // Role-specific training data: JSONL rows, sequential prompts, answer grading, synthetic problems.
         .target(name: "RoleData", dependencies: ["Kernels"], swiftSettings: swiftSettings),
+        // Untrusted-code execution (HumanEval harness, the agent's Python tool) and the offline BM25 search tool.
+        // CSandbox: fork/exec with rlimits, namespaces, uid drop and a seccomp socket filter (Foundation's Process cannot).
+        .target(name: "CSandbox"),
+        .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         // Agents over frozen models: inner-link training, latent rollouts, the recursive system.
         .target(
-            name: "Agents", dependencies: ["Kernels", "Models", "Tokenization", "Training", "Links", "RoleData"],
+            name: "Agents", dependencies: ["Kernels", "Models", "Tokenization", "Training", "Links", "RoleData", "ModelFetch", "Sandbox"],
             swiftSettings: swiftSettings),
         .target(
             name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch", "Training"],
@@ -55,7 +59,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI",
-            resources: [.copy("Resources/DefaultSystem")],
+            resources: [.copy("Resources/DefaultSystem"), .copy("Resources/Presets")],
             swiftSettings: swiftSettings),
 
         // MARK: - Tests
@@ -81,8 +85,10 @@ let package = Package(
         .testTarget(
             name: "RoleDataTests", dependencies: ["RoleData", "Kernels"],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AgentsTests", dependencies: ["Agents", "Links", "RoleData", "Training", "Models", "Kernels", "TestSupport"],
+            name: "AgentsTests", dependencies: ["Agents", "Links", "RoleData", "Training", "Models", "ModelFetch", "Kernels", "TestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -33,6 +33,8 @@ public struct GenerationResult: Sendable {
     public var tokens: [Int32]
     public var text: String
     public var stopReason: StopReason
+    /// The stop string that ended generation (with ``StopReason/stopString``).
+    public var stopString: String?
     public var promptTokens: Int
     public var prefillSeconds: Double
     public var decodeSeconds: Double
@@ -84,7 +86,7 @@ public struct Generator: Sendable {
         var sampler = Sampler(parameters.sampling)
         var decoder = StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false)
         var history = prompt, generated: [Int32] = [], text = ""
-        var reason = StopReason.maxTokens
+        var reason = StopReason.maxTokens, matched: String?
         let decodeStart = clock.now
         while generated.count < parameters.maxTokens, !logits.isEmpty {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0, history: history) }
@@ -99,6 +101,7 @@ public struct Generator: Sendable {
                 text = String(text[..<range.lowerBound])
                 if !piece.isEmpty { _ = onText(piece) }
                 reason = .stopString
+                matched = stop
                 break
             }
             if !piece.isEmpty, !onText(piece) { reason = .cancelled; break }
@@ -108,7 +111,7 @@ public struct Generator: Sendable {
         }
         let tail = decoder.flush()
         if reason != .stopString, !tail.isEmpty { text += tail; _ = onText(tail) }
-        return GenerationResult(tokens: generated, text: text, stopReason: reason, promptTokens: prompt.count,
+        return GenerationResult(tokens: generated, text: text, stopReason: reason, stopString: matched, promptTokens: prompt.count,
                                 prefillSeconds: 0, decodeSeconds: (clock.now - decodeStart).seconds)
     }
 }

@@ -107,36 +107,11 @@ public struct PromptTemplates: Sendable, Hashable {
         ])
     }
 
-    /// Whether `question` is multiple choice: some line is optional spaces, a letter A–D (either
-    /// case), one of `.` `)` `:` `-`, then whitespace — the reference's rule (spec §6.2).
-    public static func isChoiceQuestion(_ question: String) -> Bool {
-        question.split(separator: "\n", omittingEmptySubsequences: false).contains { line in
-            let chars = Array(line.drop { $0 == " " || $0 == "\t" }.prefix(3))
-            return chars.count == 3 && "ABCDabcd".contains(chars[0]) && ".):-".contains(chars[1])
-                && chars[2].isWhitespace
-        }
-    }
+    /// Whether `question` is multiple choice (``PromptFill/isChoiceQuestion(_:)``).
+    public static func isChoiceQuestion(_ question: String) -> Bool { PromptFill.isChoiceQuestion(question) }
 
-    /// Replaces each `{name}` whose name is a key of `values`; other braces are kept.
-    static func fill(_ template: String, with values: [String: String]) -> String {
-        var out = ""
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            if let close = rest[afterOpen...].firstIndex(of: "}"),
-                let value = values[String(rest[afterOpen..<close])]
-            {
-                out += value
-                rest = rest[rest.index(after: close)...]
-            } else {
-                out.append("{")
-                rest = rest[afterOpen...]
-            }
-        }
-        out += rest
-        return out
-    }
+    /// Replaces each `{name}` whose name is a key of `values` (``PromptFill/fill(_:with:)``).
+    static func fill(_ template: String, with values: [String: String]) -> String { PromptFill.fill(template, with: values) }
 }
 
 /// One inner-training conversation: [system, user, assistant = target].

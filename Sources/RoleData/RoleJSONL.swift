@@ -191,7 +191,7 @@ struct RowDecoder {
             source: strings[.source], generator: strings[.generator])
     }
 
-    private static func detail(_ error: any Error) -> String {
+    static func detail(_ error: any Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
             let underlying = context.underlyingError.map { " \(($0 as NSError).localizedDescription)" } ?? ""
             return context.debugDescription + underlying

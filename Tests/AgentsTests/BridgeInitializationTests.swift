@@ -71,14 +71,14 @@ struct BridgeInitializationTests {
         }
     }
 
-    @Test("a tiny system's three links are bridge-initialised from role rows")
+    @Test("a tiny graph's links are bridge-initialised from pairs its edges name")
     func system() throws {
-        let system = try SequentialSystemTests.system()
+        let system = try TinyGraph.sequential()
         let before = system.outerParameters.map(\.values)
-        let fits = try system.bridgeInitialize(rows: SyntheticArithmetic(seed: 9).generate(count: 12), threads: 1)
-        #expect(Set(fits.keys) == Set(OuterEdge.allCases))
+        let fits = try system.bridgeInitialize(rows: SyntheticArithmetic(seed: 9).generate(count: 12).map(DataRow.init), threads: 1)
+        #expect(Set(fits.keys) == ["planner_to_refiner", "refiner_to_solver", "solver_to_planner"])
         #expect(fits.values.allSatisfy { $0.pairs == 12 && $0.relativeResidual.isFinite && $0.relativeResidual < 1 })
         #expect(system.outerParameters.map(\.values) != before)
-        #expect(throws: AgentError.self) { try system.bridgeInitialize(rows: SyntheticArithmetic(seed: 9).generate(count: 5)) }
+        #expect(throws: AgentError.self) { try system.bridgeInitialize(rows: SyntheticArithmetic(seed: 9).generate(count: 5).map(DataRow.init)) }
     }
 }

@@ -9,6 +9,8 @@ import Training
 /// (next to the test bundle) on a system of tiny random models written to disk.
 @Suite("rmas train outer / run / compare (the built executable)", .serialized)
 struct CompareCommandTests {
+    static let edgeNames = ["planner_to_refiner", "refiner_to_solver", "solver_to_planner"]
+
     /// A temporary directory holding a three-agent system (planner and solver share a 64-wide
     /// qwen2 file, the refiner is a 32-wide llama), training rows and three evaluation questions.
     struct Fixture {
@@ -103,7 +105,7 @@ struct CompareCommandTests {
         let store = CheckpointStore(directory: out)
         let (manifest, weights, optimizer) = try store.load()
         #expect(manifest.kind == "outer" && manifest.step == 3)
-        #expect(manifest.links.map(\.name) == OuterEdge.allCases.map(\.rawValue))
+        #expect(manifest.links.map(\.name) == Self.edgeNames)
         #expect(manifest.links.map(\.inputWidth) == [64, 32, 64] && manifest.links.map(\.outputWidth) == [32, 64, 64])
         #expect(manifest.models.map(\.role) == ["planner", "refiner", "solver"])
         #expect(manifest.models.allSatisfy { $0.sha256.count == 64 })
@@ -112,10 +114,10 @@ struct CompareCommandTests {
         #expect(manifest.arguments["rounds"] == "2", "rounds default to the system file's")
         #expect(manifest.arguments["max_latent_rows"] == "4", "so do the latent rows (max_latent_tokens)")
         #expect(optimizer != nil)
-        for edge in OuterEdge.allCases {
-            #expect(weights.tensors.keys.contains { $0.hasPrefix(edge.rawValue + ".") }, "\(edge) is in the weights")
+        for edge in Self.edgeNames {
+            #expect(weights.tensors.keys.contains { $0.hasPrefix(edge + ".") }, "\(edge) is in the weights")
         }
-        #expect(weights.tensors.keys.allSatisfy { name in OuterEdge.allCases.contains { name.hasPrefix($0.rawValue + ".") } })
+        #expect(weights.tensors.keys.allSatisfy { name in Self.edgeNames.contains { name.hasPrefix($0 + ".") } })
 
         let log = try Self.lines(out.appendingPathComponent("log.jsonl")).map(Self.object)
         #expect(log.map { $0["step"] as? Int } == [1, 2, 3])
@@ -123,15 +125,15 @@ struct CompareCommandTests {
             #expect((entry["loss"] as? Double).map { $0.isFinite && $0 > 0 } == true)
             #expect(entry["lr"] is Double && entry["grad_norm"] is Double && entry["positions_per_second"] is Double)
             let norms = try #require(entry["round_grad_norms"] as? [String: [Double]])
-            #expect(Set(norms.keys) == Set(OuterEdge.allCases.map(\.rawValue)))
+            #expect(Set(norms.keys) == Set(Self.edgeNames))
             #expect(norms.values.allSatisfy { $0.count == 2 }, "one norm per round")
-            #expect(norms[OuterEdge.plannerToRefiner.rawValue]!.allSatisfy { $0 > 0 })
+            #expect(norms["planner_to_refiner"]!.allSatisfy { $0 > 0 })
         }
         #expect(log.map { $0["held_out"] != nil } == [false, true, true], "held-out every 2 steps and at the end")
 
         // The written system file points every outer link at the checkpoint and loads.
-        let written = try SystemDefinition.load(out.appendingPathComponent("system.json"))
-        #expect(written.links.allSatisfy { $0.checkpoint == out.standardizedFileURL.path })
+        let written = try GraphDefinition.load(out.appendingPathComponent("system.json"))
+        #expect(written.edges.allSatisfy { $0.checkpoint == out.standardizedFileURL.path })
         let answer = try Self.rmas(["run", "--system", out.appendingPathComponent("system.json").path, "--json", "--threads", "1",
                                     "What is 2 + 2?"], in: fixture)
         try #require(answer.status == 0, "\(answer.stderr)")

@@ -12,9 +12,9 @@ import FoundationXML
 struct ComparisonReportTests {
     // MARK: - Hand-built outcomes
 
-    static func stage(_ round: Int, _ role: AgentRole, generated: Int = 0, latent: Int = 0, prompt: Int = 0,
+    static func stage(_ round: Int, _ role: String, generated: Int = 0, latent: Int = 0, prompt: Int = 0,
                       seconds: Double) -> StageRecord {
-        StageRecord(round: round, role: role, promptTokens: prompt, latentInputs: latent > 0 ? 1 : 0, latentSteps: latent,
+        StageRecord(round: round, node: role, promptTokens: prompt, latentInputs: latent > 0 ? 1 : 0, latentSteps: latent,
                     generatedTokens: generated, seconds: seconds)
     }
 
@@ -25,11 +25,11 @@ struct ComparisonReportTests {
         var stages: [StageRecord] = []
         let jitter = [-10, 10, 0, 0][index % 4]  // per-question variation with mean 0 over 4 questions
         for r in 1...rounds {
-            stages.append(stage(r, .planner, latent: 8, prompt: 30, seconds: 0.5))
-            stages.append(stage(r, .refiner, latent: 8, prompt: 30, seconds: 0.5))
+            stages.append(stage(r, "planner", latent: 8, prompt: 30, seconds: 0.5))
+            stages.append(stage(r, "refiner", latent: 8, prompt: 30, seconds: 0.5))
             stages.append(r == rounds
-                ? stage(r, .solver, generated: 50 + jitter, prompt: 30, seconds: 1.0 + Double(jitter) / 100)
-                : stage(r, .solver, latent: 8, prompt: 30, seconds: 0.5))
+                ? stage(r, "solver", generated: 50 + jitter, prompt: 30, seconds: 1.0 + Double(jitter) / 100)
+                : stage(r, "solver", latent: 8, prompt: 30, seconds: 0.5))
         }
         return QuestionOutcome(index: index, method: .latent, rounds: rounds, predicted: "1", expected: correct ? "1" : "2",
                                correct: correct, stages: stages)
@@ -39,8 +39,8 @@ struct ComparisonReportTests {
     /// Per question: 300·rounds tokens, 4·rounds seconds.
     static func text(_ index: Int, rounds: Int, correct: Bool) -> QuestionOutcome {
         let stages = (1...rounds).flatMap { r in
-            [stage(r, .planner, generated: 100, prompt: 60, seconds: 1.5), stage(r, .refiner, generated: 100, prompt: 60, seconds: 1.5),
-             stage(r, .solver, generated: 100, prompt: 60, seconds: 1.0)]
+            [stage(r, "planner", generated: 100, prompt: 60, seconds: 1.5), stage(r, "refiner", generated: 100, prompt: 60, seconds: 1.5),
+             stage(r, "solver", generated: 100, prompt: 60, seconds: 1.0)]
         }
         return QuestionOutcome(index: index, method: .text, rounds: rounds, predicted: correct ? "7" : nil, expected: "7",
                                correct: correct, stages: stages)
@@ -50,7 +50,7 @@ struct ComparisonReportTests {
     static func single(_ index: Int, correct: Bool) -> QuestionOutcome {
         let jitter = [-10, 10, 0, 0][index % 4]
         return QuestionOutcome(index: index, method: .single, rounds: 1, predicted: "3", expected: "3", correct: correct,
-                               stages: [stage(1, .solver, generated: 100 + jitter, prompt: 40, seconds: 1.0 + Double(jitter) / 50)])
+                               stages: [stage(1, "solver", generated: 100 + jitter, prompt: 40, seconds: 1.0 + Double(jitter) / 50)])
     }
 
     static let metadata = ComparisonReport.Metadata(
@@ -145,11 +145,11 @@ struct ComparisonReportTests {
 
     @Test("zero denominators give nil, not infinity")
     func zeroDenominators() throws {
-        let free = [Self.stage(1, .solver, seconds: 0)]
+        let free = [Self.stage(1, "solver", seconds: 0)]
         let report = ComparisonReport(outcomes: [
             QuestionOutcome(index: 0, method: .latent, rounds: 1, predicted: nil, expected: "1", correct: false, stages: free),
             QuestionOutcome(index: 0, method: .text, rounds: 1, predicted: nil, expected: "1", correct: false,
-                            stages: [Self.stage(1, .solver, seconds: 2)]),
+                            stages: [Self.stage(1, "solver", seconds: 2)]),
         ], metadata: Self.metadata)
         let latent = try #require(report.row(.latent, rounds: 1)), text = try #require(report.row(.text, rounds: 1))
         #expect(latent.speedupVersusText == nil && latent.tokenReductionVersusText == nil)
@@ -161,7 +161,7 @@ struct ComparisonReportTests {
     func stages() throws {
         let report = Self.report()
         let l2 = try #require(report.row(.latent, rounds: 2))
-        #expect(l2.stages.map { "\($0.round)\($0.role.rawValue)" } == ["1planner", "1refiner", "1solver", "2planner", "2refiner", "2solver"])
+        #expect(l2.stages.map { "\($0.round)\($0.node)" } == ["1planner", "1refiner", "1solver", "2planner", "2refiner", "2solver"])
         let solver = l2.stages[5]
         #expect(solver.questions == 4 && Self.close(solver.meanGeneratedTokens, 50) && Self.close(solver.meanSeconds, 1))
         #expect(Self.close(l2.stages[2].meanSeconds, 0.5) && l2.stages[2].meanGeneratedTokens == 0)
@@ -183,7 +183,7 @@ struct ComparisonReportTests {
             "| text | 1 | 2/4 | 50.0% (15.0%–85.0%) | 300.0 | 0.0 | 4.000 | 1.00× | 0.0% |",
             "| latent | 2 | 4/4 | 100.0% (51.0%–100.0%) | 50.0 | 40.0 | 3.500 | 2.29× | 91.7% |",
             "| latent | 3 | 1/2 | 50.0% (9.5%–90.5%) | 50.0 | 64.0 | 5.000 | — | — |",
-            "| method | rounds | round | role | s | generated tokens | at token cap |",
+            "| method | rounds | round | node | s | generated tokens | at token cap |",
             "| latent | 2 | 1 | solver | 0.500 | 0.0 | — |",
             "| text | 2 | 2 | solver | 1.000 | 100.0 | — |",
         ]
@@ -203,7 +203,7 @@ struct ComparisonReportTests {
         func hasLine(_ line: String) -> Bool { md.contains("\n" + line + "\n") }
         // text stages write exactly 100 tokens; single writes 90, 110, 100, 100; the latent solver 40–60.
         for line in [
-            "| method | rounds | round | role | s | generated tokens | at token cap (100) |",
+            "| method | rounds | round | node | s | generated tokens | at token cap (100) |",
             "| text | 2 | 2 | solver | 1.000 | 100.0 | 4/4 |",
             "| single | 1 | 1 | solver | 1.000 | 100.0 | 3/4 |",
             "| latent | 1 | 1 | solver | 1.000 | 50.0 | 0/4 |",
@@ -275,7 +275,7 @@ struct ComparisonReportTests {
     func answeredByAll() {
         func outcome(_ index: Int, _ method: InferenceMethod, _ rounds: Int) -> QuestionOutcome {
             QuestionOutcome(index: index, method: method, rounds: rounds, predicted: "1", expected: "1", correct: true,
-                            stages: [Self.stage(rounds, .solver, seconds: 1)])
+                            stages: [Self.stage(rounds, "solver", seconds: 1)])
         }
         let recorded = [outcome(0, .single, 1), outcome(0, .latent, 1), outcome(0, .latent, 2), outcome(1, .single, 1),
                         outcome(1, .latent, 2), outcome(2, .latent, 1), outcome(2, .single, 1), outcome(2, .latent, 2),
@@ -306,7 +306,7 @@ struct ComparisonReportTests {
     func svgEdgeCases() throws {
         var metadata = Self.metadata
         metadata.system = "a & b <\"c\">"
-        let zero = [Self.stage(1, .solver, seconds: 0)]
+        let zero = [Self.stage(1, "solver", seconds: 0)]
         let report = ComparisonReport(outcomes: [
             QuestionOutcome(index: 0, method: .latent, rounds: 2, predicted: nil, expected: "1", correct: false, stages: zero),
             QuestionOutcome(index: 0, method: .text, rounds: 2, predicted: nil, expected: "1", correct: true, stages: zero),

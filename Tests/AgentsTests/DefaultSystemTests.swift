@@ -21,7 +21,7 @@ struct DefaultSystemTests {
         #expect(!output.stderr.contains("untrained"), "every shipped link has a checkpoint")
         let json = try CompareCommandTests.object(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         let stages = try #require(json["stages"] as? [[String: Any]])
-        #expect(stages.map { $0["role"] as? String } == ["planner", "refiner", "solver"])
+        #expect(stages.map { $0["node"] as? String } == ["planner", "refiner", "solver"])
         #expect(stages.prefix(2).allSatisfy { $0["latentSteps"] as? Int == 4 })
         #expect(stages[1]["latentInputs"] as? Int == 4 && stages[2]["latentInputs"] as? Int == 4)
         let answer = try #require(json["answer"] as? String)

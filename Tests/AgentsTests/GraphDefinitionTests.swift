@@ -1,135 +1,179 @@
 import Foundation
-import Agents
+@testable import Agents
+import Links
+import ModelFetch
 import Models
+import RoleData
 import TestSupport
 import Testing
 import Training
-import Links
-import RoleData
 
-@Suite("System definition file")
-struct SystemDefinitionTests {
-    static func write(_ json: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-system-\(UUID().uuidString).json")
+@Suite("System files: agent graphs and the earlier sequential format")
+struct GraphDefinitionTests {
+    static func write(_ json: String, in folder: URL? = nil) throws -> URL {
+        let folder = folder ?? FileManager.default.temporaryDirectory
+        let url = folder.appendingPathComponent("rmas-system-\(UUID().uuidString).json")
         try Data(json.utf8).write(to: url)
         return url
     }
 
-    static let links = """
+    static let legacyLinks = """
         [{"from": "planner", "to": "refiner"}, {"from": "refiner", "to": "solver"}, {"from": "solver", "to": "planner"}]
         """
 
-    @Test("a complete definition loads and instantiates heterogeneous agents")
-    func loads() throws {
-        let wide = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-def-\(UUID().uuidString).gguf")
-        try Data(TinyModel(.qwen2).serialized()).write(to: wide)
-        let url = try Self.write("""
-            {"agents": [{"role": "planner", "model": "\(wide.path)"}, {"role": "refiner", "model": "\(wide.path)"},
-                        {"role": "solver", "model": "\(wide.path)"}],
-             "links": \(Self.links), "defaults": {"rounds": 3, "latent_steps": 8, "max_tokens": 4, "max_latent_tokens": 5}}
-            """)
-        let definition = try SystemDefinition.load(url)
-        #expect(definition.defaults.rounds == 3 && definition.defaults.latentSteps == 8)
-        #expect(definition.defaults.maxTokens == 4 && definition.defaults.maxLatentTokens == 5)
-        let system = try definition.instantiate(relativeTo: url.deletingLastPathComponent(), resolveModel: { $0 })
-        #expect(system.planner.model === system.solver.model)
-        let result = try system.run(question: "1 + 1?", rounds: 1, latentSteps: 2, generation: .init(maxTokens: 2))
-        #expect(result.stages.count == 3)
+    /// A valid two-node graph; `edit` changes its JSON object before it is written.
+    static func graph(_ edit: ([String: Any]) -> [String: Any] = { $0 }) throws -> URL {
+        var object: [String: Any] = [
+            "style": "custom",
+            "nodes": [
+                ["id": "a", "model": "m", "target": "plan", "prompts": ["first_round": "Plan {question}",
+                                                                         "later_rounds": "Plan {question} again, given {slot:back}"]],
+                ["id": "b", "model": "m", "target": "answer", "prompts": ["first_round": "Use {slot:plan} for {question}. {instruction}"]],
+            ],
+            "edges": [["from": "a", "to": "b", "slot": "plan"], ["from": "b", "to": "a", "slot": "back", "direction": "feedback"]],
+            "schedule": ["order": ["a", "b"], "answer": "b", "rounds": 2],
+        ]
+        object = edit(object)
+        return try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
     }
 
-    @Test("missing roles, missing links and unknown styles are errors")
-    func rejects() throws {
-        let agents = #"[{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}]"#
-        for bad in [
-            #"{"agents": [{"role": "planner", "model": "m"}], "links": \#(Self.links)}"#,
-            #"{"agents": \#(agents), "links": [{"from": "planner", "to": "refiner"}]}"#,
-            #"{"style": "mixture", "agents": \#(agents), "links": \#(Self.links)}"#,
-            #"{"agents": \#(agents), "links": \#(Self.links)"#,
-            #"{"agents": \#(agents), "links": \#(Self.links), "defaults": {"max_latent_tokens": 0}}"#,
-            #"{"agents": \#(agents), "links": \#(Self.links), "defaults": {"rounds": 0}}"#,
-        ] {
-            #expect(throws: AgentError.self) { try SystemDefinition.load(try Self.write(bad)) }
+    static func nodes(_ object: [String: Any]) -> [[String: Any]] { object["nodes"] as! [[String: Any]] }
+    static func edges(_ object: [String: Any]) -> [[String: Any]] { object["edges"] as! [[String: Any]] }
+
+    /// The load error's text, nil when the file loads.
+    static func loadError(_ url: URL) -> String? {
+        do {
+            _ = try GraphDefinition.load(url)
+            return nil
+        } catch {
+            return "\(error)"
         }
     }
 
-    @Test("links trained with another model file are named; a relative GGUF path resolves against the file")
+    @Test("a valid graph loads with its defaults")
+    func valid() throws {
+        let graph = try GraphDefinition.load(try Self.graph())
+        #expect(graph.nodes.map(\.id) == ["a", "b"] && graph.schedule.rounds == 2 && graph.defaults.latentSteps == 16)
+        #expect(graph.edges[1].direction == .feedback && graph.edges[0].link == .default)
+    }
+
+    @Test("each structural mistake is refused at load with the place named")
+    func refusals() throws {
+        let cases: [(String, ([String: Any]) -> [String: Any], String)] = [
+            ("unfilled slot", { o0 in var o = o0; var n = Self.nodes(o); n[1]["prompts"] = ["first_round": "{slot:plan} {slot:extra}"]; o["nodes"] = n; return o },
+             "node 'b': slot 'extra' in its first_round prompt is filled by no edge"),
+            ("doubly filled slot", { o0 in var o = o0; var e = Self.edges(o); e.append(["from": "a", "to": "b", "slot": "plan", "link": "outer_linear_adapter"]); o["edges"] = e; return o },
+             "declared twice"),
+            ("two edges, one slot", { o0 in var o = o0;
+                var n = Self.nodes(o); n.append(["id": "c", "model": "m", "prompts": ["first_round": "x"]]); o["nodes"] = n
+                var e = Self.edges(o); e.append(["from": "c", "to": "b", "slot": "plan"]); o["edges"] = e
+                o["schedule"] = ["order": ["a", "c", "b"], "answer": "b"]; return o
+            }, "node 'b': slot 'plan' is filled twice (by 'a' and 'c')"),
+            ("unknown node", { o0 in var o = o0; var e = Self.edges(o); e[0]["to"] = "z"; o["edges"] = e; return o }, "edge 'a' → 'z': no node 'z'"),
+            ("unknown link kind", { o0 in var o = o0; var e = Self.edges(o); e[0]["link"] = "outer_magic"; o["edges"] = e; return o }, "outer_magic"),
+            ("unreachable answer", { o0 in var o = o0;
+                var n = Self.nodes(o); n.append(["id": "c", "model": "m", "prompts": ["first_round": "x"]]); o["nodes"] = n
+                o["schedule"] = ["order": ["a", "b", "c"], "answer": "b"]; return o
+            }, "node 'c': its output never reaches the answering node 'b'"),
+            ("cycle without feedback", { o0 in var o = o0; var e = Self.edges(o); e[1]["direction"] = "forward"; o["edges"] = e; return o },
+             "cycle with no feedback edge: a → b → a"),
+            ("feedback slot in round 1", { o0 in var o = o0; var n = Self.nodes(o); n[0]["prompts"] = ["first_round": "Plan {question} {slot:back}"]; o["nodes"] = n; return o },
+             "nothing to deliver in round 1"),
+            ("forward edge against the order", { o0 in var o = o0; o["schedule"] = ["order": ["b", "a"], "answer": "b"]; return o }, "acts after"),
+            ("answer not a node", { o0 in var o = o0; o["schedule"] = ["order": ["a", "b"], "answer": "q"]; return o }, "answer names no node 'q'"),
+            ("rounds 0", { o0 in var o = o0; o["schedule"] = ["order": ["a", "b"], "answer": "b", "rounds": 0]; return o }, "rounds must be at least 1"),
+            ("misspelled key", { o0 in var o = o0; o["schedule"] = ["order": ["a", "b"], "answer": "b", "roundz": 2]; return o },
+             "unknown key \"roundz\" in schedule (did you mean \"rounds\"?)"),
+            ("misspelled node key", { o0 in var o = o0; var n = Self.nodes(o); n[0]["inner_lnk"] = "x"; o["nodes"] = n; return o },
+             "unknown key \"inner_lnk\" in nodes[0] (did you mean \"inner_link\"?)"),
+            ("search without documents", { o0 in var o = o0; var n = Self.nodes(o); n[1]["decoder"] = ["tool_loop": ["tools": ["search"]]]; o["nodes"] = n; return o },
+             "needs \"documents\""),
+            ("duplicate id", { o0 in var o = o0; var n = Self.nodes(o); n[1]["id"] = "a"; o["nodes"] = n; return o }, "node 'a': the id is used twice"),
+        ]
+        for (name, edit, needle) in cases {
+            let url = try Self.graph(edit)
+            let message = Self.loadError(url)
+            #expect(message?.contains(needle) == true, "\(name): \(message ?? "accepted")")
+            #expect(message?.hasPrefix(url.path) == true, "\(name): the file is named")
+        }
+        #expect(throws: GraphError.self) { try GraphDefinition.load(try Self.write("{\"nodes\": [")) }
+        #expect(throws: GraphError.self) { try GraphDefinition.load(URL(fileURLWithPath: "/nonexistent/system.json")) }
+    }
+
+    @Test("an earlier sequential file loads as the sequential graph with its models, links, prompts and defaults")
+    func legacy() throws {
+        let url = try Self.write(#"""
+            {"agents": [{"role": "planner", "model": "p.gguf", "inner_link": "links/p"}, {"role": "refiner", "model": "r"},
+                        {"role": "solver", "model": "s"}],
+             "links": \#(Self.legacyLinks), "defaults": {"rounds": 3, "latent_steps": 8, "max_tokens": 4, "max_latent_tokens": 5},
+             "prompts": {"system": "Be brief.", "solver_instruction": "Answer in \\boxed{}."}}
+            """#)
+        let graph = try GraphDefinition.load(url)
+        #expect(graph.style == .sequential && graph.nodes.map(\.model) == ["p.gguf", "r", "s"] && graph.nodes[0].innerLink == "links/p")
+        #expect(graph.schedule.rounds == 3 && graph.defaults.latentSteps == 8 && graph.defaults.maxLatentTokens == 5)
+        #expect(graph.systemPrompt == "Be brief." && graph.instructions.free == #"Answer in \boxed{}."#)
+        #expect(graph.nodes[2].prompts == GraphDefinition.sequential().nodes[2].prompts)
+        // Re-encoded and read back: the same graph.
+        let again = try GraphDefinition.decode(try graph.encoded(), file: "again")
+        #expect(again == graph)
+        for bad in [
+            #"{"agents": [{"role": "planner", "model": "m"}], "links": \#(Self.legacyLinks)}"#,
+            #"{"style": "mixture", "agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.legacyLinks)}"#,
+            #"{"agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.legacyLinks), "prompts": {"solver_instructions": "x"}}"#,
+        ] {
+            #expect(throws: GraphError.self) { try GraphDefinition.load(try Self.write(bad)) }
+        }
+    }
+
+    @Test("the built-in sequential graph renders exactly the pre-graph sequential prompts")
+    func sequentialWording() throws {
+        let graph = GraphDefinition.sequential(), t = PromptTemplates.sequentialMath
+        let q = "Tom has 3 apples.\nA. 1\nB. 3"
+        #expect(graph.userPrompt(0, question: q, round: 1) == t.render(role: .planner, question: q, round: 1))
+        #expect(graph.userPrompt(0, question: q, round: 2) == t.render(role: .planner, question: q, round: 2))
+        #expect(graph.userPrompt(1, question: q, round: 1) == t.render(role: .refiner, question: q))
+        #expect(graph.userPrompt(2, question: q, round: 3) == t.render(role: .solver, question: q, round: 3))
+        #expect(graph.singleUserPrompt(question: q) == t.renderSingleAgent(question: q))
+        let row = RoleExample(question: q, plan: "P", refinedPlan: "R", answer: "A")
+        for (i, role) in [AgentRole.planner, .refiner, .solver].enumerated() {
+            #expect(graph.trainingPair(i, row: DataRow(row)) == t.trainingPair(for: role, example: row))
+        }
+    }
+
+    @Test("a checkpoint trained with another model file is refused at load, naming the edge")
     func provenance() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-prov-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(TinyModel(.qwen2).serialized()).write(to: folder.appendingPathComponent("tiny.gguf"))
-        func save(_ name: String, kind: String, roles: [String]) throws {
+        let digest = try ModelFetch.SHA256.hexDigest(ofFile: folder.appendingPathComponent("tiny.gguf").path)
+        func save(_ name: String, sha: String) throws {
             let store = CheckpointStore(directory: folder.appendingPathComponent(name))
             try FileManager.default.createDirectory(at: store.directory, withIntermediateDirectories: true)
-            let models = roles.map { CheckpointManifest.Model(role: $0, name: "tiny.gguf", sha256: "aaaa") }
-            let manifest = CheckpointManifest(kind: kind, step: 1, links: [.init(name: "inner", kind: "ln_res_adapter", inputWidth: 64, outputWidth: 64)],
+            let models = ["a", "b"].map { CheckpointManifest.Model(role: $0, name: "tiny.gguf", sha256: sha) }
+            let manifest = CheckpointManifest(kind: "outer", step: 1, links: [.init(name: "a_to_b", kind: "outer_ln_res_adapter", inputWidth: 64, outputWidth: 64)],
                                               models: models)
-            try store.save(manifest, parameters: InnerLink(width: 64, prefix: "inner.", seed: 1).parameters, optimizer: nil)
+            try store.save(manifest, parameters: OuterLink(inputWidth: 64, outputWidth: 64, prefix: "a_to_b.", seed: 1).parameters, optimizer: nil)
         }
-        try save("planner-inner", kind: "inner", roles: ["planner"])
-        try save("outer", kind: "outer", roles: ["planner", "refiner", "solver"])
-        let url = folder.appendingPathComponent("system.json")
-        try Data("""
-            {"agents": [{"role": "planner", "model": "tiny.gguf", "inner_link": "planner-inner"},
-                        {"role": "refiner", "model": "tiny.gguf"}, {"role": "solver", "model": "tiny.gguf"}],
-             "links": [{"from": "planner", "to": "refiner", "checkpoint": "outer"}, {"from": "refiner", "to": "solver"},
-                       {"from": "solver", "to": "planner"}]}
-            """.utf8).write(to: url)
-        let definition = try SystemDefinition.load(url)
-        #expect(SystemDefinition.modelSpec("tiny.gguf", relativeTo: folder) == folder.appendingPathComponent("tiny.gguf").path)
-        #expect(SystemDefinition.modelSpec("qwen2.5-0.5b", relativeTo: folder) == "qwen2.5-0.5b")
-        #expect(try definition.provenanceMismatches(relativeTo: folder, digest: { _ in "aaaa" }).isEmpty)
-        let refinerSwapped = try definition.provenanceMismatches(relativeTo: folder, digest: { $0 == .refiner ? "bbbb" : "aaaa" })
-        #expect(refinerSwapped.count == 1 && refinerSwapped[0].contains("planner → refiner") && refinerSwapped[0].contains("as the refiner"))
-        let plannerSwapped = try definition.provenanceMismatches(relativeTo: folder, digest: { $0 == .planner ? "bbbb" : "aaaa" })
-        #expect(plannerSwapped.count == 2, "the planner's inner link and the planner → refiner link")
-    }
-
-    @Test("a prompts block replaces the named templates, keeps the others, and survives re-encoding")
-    func prompts() throws {
-        let tiny = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-prompts-\(UUID().uuidString).gguf")
-        try Data(TinyModel(.qwen2).serialized()).write(to: tiny)
-        let url = try Self.write(#"""
-            {"agents": [{"role": "planner", "model": "\#(tiny.path)"}, {"role": "refiner", "model": "\#(tiny.path)"},
-                        {"role": "solver", "model": "\#(tiny.path)"}],
-             "links": \#(Self.links),
-             "prompts": {"system": "Be brief.", "solver_instruction": "Think step by step; answer in \\boxed{}."}}
-            """#)
-        let definition = try SystemDefinition.load(url)
-        let templates = definition.templates
-        #expect(templates.system == "Be brief.")
-        #expect(templates.solverInstruction == #"Think step by step; answer in \boxed{}."#)
-        let builtIn = PromptTemplates.sequentialMath
-        #expect(templates.solver == builtIn.solver && templates.refiner == builtIn.refiner
-                && templates.plannerFirstRound == builtIn.plannerFirstRound && templates.singleAgent == builtIn.singleAgent)
-        #expect(templates.render(role: .solver, question: "1 + 1?").hasSuffix("Think step by step; answer in \\boxed{}."))
-        #expect(templates.renderSingleAgent(question: "1 + 1?").contains("Think step by step"))
-        let system = try definition.instantiate(relativeTo: url.deletingLastPathComponent(), resolveModel: { $0 })
-        #expect(system.templates == templates)
-        // Re-encoded (as `train outer` writes its system.json) and read back: the same definition.
-        let again = try JSONDecoder().decode(SystemDefinition.self, from: try JSONEncoder().encode(definition))
-        #expect(again == definition)
-        // Without a block, everything is built in.
-        let plain = try SystemDefinition.load(try Self.write(#"{"agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.links)}"#))
-        #expect(plain.prompts == nil && plain.templates == builtIn)
-    }
-
-    @Test("unknown prompt keys, templates without their slot and non-text prompts are errors that say which")
-    func badPrompts() throws {
-        let head = #"{"agents": [{"role": "planner", "model": "m"}, {"role": "refiner", "model": "m"}, {"role": "solver", "model": "m"}], "links": \#(Self.links), "prompts": "#
-        for (prompts, needle) in [
-            (#"{"solver_instructions": "x"}"#, "unknown prompt \"solver_instructions\""),
-            (#"{"refiner": "Check the plan for {question}."}"#, "prompt \"refiner\" lacks {slot}"),
-            (#"{"solver": "{slot} {question}"}"#, "prompt \"solver\" lacks {instruction}"),
-            (#"{"planner_later_rounds": "Plan {question}."}"#, "prompt \"planner_later_rounds\" lacks {slot}"),
-            (#"{"system": 3}"#, "not a valid system definition"),
-        ] {
-            let url = try Self.write(head + prompts + "}")
-            do {
-                _ = try SystemDefinition.load(url)
-                Issue.record("accepted \(prompts)")
-            } catch {
-                #expect("\(error)".contains(needle), "\(error)")
-            }
+        try save("good", sha: digest)
+        try save("bad", sha: "0000")
+        func system(_ checkpoint: String) throws -> URL {
+            try Self.write("""
+                {"nodes": [{"id": "a", "model": "tiny.gguf", "prompts": {"first_round": "{question}"}},
+                           {"id": "b", "model": "tiny.gguf", "prompts": {"first_round": "{slot:x} {question}"}}],
+                 "edges": [{"from": "a", "to": "b", "slot": "x", "checkpoint": "\(checkpoint)"}],
+                 "schedule": {"order": ["a", "b"], "answer": "b"}}
+                """, in: folder)
         }
+        let loaded = try LoadedGraph.load(try system("good"), resolveModel: { $0 })
+        #expect(loaded.graph.nodes[0].model === loaded.graph.nodes[1].model, "one copy per GGUF")
+        #expect(loaded.untrainedLinks == ["a inner", "b inner"])
+        #expect {
+            try LoadedGraph.load(try system("bad"), resolveModel: { $0 })
+        } throws: { error in
+            guard case .foreignCheckpoint(_, let place, let detail) = error as? GraphError else { return false }
+            return place == "edge 'a' → 'b'" && detail.contains("0000")
+        }
+        _ = try LoadedGraph.load(try system("bad"), resolveModel: { $0 }, checkProvenance: false)
     }
 }
+

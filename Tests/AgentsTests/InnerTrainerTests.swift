@@ -22,7 +22,7 @@ struct InnerTrainerTests {
     }
 
     static func configuration(steps: Int) -> InnerTrainingConfiguration {
-        var c = InnerTrainingConfiguration(role: .planner)
+        var c = InnerTrainingConfiguration(node: "planner")
         c.steps = steps
         c.batchSize = 2
         c.checkpointEvery = 5
@@ -38,7 +38,7 @@ struct InnerTrainerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (model, _) = try Self.tinyModel(in: directory)
         let rows = SyntheticArithmetic(seed: 3).generate(count: 24)
-        let trainer = try InnerTrainer(model: model, train: Array(rows.prefix(20)), heldOut: Array(rows.suffix(4)),
+        let trainer = try InnerTrainer(model: model, train: Self.pairs(Array(rows.prefix(20))), heldOut: Self.pairs(Array(rows.suffix(4))),
                                        configuration: Self.configuration(steps: 40), output: directory.appendingPathComponent("ckpt"),
                                        modelIdentity: .init(role: "planner", name: "tiny", sha256: "t"), resume: false)
         let before = trainer.evaluate()
@@ -54,7 +54,7 @@ struct InnerTrainerTests {
         let (model, _) = try Self.tinyModel(in: directory)
         let rows = SyntheticArithmetic(seed: 4).generate(count: 14)
         func trainer(_ out: String, resume: Bool) throws -> InnerTrainer {
-            try InnerTrainer(model: model, train: Array(rows.prefix(11)), heldOut: Array(rows.suffix(3)),
+            try InnerTrainer(model: model, train: Self.pairs(Array(rows.prefix(11))), heldOut: Self.pairs(Array(rows.suffix(3))),
                              configuration: Self.configuration(steps: 23), output: directory.appendingPathComponent(out),
                              modelIdentity: .init(role: "planner", name: "tiny", sha256: "t"), resume: resume)
         }
@@ -82,7 +82,7 @@ extension InnerTrainerTests {
         configuration.warmupSteps = 0
         configuration.checkpointEvery = 1
         let output = directory.appendingPathComponent("ckpt")
-        let trainer = try InnerTrainer(model: model, train: SyntheticArithmetic(seed: 5).generate(count: 6), heldOut: [],
+        let trainer = try InnerTrainer(model: model, train: Self.pairs(SyntheticArithmetic(seed: 5).generate(count: 6)), heldOut: [],
                                        configuration: configuration, output: output,
                                        modelIdentity: .init(role: "planner", name: "tiny", sha256: "t"), resume: false)
         var caught: AgentError?
@@ -94,5 +94,10 @@ extension InnerTrainerTests {
         let (manifest, weights, _) = try CheckpointStore(directory: output).load()
         #expect(manifest.step == step)
         #expect(weights.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+
+    /// The planner's inner-training conversations of the built-in sequential graph.
+    static func pairs(_ rows: [RoleExample]) -> [TrainingPair] {
+        rows.map { GraphDefinition.sequential().trainingPair(0, row: DataRow($0))! }
     }
 }

@@ -10,9 +10,9 @@ import Training
 
 @Suite("Outer-loop training (tiny models)")
 struct OuterTrainingTests {
-    static let example = RoleExample(
+    static let example = DataRow(RoleExample(
         question: "Tom has 3 apples and buys 4 more. How many apples?", plan: "Step 1: add the apples",
-        refinedPlan: "Step 1: add 3 and 4", answer: "3 + 4 = 7. The answer is \\boxed{7}.")
+        refinedPlan: "Step 1: add 3 and 4", answer: "3 + 4 = 7. The answer is \\boxed{7}."))
 
     static func options(rounds: Int, finalOnly: Bool = true) -> OuterObjectiveOptions {
         var o = OuterObjectiveOptions()
@@ -29,15 +29,16 @@ struct OuterTrainingTests {
     /// final-round-only supervision) is checked too.
     @Test("outer-link gradients match finite differences across rounds", arguments: [(1, true), (2, true), (3, false)])
     func gradientCheck(rounds: Int, finalOnly: Bool) throws {
-        let system = try SequentialSystemTests.system()
+        let system = try TinyGraph.sequential()
         let options = Self.options(rounds: rounds, finalOnly: finalOnly)
         let parameters = system.outerParameters
         parameters.zeroGradients()
         let result = try system.outerObjective(Self.example, options: options)
         #expect(result.loss.isFinite && result.loss > 0)
         var rng = SplitMix64(seed: 7)
-        for edge in OuterEdge.allCases where rounds > 1 || edge != .solverToPlanner {
-            let link = system.link(edge).parameters
+        for k in system.edges.indices where rounds > 1 || system.edgeName(k) != "solver_to_planner" {
+            let edge = system.edgeName(k)
+            let link = system.edges[k].link.parameters
             var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
             let scale = 1 / direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
             direction = direction.map { $0.map { $0 * Float(scale) } }
@@ -65,39 +66,41 @@ struct OuterTrainingTests {
         // Per-round accounting: an edge used in a round got gradient there; the feedback edge is
         // unused in the last round.
         for r in 0..<rounds {
-            #expect(result.gradientNorms[.plannerToRefiner]![r] > 0)
-            #expect(result.gradientNorms[.refinerToSolver]![r] > 0)
+            #expect(result.gradientNorms["planner_to_refiner"]![r] > 0)
+            #expect(result.gradientNorms["refiner_to_solver"]![r] > 0)
         }
-        #expect(result.gradientNorms[.solverToPlanner]![rounds - 1] == 0)
+        #expect(result.gradientNorms["solver_to_planner"]![rounds - 1] == 0)
         if rounds == 1 {
-            let total = system.link(.plannerToRefiner).parameters.flatMap(\.gradient).reduce(0) { $0 + Double($1 * $1) }.squareRoot()
-            #expect(abs(result.gradientNorms[.plannerToRefiner]![0] - total) <= 1e-6 * total)
+            let total = system.edges[0].link.parameters.flatMap(\.gradient).reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+            #expect(abs(result.gradientNorms["planner_to_refiner"]![0] - total) <= 1e-6 * total)
         }
         #expect(result.roundLosses.compactMap { $0 }.count == (finalOnly ? 1 : rounds))
     }
 
     @Test("teacher forcing: the target follows the prompt, latent rows sit at the slot, left truncation cuts the prompt")
     func teacherForcedPrompt() throws {
-        let system = try SequentialSystemTests.system()
-        let model = system.refiner.model, d = model.configuration.width
+        let system = try TinyGraph.sequential()
+        let model = system.nodes[1].model, d = model.configuration.width
         let latents = (0..<(4 * d)).map { Float($0 % 7) * 0.01 }
-        let user = system.templates.render(role: .refiner, question: Self.example.question)
-        let full = try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
-                                           slot: .planner, latents: latents, maximumLength: 4096)
-        #expect(full.slotRows == 0..<4 && full.slotPositions.count == 4)
-        #expect(full.tokens[full.slotPositions].allSatisfy { $0 == nil })
-        #expect(Array(full.embeddings[(full.slotPositions.lowerBound * d)..<((full.slotPositions.lowerBound + 4) * d)]) == latents)
+        let user = system.userPrompt(1, question: Self.example.question, round: 1)
+        let marker = PromptFill.marker(slot: "planner")
+        let full = try TeacherForcedPrompt(model: model, system: system.systemPrompt, user: user, target: Self.example["refined_plan"]!,
+                                           latents: [marker: latents], maximumLength: 4096)
+        let slot = try #require(full.slots.first)
+        #expect(full.slots.count == 1 && slot.marker == marker && slot.rows == 0..<4 && slot.positions.count == 4)
+        #expect(full.tokens[slot.positions].allSatisfy { $0 == nil })
+        #expect(Array(full.embeddings[(slot.positions.lowerBound * d)..<((slot.positions.lowerBound + 4) * d)]) == latents)
         #expect(full.lossPositions.count == full.count - full.promptLength && full.lossTargets.count == full.lossPositions.count)
         // Cut so that the first two latent rows fall off the left edge.
-        let keep = full.count - full.slotPositions.lowerBound - 2
-        let cut = try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
-                                          slot: .planner, latents: latents, maximumLength: keep)
-        #expect(cut.count == keep && cut.slotRows == 2..<4 && cut.slotPositions == 0..<2)
+        let keep = full.count - slot.positions.lowerBound - 2
+        let cut = try TeacherForcedPrompt(model: model, system: system.systemPrompt, user: user, target: Self.example["refined_plan"]!,
+                                          latents: [marker: latents], maximumLength: keep)
+        #expect(cut.count == keep && cut.slots.first?.rows == 2..<4 && cut.slots.first?.positions == 0..<2)
         #expect(cut.promptLength == full.promptLength - (full.count - keep))
         #expect(Array(cut.tokens) == Array(full.tokens.suffix(keep)))
         #expect(throws: AgentError.self) {
-            try TeacherForcedPrompt(model: model, system: system.templates.system, user: user, target: Self.example.refinedPlan,
-                                    slot: .planner, latents: latents, maximumLength: full.count - full.promptLength)
+            try TeacherForcedPrompt(model: model, system: system.systemPrompt, user: user, target: Self.example["refined_plan"]!,
+                                    latents: [marker: latents], maximumLength: full.count - full.promptLength)
         }
     }
 }
@@ -122,29 +125,29 @@ extension OuterTrainingTests {
     static let identities = [CheckpointManifest.Model(role: "planner", name: "wide", sha256: "a"),
                              .init(role: "refiner", name: "narrow", sha256: "b"), .init(role: "solver", name: "wide", sha256: "a")]
 
-    static func data() -> [RoleExample] { SyntheticArithmetic(seed: 3).generate(count: 4) }
+    static func data() -> [DataRow] { SyntheticArithmetic(seed: 3).generate(count: 4).map(DataRow.init) }
 
     @Test("training lowers the loss on a few examples, logs per-round gradient norms, and evaluates held-out rows")
     func trainingLowersLoss() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let system = try SequentialSystemTests.system()
+        let system = try TinyGraph.sequential()
         var configuration = Self.configuration(steps: 12)
         configuration.learningRate = 1e-2
-        let trainer = try OuterTrainer(system: system, train: Self.data(), heldOut: [Self.example], configuration: configuration,
+        let trainer = try OuterTrainer(graph: system, train: Self.data(), heldOut: [Self.example], configuration: configuration,
                                        output: directory, models: Self.identities, resume: false)
         let before = try trainer.evaluate()
         var reports: [OuterTrainingProgress] = []
         try trainer.run { reports.append($0); return true }
         let after = try trainer.evaluate()
         #expect(reports.count == 12 && reports.last?.checkpointed == true)
-        #expect(reports.allSatisfy { $0.roundGradientNorms[.plannerToRefiner]!.allSatisfy { $0 > 0 } })
+        #expect(reports.allSatisfy { $0.roundGradientNorms["planner_to_refiner"]!.allSatisfy { $0 > 0 } })
         #expect(trainer.heldOutHistory.map(\.step) == [3, 6, 9, 12])
         let firstLosses = reports.prefix(2).map(\.loss).reduce(0, +), lastLosses = reports.suffix(2).map(\.loss).reduce(0, +)
         #expect(lastLosses < firstLosses, "training loss \(firstLosses / 2) → \(lastLosses / 2)")
         #expect(after < before, "held-out \(before) → \(after)")
         let (manifest, _, moments) = try CheckpointStore(directory: directory).load()
-        #expect(manifest.kind == "outer" && manifest.step == 12 && manifest.links.map(\.name) == OuterEdge.allCases.map(\.rawValue))
+        #expect(manifest.kind == "outer" && manifest.step == 12 && manifest.links.map(\.name) == ["planner_to_refiner", "refiner_to_solver", "solver_to_planner"])
         #expect(moments != nil)
     }
 
@@ -152,14 +155,14 @@ extension OuterTrainingTests {
     func resume() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let straight = try SequentialSystemTests.system()
-        try OuterTrainer(system: straight, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        let straight = try TinyGraph.sequential()
+        try OuterTrainer(graph: straight, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
                          output: directory.appendingPathComponent("a"), models: Self.identities, resume: false).run()
-        let first = try SequentialSystemTests.system()
-        try OuterTrainer(system: first, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        let first = try TinyGraph.sequential()
+        try OuterTrainer(graph: first, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
                          output: directory.appendingPathComponent("b"), models: Self.identities, resume: false).run { $0.step < 4 }
-        let resumed = try SequentialSystemTests.system()
-        let trainer = try OuterTrainer(system: resumed, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        let resumed = try TinyGraph.sequential()
+        let trainer = try OuterTrainer(graph: resumed, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
                                        output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
         #expect(trainer.step == 4)
         try trainer.run()
@@ -169,14 +172,14 @@ extension OuterTrainingTests {
         var otherRounds = Self.configuration(steps: 6)
         otherRounds.objective.rounds = 3
         #expect(throws: AgentError.self) {
-            try OuterTrainer(system: try SequentialSystemTests.system(), train: Self.data(), heldOut: [], configuration: otherRounds,
+            try OuterTrainer(graph: try TinyGraph.sequential(), train: Self.data(), heldOut: [], configuration: otherRounds,
                              output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
         }
         // Another system's checkpoint is refused.
         var other = Self.identities
         other[1].sha256 = "c"
         #expect(throws: AgentError.self) {
-            try OuterTrainer(system: try SequentialSystemTests.system(), train: Self.data(), heldOut: [],
+            try OuterTrainer(graph: try TinyGraph.sequential(), train: Self.data(), heldOut: [],
                              configuration: Self.configuration(steps: 6), output: directory.appendingPathComponent("b"), models: other,
                              resume: true)
         }
@@ -186,12 +189,12 @@ extension OuterTrainingTests {
     func nonFiniteLoss() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let system = try SequentialSystemTests.system()
+        let system = try TinyGraph.sequential()
         var configuration = Self.configuration(steps: 40)
         configuration.learningRate = 1e30
         configuration.warmupSteps = 0
         configuration.checkpointEvery = 1
-        let trainer = try OuterTrainer(system: system, train: Self.data(), heldOut: [], configuration: configuration,
+        let trainer = try OuterTrainer(graph: system, train: Self.data(), heldOut: [], configuration: configuration,
                                        output: directory, models: Self.identities, resume: false)
         var caught: AgentError?
         do { try trainer.run() } catch { caught = error }
@@ -202,5 +205,26 @@ extension OuterTrainingTests {
         let (manifest, weights, _) = try CheckpointStore(directory: directory).load()
         #expect(manifest.step == step)
         #expect(weights.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+}
+
+extension OuterTrainingTests {
+    @Test("the graph objective's losses and gradients equal those the pre-graph sequential objective recorded at 125dc52")
+    func reproducesRecordedObjective() throws {
+        let golden = try SequentialGolden.load()
+        #expect(golden.objectives.count == 3)
+        let graph = try TinyGraph.sequential()
+        for recorded in golden.objectives {
+            let parameters = graph.outerParameters
+            parameters.zeroGradients()
+            let result = try graph.outerObjective(Self.example, options: Self.options(rounds: recorded.rounds, finalOnly: recorded.finalRoundOnly))
+            #expect(result.loss == recorded.loss, "rounds \(recorded.rounds)")
+            #expect(result.roundLosses == recorded.roundLosses)
+            for p in parameters {
+                let g = p.gradient
+                let summary = [g.reduce(0) { $0 + Double($1) * Double($1) }, g.reduce(0) { $0 + Double($1) }]
+                #expect(summary == recorded.gradients[p.name], "rounds \(recorded.rounds) \(p.name)")
+            }
+        }
     }
 }

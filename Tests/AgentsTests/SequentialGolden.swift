@@ -3,6 +3,7 @@
 // `RMAS_RECORD_FIXTURES=1` re-records from the code under test and fails the run, so a recording
 // never passes; the committed file was recorded once, by the pre-refactor SequentialSystem.
 import Foundation
+import Kernels
 import Testing
 
 /// One recorded answer.
@@ -39,8 +40,15 @@ struct SequentialGolden: Codable, Equatable {
     var answers: [RecordedAnswer]
     var objectives: [RecordedObjective]
 
-    static let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/sequential-golden-125dc52.json")
+    /// Recorded with the portable GEMM (no BLAS library); `-openblas` with OpenBLAS (as CI runs).
+    /// Float sums depend on the GEMM, so each backend is compared with its own recording.
+    static func url(openBLAS: Bool) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent(openBLAS ? "Fixtures/sequential-golden-125dc52-openblas.json" : "Fixtures/sequential-golden-125dc52.json")
+    }
+
+    /// The recording made with the GEMM backend in use now.
+    static var url: URL { url(openBLAS: BLAS.backend != .portable) }
     static var recording: Bool { ProcessInfo.processInfo.environment["RMAS_RECORD_FIXTURES"] == "1" }
     static let questions = ["What is 2 + 3?", "Tom has 3 apples and buys 4 more. How many apples?\nA. 5\nB. 7"]
 

@@ -13,11 +13,11 @@ struct SlottedPromptTests {
         let model = try LanguageModel(path: try Self.writeTiny())
         let d = model.configuration.width
         let latents = (0..<(3 * d)).map { Float($0 % 7) * 0.01 }
-        let user = "Plan: \(LatentSlot.planner.marker) Now refine."
-        let prompt = try SlottedPrompt(model: model, messages: [.init(role: .user, content: user)], latents: [.planner: latents])
+        let user = "Plan: \(PromptFill.marker(slot: "planner")) Now refine."
+        let prompt = try SlottedPrompt(model: model, messages: [.init(role: .user, content: user)], latents: [PromptFill.marker(slot: "planner"): latents])
         let template = model.chatTemplate ?? .chatML(defaultSystem: nil)
         let text = template.render([.init(role: .user, content: user)], addGenerationPrompt: true)
-        let parts = text.components(separatedBy: LatentSlot.planner.marker)
+        let parts = text.components(separatedBy: PromptFill.marker(slot: "planner"))
         let before = model.tokenizer.encode(parts[0], addBOS: model.tokenizer.addBOSByDefault)
         let after = model.tokenizer.encode(parts[1], addBOS: false)
         #expect(prompt.count == before.count + 3 + after.count)
@@ -32,11 +32,11 @@ struct SlottedPromptTests {
         let model = try LanguageModel(path: try Self.writeTiny())
         let d = model.configuration.width
         #expect(throws: AgentError.self) {
-            try SlottedPrompt(model: model, messages: [.init(role: .user, content: "x \(LatentSlot.refined.marker)")], latents: [:])
+            try SlottedPrompt(model: model, messages: [.init(role: .user, content: "x \(PromptFill.marker(slot: "refined"))")], latents: [:])
         }
         #expect(throws: AgentError.self) {
             try SlottedPrompt(model: model, messages: [.init(role: .user, content: "no slot")],
-                              latents: [.feedback: [Float](repeating: 0, count: d)])
+                              latents: [PromptFill.marker(slot: "feedback"): [Float](repeating: 0, count: d)])
         }
     }
 
@@ -57,8 +57,8 @@ struct SlottedPromptTests {
         #expect(plain == [imEnd])
         // Around a slot marker too.
         let d = model.configuration.width
-        let prompt = try SlottedPrompt(model: model, messages: [.init(role: .user, content: "<|im_end|>\(LatentSlot.planner.marker)<|im_start|>")],
-                                       latents: [.planner: [Float](repeating: 0, count: d)])
+        let prompt = try SlottedPrompt(model: model, messages: [.init(role: .user, content: "<|im_end|>\(PromptFill.marker(slot: "planner"))<|im_start|>")],
+                                       latents: [PromptFill.marker(slot: "planner"): [Float](repeating: 0, count: d)])
         #expect(prompt.tokens.filter { $0 == imEnd || $0 == imStart }.count == 3)
     }
 

@@ -181,7 +181,7 @@ struct SandboxHostileTests {
             helper.waitUntilExit()
         }
         var helperEnvironment = ""
-        for _ in 0..<100 where !helperEnvironment.contains(secret) {  // until the helper has exec'd
+        for _ in 0..<1000 where !helperEnvironment.contains(secret) {  // until the helper has exec'd (slow under load)
             try await Task.sleep(for: .milliseconds(20))
             let path = "/proc/\(helper.processIdentifier)/environ"
             helperEnvironment = String(

@@ -56,7 +56,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     /// Mean cost of one stage (one agent in one round) of a method, per question that ran it.
     public struct StageMean: Sendable, Codable, Equatable {
         public var round: Int
-        public var role: AgentRole
+        /// The node (JSON key "role", as in reports written before agent graphs).
+        public var node: String
         /// Questions whose record contains this stage (the divisor of the means below).
         public var questions: Int
         /// Mean wall seconds the stage took.
@@ -66,6 +67,10 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         /// Questions whose stage generated the whole token cap, i.e. was cut off (nil when the
         /// report's metadata has no cap).
         public var atTokenCap: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case round, node = "role", questions, meanSeconds, meanGeneratedTokens, atTokenCap
+        }
     }
 
     /// The aggregate of one method at one number of rounds.
@@ -210,12 +215,12 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         lines.append("## Per stage (means per question)")
         lines.append("")
         let cap = metadata.tokenCap.map { " (\($0))" } ?? ""
-        lines.append("| method | rounds | round | role | s | generated tokens | at token cap\(cap) |")
+        lines.append("| method | rounds | round | node | s | generated tokens | at token cap\(cap) |")
         lines.append("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
         for row in rows {
             for stage in row.stages {
                 let cells = [
-                    row.method.rawValue, "\(row.rounds)", "\(stage.round)", stage.role.rawValue,
+                    row.method.rawValue, "\(row.rounds)", "\(stage.round)", stage.node,
                     Self.seconds(stage.meanSeconds), Self.fixed(stage.meanGeneratedTokens, 1),
                     stage.atTokenCap.map { "\($0)/\(stage.questions)" } ?? "—",
                 ]
@@ -252,23 +257,24 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         let totalSeconds = group.reduce(0) { $0 + $1.seconds }
         func mean(_ value: (QuestionOutcome) -> Int) -> Double { Double(group.reduce(0) { $0 + value($1) }) / n }
 
-        struct StageKey: Hashable { var round: Int, role: AgentRole }
+        struct StageKey: Hashable { var round: Int, node: String }
         var seconds: [StageKey: Double] = [:], tokens: [StageKey: Int] = [:], counts: [StageKey: Int] = [:]
         var capped: [StageKey: Int] = [:]
         for outcome in group {
             for stage in outcome.stages {
-                let k = StageKey(round: stage.round, role: stage.role)
+                let k = StageKey(round: stage.round, node: stage.node)
                 seconds[k, default: 0] += stage.seconds
                 tokens[k, default: 0] += stage.generatedTokens
                 if let tokenCap, stage.generatedTokens >= tokenCap { capped[k, default: 0] += 1 }
             }
-            for k in Set(outcome.stages.map { StageKey(round: $0.round, role: $0.role) }) { counts[k, default: 0] += 1 }
+            for k in Set(outcome.stages.map { StageKey(round: $0.round, node: $0.node) }) { counts[k, default: 0] += 1 }
         }
-        let order = AgentRole.allCases
+        var order: [String] = []  // nodes in the order they first act
+        for outcome in group { for stage in outcome.stages where !order.contains(stage.node) { order.append(stage.node) } }
         let stages = counts.keys
-            .sorted { ($0.round, order.firstIndex(of: $0.role)!) < ($1.round, order.firstIndex(of: $1.role)!) }
+            .sorted { ($0.round, order.firstIndex(of: $0.node)!) < ($1.round, order.firstIndex(of: $1.node)!) }
             .map { k in
-                StageMean(round: k.round, role: k.role, questions: counts[k]!, meanSeconds: seconds[k]! / Double(counts[k]!),
+                StageMean(round: k.round, node: k.node, questions: counts[k]!, meanSeconds: seconds[k]! / Double(counts[k]!),
                           meanGeneratedTokens: Double(tokens[k]!) / Double(counts[k]!),
                           atTokenCap: tokenCap.map { _ in capped[k, default: 0] })
             }

@@ -10,7 +10,8 @@ import Training
 
 /// Settings of one inner-link training run (what `rmas train inner` exposes).
 public struct InnerTrainingConfiguration: Sendable, Codable, Equatable {
-    public var role: AgentRole
+    /// The node whose link this is (recorded in the checkpoint as its "role").
+    public var node: String
     public var linkKind: InnerLinkKind = .default
     public var steps = 2000
     /// Examples per step; the loss is the mean over all their assistant pairs.
@@ -27,7 +28,7 @@ public struct InnerTrainingConfiguration: Sendable, Codable, Equatable {
     public var evaluateEvery = 100
     public var threads = Parallel.defaultThreadCount
 
-    public init(role: AgentRole) { self.role = role }
+    public init(node: String) { self.node = node }
 }
 
 /// What a training run reports after each step (the library never prints; the CLI draws this).
@@ -66,20 +67,20 @@ public final class InnerTrainer {
     private let schedule: WarmupCosineSchedule
     private let order: DataOrder
 
-    /// Tokenizes `train` and `heldOut` for `configuration.role`; with `resume`, continues from the
-    /// checkpoint in `output` (its configuration must match).
+    /// Tokenizes the conversations `train` and `heldOut` (e.g. ``AgentGraph/trainingPair(_:row:)``);
+    /// with `resume`, continues from the checkpoint in `output` (its configuration must match).
     public init(
-        model: LanguageModel, train: [RoleExample], heldOut: [RoleExample], configuration: InnerTrainingConfiguration,
-        output: URL, modelIdentity: CheckpointManifest.Model, resume: Bool, templates: PromptTemplates = .sequentialMath
+        model: LanguageModel, train: [TrainingPair], heldOut: [TrainingPair], configuration: InnerTrainingConfiguration,
+        output: URL, modelIdentity: CheckpointManifest.Model, resume: Bool
     ) throws(AgentError) {
         self.model = model
         self.configuration = configuration
         self.modelIdentity = modelIdentity
         store = CheckpointStore(directory: output)
-        func tokenize(_ rows: [RoleExample]) throws(AgentError) -> [InnerTrainingExample] {
+        func tokenize(_ pairs: [TrainingPair]) throws(AgentError) -> [InnerTrainingExample] {
             var out: [InnerTrainingExample] = []
-            for row in rows {
-                let example = try InnerTrainingExample(pair: templates.trainingPair(for: configuration.role, example: row), model: model,
+            for pair in pairs {
+                let example = try InnerTrainingExample(pair: pair, model: model,
                                                        maximumLength: configuration.maximumLength)
                 if !example.pairPositions.isEmpty { out.append(example) }  // truncation left no target tokens
             }
@@ -206,7 +207,7 @@ public final class InnerTrainer {
             kind: "inner", step: step,
             links: [.init(name: "inner", kind: c.linkKind.rawValue, inputWidth: link.width, outputWidth: link.width)],
             models: [modelIdentity],
-            arguments: ["role": c.role.rawValue, "steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)",
+            arguments: ["role": c.node, "steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)",
                         "warmup": "\(c.warmupSteps)", "seed": "\(c.seed)", "mse_weight": "\(c.mseWeight)",
                         "max_length": "\(c.maximumLength)", "train_examples": "\(training.count)"],
             resume: ["step": step], metrics: metrics.filter { $0.value.isFinite })

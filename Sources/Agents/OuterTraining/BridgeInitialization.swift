@@ -92,7 +92,7 @@ public enum BridgeInitialization {
 
     /// Mean over tokens of the post-final-norm hidden states of each text (no chat format, BOS per
     /// the tokenizer, at most `maximumLength` tokens), through the agent's inner link: `[n × D]`.
-    public static func pooledFeatures(_ agent: SequentialAgent, texts: [String], maximumLength: Int = 2048,
+    public static func pooledFeatures(_ agent: AgentGraph.Node, texts: [String], maximumLength: Int = 2048,
                                       threads: Int = Parallel.defaultThreadCount) -> [Float] {
         let transformer = agent.model.transformer, d = transformer.configuration.width
         var pooled = [Float](); pooled.reserveCapacity(texts.count * d)
@@ -143,25 +143,36 @@ public enum BridgeInitialization {
     }
 }
 
-extension SequentialSystem {
-    /// Bridge-initialises all three outer links from `limit` rows with every field, evenly spaced
-    /// through `rows` (role data is often grouped by template; the reference takes the first rows)
-    /// — spec §2.6 pairs: question → plan, plan → refined plan, answer → question — and returns each fit.
-    public func bridgeInitialize(rows: [RoleExample], limit: Int = 300, lambda: Double = 1e-4,
-                                 threads: Int = Parallel.defaultThreadCount) throws(AgentError) -> [OuterEdge: BridgeFit] {
-        let complete = rows.filter { !$0.question.isEmpty && !$0.plan.isEmpty && !$0.refinedPlan.isEmpty && !$0.answer.isEmpty }
+extension AgentGraph {
+    /// Bridge-initialises every outer link from `limit` rows that carry every node's target,
+    /// evenly spaced through `rows` (data is often grouped by template; the reference takes the
+    /// first rows), and returns each fit by edge name. The pairs are read from the edges: for an
+    /// edge s → t, A is what node s reads (its incoming forward slots' source targets, or the
+    /// question for a node without any) on s's model, and B is what s passes on (its own target)
+    /// on t's model. For the sequential graph this is spec §2.6's question → plan and plan →
+    /// refined plan; for the feedback edge solver → planner it pairs refined plan → answer where
+    /// the reference fork pairs answer → question.
+    public func bridgeInitialize(rows: [DataRow], limit: Int = 300, lambda: Double = 1e-4,
+                                 threads: Int = Parallel.defaultThreadCount) throws(AgentError) -> [String: BridgeFit] {
+        let fields = trainingFields
+        guard fields.count == nodes.count else { throw .invalidArgument("bridge initialisation needs a \"target\" field on every node") }
+        let complete = rows.filter { row in fields.allSatisfy { !(row[$0] ?? "").isEmpty } }
         let take = min(limit, complete.count)
         let usable = (0..<take).map { complete[$0 * complete.count / max(take, 1)] }
         guard usable.count >= 10 else { throw .invalidArgument("bridge initialisation needs at least 10 complete rows, got \(usable.count)") }
-        let question = BridgeInitialization.pooledFeatures(planner, texts: usable.map(\.question), threads: threads)
-        let plan = BridgeInitialization.pooledFeatures(refiner, texts: usable.map(\.plan), threads: threads)
-        let refined = BridgeInitialization.pooledFeatures(solver, texts: usable.map(\.refinedPlan), threads: threads)
-        let answer = BridgeInitialization.pooledFeatures(solver, texts: usable.map(\.answer), threads: threads)
-        var fits: [OuterEdge: BridgeFit] = [:]
-        for (edge, a, b) in [(OuterEdge.plannerToRefiner, question, plan), (.refinerToSolver, plan, refined), (.solverToPlanner, answer, question)] {
+        /// What node `s` reads: its forward sources' targets joined, or the question.
+        func input(_ s: Int, _ row: DataRow) -> String {
+            let sources = edges.filter { $0.to == s && $0.direction == .forward }.compactMap { nodes[$0.from].target.flatMap { row[$0] } }
+            return sources.isEmpty ? row.question : sources.joined(separator: "\n\n")
+        }
+        var fits: [String: BridgeFit] = [:]
+        for k in edges.indices {
+            let (s, t) = (edges[k].from, edges[k].to)
+            let a = BridgeInitialization.pooledFeatures(nodes[s], texts: usable.map { input(s, $0) }, threads: threads)
+            let b = BridgeInitialization.pooledFeatures(nodes[t], texts: usable.map { $0[nodes[s].target!]! }, threads: threads)
             let (map, fit) = try BridgeInitialization.ridge(source: a, target: b, rows: usable.count, lambda: lambda)
-            try BridgeInitialization.apply(map: map, source: a, target: b, rows: usable.count, to: link(edge))
-            fits[edge] = fit
+            try BridgeInitialization.apply(map: map, source: a, target: b, rows: usable.count, to: edges[k].link)
+            fits[edgeName(k)] = fit
         }
         return fits
     }

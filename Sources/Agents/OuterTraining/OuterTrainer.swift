@@ -1,4 +1,4 @@
-// Provenance: the outer-loop training recipe of spec §2.4 (AdamW β (0.9, 0.95) on the three outer
+// Provenance: the outer-loop training recipe of spec §2.4 (AdamW β (0.9, 0.95) on the graph's outer
 // links only, warmup + cosine to 0, global clip 1.0, per-example graphs whose losses are averaged
 // over the batch); checkpoints and resume as the inner trainer's.
 import Foundation
@@ -33,9 +33,9 @@ public struct OuterTrainingProgress: Sendable {
     public var learningRate: Double
     /// Global gradient norm before clipping.
     public var gradientNorm: Float
-    /// Per edge, per round (index round − 1): the norm of that round's contribution to the
+    /// Per edge (by name, "planner_to_refiner"), per round (index round − 1): the norm of that round's contribution to the
     /// edge's gradient, averaged over the batch's examples.
-    public var roundGradientNorms: [OuterEdge: [Double]]
+    public var roundGradientNorms: [String: [Double]]
     public var heldOutLoss: Double?
     public var positionsPerSecond: Double
     public var elapsedSeconds: Double
@@ -43,40 +43,44 @@ public struct OuterTrainingProgress: Sendable {
     public var checkpointed: Bool
 }
 
-/// Trains the outer links of a sequential system on role data; the LLMs and inner links stay frozen.
+/// Trains the outer links of an agent graph on data rows; the LLMs and inner links stay frozen.
 public final class OuterTrainer {
-    public let system: SequentialSystem
+    public let graph: AgentGraph
     public let configuration: OuterTrainingConfiguration
     public let store: CheckpointStore
     public let models: [CheckpointManifest.Model]
     public private(set) var step = 0
     public private(set) var heldOutHistory: [(step: Int, loss: Double)] = []
 
-    private let training: [RoleExample]
-    private let heldOut: [RoleExample]
+    private let training: [DataRow]
+    private let heldOut: [DataRow]
     private let parameters: ParameterSet
     private var optimizer: AdamW
     private let schedule: WarmupCosineSchedule
     private let order: DataOrder
 
-    /// Rows with an empty question, plan, refined plan or answer are skipped (as the reference
-    /// does). With `resume`, continues from the checkpoint in `output`.
+    /// Rows lacking any node's target field (or with it empty) are skipped, as the reference
+    /// skips rows with an empty field. With `resume`, continues from the checkpoint in `output`.
     public init(
-        system: SequentialSystem, train: [RoleExample], heldOut: [RoleExample], configuration: OuterTrainingConfiguration,
+        graph: AgentGraph, train: [DataRow], heldOut: [DataRow], configuration: OuterTrainingConfiguration,
         output: URL, models: [CheckpointManifest.Model], resume: Bool
     ) throws(AgentError) {
-        func complete(_ row: RoleExample) -> Bool {
-            ![row.question, row.plan, row.refinedPlan, row.answer].contains { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        let fields = graph.trainingFields
+        guard fields.count == graph.nodes.count else {
+            throw .invalidArgument("every node needs a \"target\" field to train on (missing: \(graph.nodes.filter { $0.target == nil }.map(\.id).joined(separator: ", ")))")
         }
-        self.system = system
+        func complete(_ row: DataRow) -> Bool {
+            fields.allSatisfy { !(row[$0] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        }
+        self.graph = graph
         self.configuration = configuration
         self.models = models
         training = train.filter(complete)
         self.heldOut = heldOut.filter(complete)
-        guard !training.isEmpty else { throw .noTrainingPairs(detail: "no row has all of question, plan, refined_plan and answer") }
+        guard !training.isEmpty else { throw .noTrainingPairs(detail: "no row has all of \(fields.joined(separator: ", "))") }
         guard configuration.batchSize >= 1, configuration.steps >= 1 else { throw .invalidArgument("steps and batch size must be at least 1") }
         store = CheckpointStore(directory: output)
-        parameters = system.outerParameters
+        parameters = graph.outerParameters
         optimizer = AdamW(parameters: parameters, configuration: .init(beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
                                                                       weightDecay: configuration.weightDecay))
         schedule = WarmupCosineSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
@@ -87,9 +91,9 @@ public final class OuterTrainer {
 
     /// The checkpoint's link entries: one per edge.
     private var linkEntries: [CheckpointManifest.Link] {
-        OuterEdge.allCases.map { edge in
-            let link = system.link(edge)
-            return .init(name: edge.rawValue, kind: link.kind.rawValue, inputWidth: link.inputWidth, outputWidth: link.outputWidth)
+        graph.edges.indices.map { k in
+            let link = graph.edges[k].link
+            return .init(name: graph.edgeName(k), kind: link.kind.rawValue, inputWidth: link.inputWidth, outputWidth: link.outputWidth)
         }
     }
 
@@ -142,16 +146,16 @@ public final class OuterTrainer {
     }
 
     /// One optimizer step: per-example graphs, each loss scaled by 1/B.
-    private func trainStep(_ batch: [Int]) throws(AgentError) -> (Double, Float, [OuterEdge: [Double]], Int) {
+    private func trainStep(_ batch: [Int]) throws(AgentError) -> (Double, Float, [String: [Double]], Int) {
         parameters.zeroGradients()
         var loss = 0.0, positions = 0
         let rounds = configuration.objective.rounds
-        var norms = Dictionary(uniqueKeysWithValues: OuterEdge.allCases.map { ($0, [Double](repeating: 0, count: rounds)) })
+        var norms = Dictionary(uniqueKeysWithValues: graph.edges.indices.map { (graph.edgeName($0), [Double](repeating: 0, count: rounds)) })
         let scale = 1 / Float(batch.count)
         for i in batch {
             let result: OuterSampleResult
             do {
-                result = try system.outerObjective(training[i], options: configuration.objective, scale: scale)
+                result = try graph.outerObjective(training[i], options: configuration.objective, scale: scale)
             } catch .nonFiniteLoss {
                 throw .nonFiniteLoss(step: step)
             }
@@ -175,7 +179,7 @@ public final class OuterTrainer {
     public func evaluate() throws(AgentError) -> Double {
         var total = 0.0
         for row in heldOut {
-            total += try system.outerObjective(row, options: configuration.objective, gradient: false).loss
+            total += try graph.outerObjective(row, options: configuration.objective, gradient: false).loss
         }
         return total / Double(max(heldOut.count, 1))
     }

@@ -13,21 +13,24 @@ public struct SlottedPrompt: Sendable {
     public var count: Int
     /// Token ids of the text positions (nil at latent positions), for accounting and debugging.
     public var tokens: [Int32?]
+    /// Each spliced slot's marker and the positions its rows occupy, in order.
+    public var slotRanges: [(marker: String, positions: Range<Int>)] = []
     /// Number of positions that are latent rows.
     public var latentCount: Int { tokens.reduce(0) { $0 + ($1 == nil ? 1 : 0) } }
 
     /// Renders `messages` with the model's chat format (generation prompt appended when
-    /// `addGenerationPrompt`), then replaces each slot marker found in the text with
-    /// `latents[slot]` (`[m × D]` rows in the model's embedding space). BOS follows the tokenizer's
+    /// `addGenerationPrompt`), then replaces each slot marker (`<<LATENT_NAME_SLOT>>`, see
+    /// ``PromptFill/marker(slot:)``) found in the text with `latents[marker]` (`[m × D]` rows in
+    /// the model's embedding space). BOS follows the tokenizer's
     /// metadata and goes before the first segment only. A slot in `latents` that the text lacks
     /// is an error, so a template mistake cannot silently drop an agent's message.
     public init(
-        model: LanguageModel, messages: [ChatMessage], latents: [LatentSlot: [Float]], addGenerationPrompt: Bool = true
+        model: LanguageModel, messages: [ChatMessage], latents: [String: [Float]], addGenerationPrompt: Bool = true
     ) throws(AgentError) {
         let d = model.configuration.width
         let rendered = (model.chatTemplate ?? .chatML(defaultSystem: nil)).renderPrompt(messages, addGenerationPrompt: addGenerationPrompt)
         let text = rendered.text
-        var pieces: [(text: Substring, slot: LatentSlot?)] = []
+        var pieces: [(text: Substring, slot: String?)] = []
         var rest = Substring(text)
         while let (range, slot) = Self.firstMarker(in: rest) {
             pieces.append((rest[..<range.lowerBound], nil))
@@ -36,18 +39,19 @@ public struct SlottedPrompt: Sendable {
         }
         pieces.append((rest, nil))
         for slot in latents.keys where !pieces.contains(where: { $0.slot == slot }) {
-            throw .invalidArgument("the rendered prompt has no \(slot.marker) for the latent thoughts given")
+            throw .invalidArgument("the rendered prompt has no \(slot) for the latent thoughts given")
         }
-        var embeddings: [Float] = [], tokens: [Int32?] = []
+        var embeddings: [Float] = [], tokens: [Int32?] = [], ranges: [(marker: String, positions: Range<Int>)] = []
         for (index, piece) in pieces.enumerated() {
             if let slot = piece.slot {
                 guard let rows = latents[slot] else {
-                    throw .invalidArgument("no latent thoughts for \(slot.marker), which the prompt contains")
+                    throw .invalidArgument("no latent thoughts for \(slot), which the prompt contains")
                 }
                 guard rows.count % d == 0 else {
-                    throw .invalidArgument("latents for \(slot.marker) are not rows of width \(d)")
+                    throw .invalidArgument("latents for \(slot) are not rows of width \(d)")
                 }
                 embeddings += rows
+                ranges.append((slot, tokens.count..<(tokens.count + rows.count / d)))
                 tokens += [Int32?](repeating: nil, count: rows.count / d)
             } else if !piece.text.isEmpty || index == 0 {
                 let start = text.utf8.distance(from: text.startIndex, to: piece.text.startIndex)
@@ -59,13 +63,23 @@ public struct SlottedPrompt: Sendable {
             }
         }
         self.embeddings = embeddings
+        self.slotRanges = ranges
         self.count = tokens.count
         self.tokens = tokens
     }
 
-    /// The earliest slot marker in `text`.
-    static func firstMarker(in text: Substring) -> (Range<Substring.Index>, LatentSlot)? {
-        LatentSlot.allCases.compactMap { slot in text.range(of: slot.marker).map { ($0, slot) } }
-            .min { $0.0.lowerBound < $1.0.lowerBound }
+    /// The earliest slot marker (`<<LATENT_…_SLOT>>`) in `text`.
+    static func firstMarker(in text: Substring) -> (Range<Substring.Index>, String)? {
+        var rest = text
+        while let open = rest.range(of: "<<LATENT_") {
+            if let close = rest[open.upperBound...].range(of: "_SLOT>>") {
+                let name = rest[open.upperBound..<close.lowerBound]
+                if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+                    return (open.lowerBound..<close.upperBound, String(rest[open.lowerBound..<close.upperBound]))
+                }
+            }
+            rest = rest[open.upperBound...]
+        }
+        return nil
     }
 }

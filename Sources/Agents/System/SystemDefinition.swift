@@ -6,7 +6,8 @@ import Models
 import RoleData
 import Training
 
-/// A sequential RecursiveMAS system as written in a JSON file.
+/// The earlier system file format (a sequential system: three roles, three links), read as the
+/// sequential preset's graph by ``GraphDefinition/load(_:)`` (``graph()``).
 ///
 /// ```json
 /// {"style": "sequential",
@@ -78,7 +79,7 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
 
     /// Reads and checks a definition: the sequential style, exactly one agent per role, and the
     /// three links planner → refiner → solver → planner.
-    public static func load(_ url: URL) throws(AgentError) -> SystemDefinition {
+    public static func loadLegacy(_ url: URL) throws(AgentError) -> SystemDefinition {
         let definition: SystemDefinition
         do {
             definition = try JSONDecoder().decode(SystemDefinition.self, from: Data(contentsOf: url))
@@ -103,70 +104,5 @@ public struct SystemDefinition: Codable, Sendable, Equatable {
             throw .invalidArgument("\(url.path): " + problems.joined(separator: "; "))
         }
         return definition
-    }
-
-    /// What `resolveModel` receives for an agent's `model`: a registry name as is; a GGUF path made
-    /// absolute, relative to the definition's folder like every other path.
-    public static func modelSpec(_ model: String, relativeTo base: URL) -> String {
-        guard model.hasSuffix(".gguf"), !model.hasPrefix("/") else { return model }
-        return base.appendingPathComponent(model).path
-    }
-
-    /// Builds the system; `resolveModel` turns a model spec into a GGUF path (fetching if needed).
-    public func instantiate(relativeTo base: URL, resolveModel: (String) throws -> String, seed: UInt64 = 42) throws -> SequentialSystem {
-        func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
-        var built: [AgentRole: SequentialAgent] = [:]
-        for (i, agent) in agents.enumerated() {
-            let spec = Self.modelSpec(agent.model, relativeTo: base)
-            let model = try LanguageModel.load(path: try resolveModel(spec))
-            let width = model.configuration.width
-            let inner = try agent.innerLink.map { try InnerLink.load(checkpoint: path($0), width: width) }
-                ?? InnerLink(width: width, prefix: "inner.", seed: seed &+ UInt64(i))
-            built[agent.role] = SequentialAgent(model: model, role: agent.role, inner: inner)
-        }
-        func outer(_ from: AgentRole, _ to: AgentRole, _ salt: UInt64) throws -> OuterLink {
-            let spec = links.first { $0.from == from && $0.to == to }!
-            let (source, target) = (built[from]!.model.configuration.width, built[to]!.model.configuration.width)
-            let kind = try OuterLinkKind(name: spec.kind ?? OuterLinkKind.default.rawValue)
-            let prefix = "\(from.rawValue)_to_\(to.rawValue)."
-            let link = OuterLink(kind: kind, inputWidth: source, outputWidth: target, prefix: prefix, seed: seed &+ salt)
-            if let checkpoint = spec.checkpoint {
-                let (_, weights, _) = try CheckpointStore(directory: path(checkpoint)).load()
-                try CheckpointStore.restore(link.parameters, from: weights)
-            }
-            return link
-        }
-        return try SequentialSystem(
-            planner: built[.planner]!, refiner: built[.refiner]!, solver: built[.solver]!,
-            plannerToRefiner: try outer(.planner, .refiner, 100), refinerToSolver: try outer(.refiner, .solver, 101),
-            solverToPlanner: try outer(.solver, .planner, 102), templates: templates)
-    }
-
-    /// The links whose checkpoint records a different model (by SHA-256) for a role than the one
-    /// that role runs now, one sentence each. Widths can agree while the hidden spaces do not
-    /// (another model, a requantized file), so such a link runs but maps meaninglessly.
-    /// `digest(role)` is the SHA-256 of that role's model file.
-    public func provenanceMismatches(relativeTo base: URL, digest: (AgentRole) throws -> String) throws -> [String] {
-        func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
-        var out: [String] = []
-        func check(_ checkpoint: String, _ what: String, roles: Set<AgentRole>) throws {
-            let trained = try CheckpointStore(directory: path(checkpoint)).manifest().models
-            for record in trained {
-                guard let role = AgentRole(rawValue: record.role), roles.contains(role) else { continue }
-                let current = try digest(role)
-                if record.sha256 != current {
-                    let model = agents.first { $0.role == role }!.model
-                    out.append("\(what) (\(checkpoint)) was trained with \(record.name) (sha256 \(record.sha256.prefix(12))…) as the "
-                               + "\(role.rawValue), which here is \(model) (sha256 \(current.prefix(12))…)")
-                }
-            }
-        }
-        for agent in agents { if let link = agent.innerLink { try check(link, "the \(agent.role.rawValue)'s inner link", roles: [agent.role]) } }
-        for link in links {
-            if let checkpoint = link.checkpoint {
-                try check(checkpoint, "the outer link \(link.from.rawValue) → \(link.to.rawValue)", roles: [link.from, link.to])
-            }
-        }
-        return out
     }
 }

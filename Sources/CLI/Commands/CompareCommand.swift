@@ -71,11 +71,11 @@ struct CompareCommand: ParsableCommand {
         var temperature: Float
         var seed: UInt64
         var answerRetry: Bool
-        /// The system file's "prompts" block (nil: the built-in wording), so that rewording the
-        /// same file is not mistaken for the same run. Files written before it existed decode
-        /// as nil, which matches a system without the block.
+        /// Every prompt of the graph (``GraphDefinition/promptRecord``; nil: the built-in
+        /// sequential wording), so that rewording the same file is not mistaken for the same run.
+        /// Files written before it existed decode as nil, which matches the built-in wording.
         var prompts: [String: String]?
-        /// SHA-256 of each link checkpoint's weights (`SystemArguments.linkDigests`), so that
+        /// SHA-256 of each link checkpoint's weights (``GraphDefinition/linkDigests(relativeTo:)``), so that
         /// links retrained in place are not mistaken for the same run. Files written before it
         /// existed decode as nil, which is taken to match any links.
         var links: [String: String]?
@@ -115,8 +115,8 @@ struct CompareCommand: ParsableCommand {
         let settings = Settings(
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
-            temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.prompts?.values,
-            links: try systemArguments.linkDigests(definition))
+            temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
+            links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()))
         let outcomesURL = output.appendingPathComponent("outcomes.jsonl")
         var recorded = try continuing(settings, outcomes: outcomesURL,
                                       expected: Dictionary(uniqueKeysWithValues: questions.map { ($0.index, $0.expected) }))
@@ -127,7 +127,8 @@ struct CompareCommand: ParsableCommand {
         let pending = runs.filter { !finished.contains($0) }
         if !pending.isEmpty {
             BLAS.setThreadCount(threads)
-            let system = try systemArguments.load(definition, latent: methods.values.contains(.latent)).system
+            let loaded = try systemArguments.load(definition, latent: methods.values.contains(.latent))
+            let runner = GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded))
             let log = try JSONLines.Appender(url: outcomesURL)
             Console.error("comparing \(plan.map { Run(index: 0, method: $0.method, rounds: $0.rounds).label }.joined(separator: ", ")) "
                           + "on \(questions.count) questions (\(describe(settings)))")
@@ -137,7 +138,7 @@ struct CompareCommand: ParsableCommand {
             var done = 0
             for batch in Self.batches(pending) {
                 let question = questions[position[batch.index]!]
-                for outcome in try answers(question, batch, system: system, settings: settings) {
+                for outcome in try answers(question, batch, runner: runner, settings: settings) {
                     try log.append(outcome)
                     recorded.append(outcome)
                     done += 1
@@ -189,11 +190,11 @@ struct CompareCommand: ParsableCommand {
     /// The rows --offset and --limit select that have an expected answer (the others are skipped
     /// with a warning).
     func selectedQuestions() throws -> [Question] {
-        let rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
+        let rows = try DataRow.read(from: URL(fileURLWithPath: data))
         guard offset < rows.count else { throw ValidationError("--offset \(offset): \(data) has \(rows.count) rows") }
         return (offset..<min(rows.count, offset + (limit ?? rows.count))).compactMap { index in
             let row = rows[index]
-            guard let expected = row.finalAnswer ?? AnswerExtractor.extract(from: row.answer) else {
+            guard let expected = row.finalAnswer ?? row["answer"].flatMap(AnswerExtractor.extract(from:)) else {
                 Console.error("warning: row \(index) has no final_answer and no answer to extract; skipped")
                 return nil
             }
@@ -229,10 +230,10 @@ struct CompareCommand: ParsableCommand {
     }
 
     /// One method's graded answers to one question, one per round count of `batch`, by rounds.
-    func answers(_ question: Question, _ batch: Batch, system: SequentialSystem, settings: Settings) throws -> [QuestionOutcome] {
+    func answers(_ question: Question, _ batch: Batch, runner: GraphRunner, settings: Settings) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
-        let results = try system.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
+        let results = try runner.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
                                      latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry)
         return results.keys.sorted().map { rounds in
             let result = results[rounds]!

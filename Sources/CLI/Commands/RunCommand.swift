@@ -9,15 +9,17 @@ extension InferenceMethod: ExpressibleByArgument {}
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Answer QUESTION with a recursive latent multi-agent system (planner → critic → solver, r rounds).",
+        abstract: "Answer QUESTION with a recursive latent multi-agent system (any agent graph, r rounds).",
         discussion: """
-            --method text runs Recursive-TextMAS (the same agents passing generated text) and --method single the \
-            solver's model alone, for comparison (see `rmas compare`).
+            --method text runs Recursive-TextMAS (the same graph passing generated text) and --method single one \
+            node's model alone (--node, default the answering node), for comparison (see `rmas compare`).
             """)
 
     @OptionGroup var systemArguments: SystemArguments
-    @Option(help: "latent (RecursiveMAS), text (Recursive-TextMAS) or single (the solver alone).")
+    @Option(help: "latent (RecursiveMAS), text (Recursive-TextMAS) or single (one node's model alone).")
     var method: InferenceMethod = .latent
+    @Option(help: "With --method single: the node whose model answers (default: the answering node).")
+    var node: String?
     @Option(help: "Rounds r (default: the system's; ignored by single).") var rounds: Int?
     @Option(help: "Latent steps m per agent (default: the system's; latent only).") var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
@@ -29,10 +31,16 @@ struct RunCommand: ParsableCommand {
     var samples = 1
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Print one JSON object (method, answer and per-stage accounting).") var json = false
+    @Flag(help: "Show each stage on stderr as it starts and ends.") var progress = false
     @Argument(help: "The question.") var question: String
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
+        guard (rounds ?? 1) >= 1, (latent ?? 1) >= 1, (maxTokens ?? 1) >= 1, threads >= 1 else {
+            throw ValidationError("--rounds, --latent, --max-tokens and --threads must be at least 1")
+        }
+        guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
+        if node != nil, method != .single { throw ValidationError("--node is for --method single") }
         if samples > 1, temperature <= 0 { throw ValidationError("--samples > 1 needs --temperature > 0 (greedy decodes are identical)") }
         if samples > 1, method != .latent { throw ValidationError("--samples is supported by --method latent only") }
     }
@@ -40,13 +48,18 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let definition = try systemArguments.definition()
         BLAS.setThreadCount(threads)
-        let built = try systemArguments.load(definition, latent: method == .latent).system
+        let loaded = try systemArguments.load(definition, latent: method == .latent), graph = loaded.graph
+        let single = try node.map { id in
+            guard let i = graph.node(id) else { throw ValidationError("--node \(id): the system has \(graph.nodes.map(\.id).joined(separator: ", "))") }
+            return i
+        }
         var parameters = GenerationParameters(maxTokens: maxTokens ?? definition.defaults.maxTokens, threads: threads)
         if temperature > 0 { parameters.sampling = SamplingParameters(temperature: temperature, seed: seed) }
         let clock = ContinuousClock(), start = clock.now
-        let result = try built.run(question: question, method: method, rounds: rounds ?? definition.defaults.rounds,
-                                   latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters,
-                                   answerRetry: answerRetry, samples: samples)
+        let result = try GraphRunner(graph: graph, tools: try SandboxToolExecutor.forGraph(loaded)).run(
+            question: question, method: method, rounds: rounds ?? definition.schedule.rounds,
+            latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters, answerRetry: answerRetry, samples: samples,
+            singleNode: single, events: progress ? Self.report : { _ in })
         let seconds = (clock.now - start).seconds
         if json {
             let encoder = JSONEncoder()
@@ -61,6 +74,18 @@ struct RunCommand: ParsableCommand {
             Console.error(String(format: "%@: %d prompt tokens, %d latent steps, %d generated tokens, %d stages, %.1f s",
                                  method.rawValue, result.promptTokens, result.latentSteps, result.generatedTokens,
                                  result.stages.count, seconds))
+        }
+    }
+
+    /// `--progress`: one stderr line per stage start and end.
+    static func report(_ event: RunEvent) {
+        switch event {
+        case .stageStarted(let node, let round, let kind): Console.error("[round \(round)] \(node): \(kind == .latent ? "thinking" : "writing")…")
+        case .stageFinished(let s):
+            Console.error(String(format: "[round %d] %@: %d prompt tokens, %d latent in, %d latent steps, %d generated, %.1f s",
+                                 s.round, s.node, s.promptTokens, s.latentInputs, s.latentSteps, s.generatedTokens, s.seconds))
+        case .toolCall(let node, _, let call): Console.error("  \(node) → \(call.tool.rawValue): \(call.input.prefix(60))\(call.limit.map { " [\($0)]" } ?? "")")
+        case .text: break
         }
     }
 }

@@ -14,22 +14,26 @@ struct ThinkCommand: ParsableCommand {
 
     @OptionGroup var modelArguments: ModelArguments
     @Option(help: "Inner-link checkpoint directory (from `rmas train inner`).") var link: String
-    @Option(help: "Role whose prompt frames the question: planner, refiner or solver.") var role = "planner"
+    @Option(name: [.customLong("node"), .customLong("role")], help: "The node whose round-1 prompt frames the question (default system: planner, refiner or solver).")
+    var node = "planner"
     @Option(help: "Latent steps m (0: plain text generation for comparison).") var latent = 16
     @Option(help: "Maximum new tokens after the latent steps.") var maxTokens = 120
     @Option(help: "Worker threads.") var threads = 2
-    @Option(help: ArgumentHelp("A system file whose \"prompts\" block words the prompt (default: the built-in wording).", valueName: "system-file"))
+    @Option(help: ArgumentHelp("A system file whose node prompts word the prompt (default: the built-in sequential wording).", valueName: "system-file"))
     var promptsFrom: String?
     @Argument(help: "The question.") var question: String
 
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
         BLAS.setThreadCount(threads)
-        guard let agentRole = AgentRole(rawValue: role) else { throw ValidationError("unknown role '\(role)'") }
+        let graph = try promptsFrom.map { try GraphDefinition.load(URL(fileURLWithPath: $0)) } ?? .sequential()
+        guard let i = graph.nodes.firstIndex(where: { $0.id == node }) else {
+            throw ValidationError("unknown node '\(node)' (\(graph.nodes.map(\.id).joined(separator: ", ")))")
+        }
         let inner = try InnerLink.load(checkpoint: URL(fileURLWithPath: link), width: model.configuration.width)
-        let templates = try promptsFrom.map { try SystemDefinition.load(URL(fileURLWithPath: $0)).templates } ?? .sequentialMath
-        let user = templates.render(role: agentRole, question: question, slotText: "")
-        let prompt = model.chatPrompt([.system(templates.system), .init(role: .user, content: user)])
+        let empty = Dictionary(uniqueKeysWithValues: graph.edges.filter { $0.to == node }.map { ($0.slot, "") })
+        let user = graph.userPrompt(i, question: question, round: 1, slotTexts: empty)
+        let prompt = model.chatPrompt([.system(graph.systemPrompt), .init(role: .user, content: user)])
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + latent + maxTokens + 1)
         let clock = ContinuousClock(), start = clock.now
         var parameters = GenerationParameters(maxTokens: maxTokens, threads: threads)

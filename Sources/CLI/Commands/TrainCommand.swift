@@ -17,12 +17,13 @@ struct TrainCommand: ParsableCommand {
 struct TrainInnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inner",
-        abstract: "Train one agent's inner link: 1 − cos(inner(H_t), E_{t+1}) over the assistant tokens of role data.")
+        abstract: "Train one node's inner link: 1 − cos(inner(H_t), E_{t+1}) over the assistant tokens of its target field.")
 
     @OptionGroup var modelArguments: ModelArguments
-    @Option(help: "Role: planner, refiner or solver.")
-    var role: String
-    @Option(help: "Training rows (JSONL: question, plan, refined_plan, answer).")
+    @Option(name: [.customLong("node"), .customLong("role")],
+            help: "The node whose link this is (default system: planner, refiner or solver); its prompt and target field come from the system.")
+    var node: String
+    @Option(help: "Training rows (JSONL: question and the fields the node's prompt and target name, e.g. plan, refined_plan, answer).")
     var data: String
     @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
     var heldOut: String?
@@ -43,26 +44,27 @@ struct TrainInnerCommand: ParsableCommand {
     @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 100
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
-    @Option(help: ArgumentHelp("A system file whose \"prompts\" block words the training conversations, so the link learns on the prompts the system will run (default: the built-in wording).", valueName: "system-file"))
+    @Option(help: ArgumentHelp("A system file whose node prompts and target fields shape the training conversations, so the link learns on the prompts the system will run (default: the built-in sequential system).", valueName: "system-file"))
     var promptsFrom: String?
 
     func run() throws {
         let path = try modelArguments.resolvedPath()
         let model = try LanguageModel.load(path: path)
         BLAS.setThreadCount(threads)
-        guard let agentRole = AgentRole(rawValue: role) else {
-            throw ValidationError("unknown role '\(role)' (planner, refiner, solver)")
+        let graph = try promptsFrom.map { try GraphDefinition.load(URL(fileURLWithPath: $0)) } ?? .sequential()
+        guard let index = graph.nodes.firstIndex(where: { $0.id == node }) else {
+            throw ValidationError("unknown node '\(node)' (\(graph.nodes.map(\.id).joined(separator: ", ")))")
         }
-        var rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
-        let held: [RoleExample]
+        var rows = try DataRow.read(from: URL(fileURLWithPath: data))
+        let held: [DataRow]
         if let heldOut {
-            held = try RoleJSONL.read(from: URL(fileURLWithPath: heldOut))
+            held = try DataRow.read(from: URL(fileURLWithPath: heldOut))
         } else {
             let n = min(heldOutCount, max(rows.count - 1, 0))
             held = Array(rows.suffix(n))
             rows.removeLast(n)
         }
-        var configuration = InnerTrainingConfiguration(role: agentRole)
+        var configuration = InnerTrainingConfiguration(node: node)
         configuration.linkKind = try InnerLinkKind(name: link)
         configuration.steps = steps
         configuration.batchSize = batchSize
@@ -74,13 +76,13 @@ struct TrainInnerCommand: ParsableCommand {
         configuration.checkpointEvery = checkpointEvery
         configuration.evaluateEvery = evalEvery
         configuration.threads = threads
-        let templates = try promptsFrom.map { try SystemDefinition.load(URL(fileURLWithPath: $0)).templates } ?? .sequentialMath
-        let identity = CheckpointManifest.Model(role: role, name: modelArguments.model, sha256: try ModelIdentity.sha256(of: path))
-        let trainer = try InnerTrainer(model: model, train: rows, heldOut: held, configuration: configuration,
-                                       output: URL(fileURLWithPath: out), modelIdentity: identity, resume: resume,
-                                       templates: templates)
+        let identity = CheckpointManifest.Model(role: node, name: modelArguments.model, sha256: try ModelIdentity.sha256(of: path))
+        let pairs = rows.compactMap { graph.trainingPair(index, row: $0) }, heldPairs = held.compactMap { graph.trainingPair(index, row: $0) }
+        if pairs.count < rows.count { Console.error("warning: \(rows.count - pairs.count) rows lack a field node '\(node)' needs; skipped") }
+        let trainer = try InnerTrainer(model: model, train: pairs, heldOut: heldPairs, configuration: configuration,
+                                       output: URL(fileURLWithPath: out), modelIdentity: identity, resume: resume)
         if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
-        Console.error("training \(agentRole.rawValue) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
+        Console.error("training \(node) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
         try trainer.run { p in
             bar.update(step: p.step, text: String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %.0f tok/s | ETA %@%@", p.loss,
@@ -99,15 +101,5 @@ struct TrainInnerCommand: ParsableCommand {
                          trainer.step))
         }
         print("checkpoint: \(out)")
-    }
-}
-
-/// The model file's identity for checkpoints: the catalog's pinned digest for a registry
-/// model (checked when fetched), else the file's own SHA-256.
-enum ModelIdentity {
-    static func sha256(of path: String) throws -> String {
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        if let entry = ModelCatalog.model(named: name), ModelStore().isVerified(entry) { return entry.sha256 }
-        return try SHA256.hexDigest(ofFile: path)
     }
 }

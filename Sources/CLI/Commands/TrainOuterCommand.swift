@@ -8,16 +8,17 @@ import Training
 struct TrainOuterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outer",
-        abstract: "Train a system's three outer links: teacher-forced solver CE through the frozen LLMs and inner links (spec §2.4).",
+        abstract: "Train a system's outer links together: teacher-forced answer CE through the frozen LLMs and inner links (spec §2.4/§2.5).",
         discussion: """
-            The system file's links are the starting point (a link without a checkpoint is freshly initialised); its inner \
-            links stay frozen. --out receives the checkpoint (manifest.json + safetensors, the three links' tensors \
-            prefixed planner_to_refiner., refiner_to_solver., solver_to_planner.), log.jsonl (one object per step) and, at \
-            the end, system.json: the system file with every outer link pointing at the checkpoint.
+            Works for any agent graph: every node is teacher-forced on its "target" field of the data rows. The system \
+            file's links are the starting point (a link without a checkpoint is freshly initialised); its inner links stay \
+            frozen. --out receives the checkpoint (manifest.json + safetensors, each link's tensors prefixed \
+            <from>_to_<to>.), log.jsonl (one object per step) and, at the end, system.json: the system file with every \
+            outer link pointing at the checkpoint.
             """)
 
     @OptionGroup var systemArguments: SystemArguments
-    @Option(help: "Training rows (JSONL: question, plan, refined_plan, answer).")
+    @Option(help: "Training rows (JSONL: question and each node's target field, e.g. plan, refined_plan, answer).")
     var data: String
     @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
     var heldOut: String?
@@ -34,7 +35,7 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "Rounds R of the loop (default: the system's).") var rounds: Int?
     @Option(help: "Latent rows passed along each link, the first assistant positions (default: the system's max_latent_tokens).")
     var maxLatentRows: Int?
-    @Flag(help: "Supervise every round's solver, not only the last one's.") var allRounds = false
+    @Flag(help: "Supervise every round's answering node, not only the last one's.") var allRounds = false
     @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.") var earlierRoundWeight = 0.1
     @Option(help: "Cut longer teacher-forced conversations from the left.") var maxLength = 4096
     @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
@@ -81,12 +82,12 @@ struct TrainOuterCommand: ParsableCommand {
         }
         let definition = try systemArguments.definition()
         var configuration = trainingConfiguration
-        configuration.objective.rounds = rounds ?? definition.defaults.rounds
+        configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
-        var rows = try RoleJSONL.read(from: URL(fileURLWithPath: data))
-        let held: [RoleExample]
+        var rows = try DataRow.read(from: URL(fileURLWithPath: data))
+        let held: [DataRow]
         if let heldOut {
-            held = try RoleJSONL.read(from: URL(fileURLWithPath: heldOut))
+            held = try DataRow.read(from: URL(fileURLWithPath: heldOut))
         } else {
             let n = min(heldOutCount, max(rows.count - 1, 0))
             held = Array(rows.suffix(n))
@@ -96,24 +97,23 @@ struct TrainOuterCommand: ParsableCommand {
         let loaded = try systemArguments.load(definition)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         if bridgeInit > 0, !store.exists {
-            let fits = try loaded.system.bridgeInitialize(rows: rows, limit: bridgeInit, threads: threads)
-            for edge in OuterEdge.allCases {
-                Console.error(String(format: "bridge %@: %d pairs, relative residual %.3f", edge.rawValue, fits[edge]!.pairs,
-                                     fits[edge]!.relativeResidual))
+            let fits = try loaded.graph.bridgeInitialize(rows: rows, limit: bridgeInit, threads: threads)
+            for name in loaded.graph.edges.indices.map(loaded.graph.edgeName) {
+                Console.error(String(format: "bridge %@: %d pairs, relative residual %.3f", name, fits[name]!.pairs, fits[name]!.relativeResidual))
             }
         }
-        let trainer = try OuterTrainer(system: loaded.system, train: rows, heldOut: held, configuration: configuration,
+        let trainer = try OuterTrainer(graph: loaded.graph, train: rows, heldOut: held, configuration: configuration,
                                        output: output, models: try loaded.modelIdentities(), resume: resume)
         let log = try Self.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: trainer.step)
         if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
-        let count = trainer.system.outerParameters.scalarCount
+        let count = trainer.graph.outerParameters.scalarCount
         Console.error("training outer links (\(count) parameters, \(configuration.objective.rounds) rounds, "
                       + "\(configuration.objective.finalRoundOnly ? "final round supervised" : "all rounds supervised")) "
                       + "on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
         var failure: (any Error)?
         try trainer.run { p in
-            bar.update(step: p.step, text: Self.summary(p), important: p.heldOutLoss != nil || p.checkpointed)
+            bar.update(step: p.step, text: Self.summary(p, edges: loaded.graph.edges.indices.map(loaded.graph.edgeName)), important: p.heldOutLoss != nil || p.checkpointed)
             do {
                 try log.append(LogEntry(p))
             } catch {
@@ -133,9 +133,9 @@ struct TrainOuterCommand: ParsableCommand {
         let directory = output.standardizedFileURL.path
         print("checkpoint: \(directory) (step \(trainer.step))")
         print("""
-            A system file uses it by naming this directory as each outer link's "checkpoint" (the weights hold all \
-            three links, prefixed planner_to_refiner., refiner_to_solver. and solver_to_planner.):
-              "links": [{"from": "planner", "to": "refiner", "checkpoint": "\(directory)"}, …]
+            A system file uses it by naming this directory as each edge's "checkpoint" (the weights hold every link, \
+            prefixed <from>_to_<to>.):
+              "edges": [{"from": "…", "to": "…", "slot": "…", "checkpoint": "\(directory)"}, …]
             \(systemFile.path) is \(systemArguments.url.path) with its links pointing here:
               rmas run --system \(systemFile.path) "QUESTION"
             """)
@@ -149,10 +149,11 @@ struct TrainOuterCommand: ParsableCommand {
         return try JSONLines.Appender(url: url)
     }
 
-    /// `loss … | held-out … | lr … | |g| … | p→r a/b r→s … s→p … | … pos/s | ETA …`.
-    static func summary(_ p: OuterTrainingProgress) -> String {
-        let edges = OuterEdge.allCases.map { edge in
-            "\(edge.shortName) " + (p.roundGradientNorms[edge] ?? []).map(Self.compact).joined(separator: "/")
+    /// `loss … | held-out … | lr … | |g| … | pla→ref a/b ref→sol … | … pos/s | ETA …` (edges by name, in order).
+    static func summary(_ p: OuterTrainingProgress, edges names: [String]) -> String {
+        let edges = names.map { name in
+            let parts = name.components(separatedBy: "_to_")
+            return "\(parts.first!.prefix(3))→\(parts.last!.prefix(3)) " + (p.roundGradientNorms[name] ?? []).map(Self.compact).joined(separator: "/")
         }
         return String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %@ | %.0f pos/s | ETA %@%@", p.loss,
                       p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "", p.learningRate, p.gradientNorm,
@@ -192,19 +193,8 @@ struct TrainOuterCommand: ParsableCommand {
             lr = p.learningRate
             gradNorm = Double(p.gradientNorm)
             heldOut = p.heldOutLoss
-            roundGradNorms = Dictionary(uniqueKeysWithValues: p.roundGradientNorms.map { ($0.key.rawValue, $0.value) })
+            roundGradNorms = p.roundGradientNorms
             positionsPerSecond = p.positionsPerSecond
-        }
-    }
-}
-
-extension OuterEdge {
-    /// `p→r`, `r→s`, `s→p`.
-    var shortName: String {
-        switch self {
-        case .plannerToRefiner: "p→r"
-        case .refinerToSolver: "r→s"
-        case .solverToPlanner: "s→p"
         }
     }
 }

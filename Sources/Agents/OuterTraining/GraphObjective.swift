@@ -1,0 +1,222 @@
+// Provenance: the outer-loop objective of spec §2.4 (sequential) and §2.5 (mixture, distillation,
+// deliberation), for any agent graph: every node teacher-forced on its row field; each transfer
+// takes the source's first `maximumLatentRows` assistant hidden states → the source's frozen inner
+// link → the edge's outer link → the target's slot (forward edges in the same round, feedback
+// edges into the next); CE on the answering node's final round (optionally + w · mean of earlier
+// rounds'); gradients flow back through every frozen transformer and inner link into all outer links.
+import Kernels
+import Links
+import Models
+import RoleData
+import Training
+
+/// What the outer objective needs besides the graph and the row.
+public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
+    /// Rounds R of the loop.
+    public var rounds = 3
+    /// Latent rows passed along an edge: the first rows of the assistant positions (reference: 80).
+    public var maximumLatentRows = 80
+    /// Supervise only the final round's answer (reference default); else add
+    /// `earlierRoundWeight` · mean of the earlier rounds' CE.
+    public var finalRoundOnly = true
+    public var earlierRoundWeight = 0.1
+    /// Teacher-forced conversations longer than this are cut from the left.
+    public var maximumLength = 4096
+    /// Keep every activation (one forward per stage) instead of recomputing layers in the backward.
+    public var keepActivations = false
+    public var threads = Parallel.defaultThreadCount
+
+    public init() {}
+}
+
+/// The objective of one row and where its gradient went.
+public struct OuterSampleResult: Sendable {
+    /// The supervised loss (as optimised, before any batch scaling).
+    public var loss: Double
+    /// Each round's answer CE (nil where it was not computed: earlier rounds with `finalRoundOnly`).
+    public var roundLosses: [Double?]
+    /// ‖∂loss/∂θ‖ of each edge's link from each round's use of it, by edge name
+    /// ("planner_to_refiner"; index round − 1; 0 where unused), after the caller's scale.
+    public var gradientNorms: [String: [Double]]
+    /// Positions run through the transformers (forward).
+    public var positions: Int
+}
+
+extension AgentGraph {
+    /// The name of edge `k` in logs and progress ("<from>_to_<to>").
+    public func edgeName(_ k: Int) -> String { "\(nodes[edges[k].from].id)_to_\(nodes[edges[k].to].id)" }
+
+    /// The fields a row needs for outer training: the question and every acting node's target.
+    public var trainingFields: [String] { nodes.compactMap(\.target) }
+
+    /// Runs the teacher-forced loop on `row` and, with `gradient`, adds `scale` · ∂loss/∂θ into
+    /// every outer link's parameter gradients (frozen inner links' gradients are touched too and
+    /// must be ignored).
+    public func outerObjective(
+        _ row: DataRow, options: OuterObjectiveOptions, scale: Float = 1, gradient: Bool = true
+    ) throws(AgentError) -> OuterSampleResult {
+        let rounds = options.rounds
+        guard rounds >= 1, options.maximumLatentRows >= 1 else { throw .invalidArgument("rounds and latent rows must be at least 1") }
+        var stages: [ObjectiveStage] = []
+        var previous: [Int: Int] = [:]  // node → its stage index in the previous round
+        var roundLosses = [Double?](repeating: nil, count: rounds)
+        for round in 1...rounds {
+            var current: [Int: Int] = [:]
+            let acting = round == rounds ? Array(order.prefix { $0 != answer }) + [answer] : order
+            for i in acting {
+                let isAnswer = i == answer
+                let needed = acting.contains { j in edges.contains { $0.from == i && $0.to == j && $0.direction == .forward } }
+                    || (round < rounds && edges.contains { $0.from == i && $0.direction == .feedback })
+                guard isAnswer || needed else { continue }
+                var incoming: [ObjectiveTransfer] = []
+                for k in edges.indices where edges[k].to == i && (edges[k].direction == .forward || round >= 2) {
+                    let source = edges[k].direction == .forward ? current[edges[k].from] : previous[edges[k].from]
+                    guard let source else { continue }
+                    incoming.append(transfer(from: source, stages: stages, edge: k, options: options))
+                }
+                let stage = try self.stage(i, round: round, row: row, incoming: incoming, train: gradient, options: options)
+                stages.append(stage)
+                current[i] = stages.count - 1
+                guard isAnswer else { continue }
+                let weight: Float = round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
+                guard weight > 0 else { continue }
+                let transformer = nodes[i].model.transformer
+                let loss = stage.hidden.withUnsafeBufferPointer { h in
+                    stage.hiddenGradient.withUnsafeMutableBufferPointer { g in
+                        transformer.crossEntropy(hidden: h.baseAddress!, positions: stage.prompt.lossPositions, targets: stage.prompt.lossTargets,
+                                                 scale: weight * scale, hiddenGradient: g.baseAddress!, threads: options.threads)
+                    }
+                }
+                guard loss.isFinite else { throw .nonFiniteLoss(step: -1) }
+                roundLosses[round - 1] = loss
+            }
+            previous = current
+        }
+        let earlier = roundLosses.dropLast().compactMap { $0 }
+        let loss = roundLosses[rounds - 1]! + (earlier.isEmpty ? 0 : options.earlierRoundWeight * earlier.reduce(0, +) / Double(earlier.count))
+        var norms = Dictionary(uniqueKeysWithValues: edges.indices.map { (edgeName($0), [Double](repeating: 0, count: rounds)) })
+        if gradient { backward(stages, norms: &norms, options: options) }
+        return OuterSampleResult(loss: loss, roundLosses: roundLosses, gradientNorms: norms,
+                                 positions: stages.reduce(0) { $0 + $1.prompt.count })
+    }
+
+    /// Back-propagates each stage's hidden-state gradient to its slot rows and through the links
+    /// that filled them into the stages that produced them, last stage first (every transfer
+    /// goes from an earlier stage to a later one).
+    private func backward(_ stages: [ObjectiveStage], norms: inout [String: [Double]], options: OuterObjectiveOptions) {
+        for stage in stages.reversed() {
+            guard let tape = stage.tape, !stage.incoming.isEmpty else { continue }
+            let transformer = nodes[stage.node].model.transformer, d = transformer.configuration.width
+            var dX = [Float](repeating: 0, count: stage.prompt.count * d)
+            stage.hiddenGradient.withUnsafeBufferPointer { g in
+                dX.withUnsafeMutableBufferPointer {
+                    transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!, threads: options.threads)
+                }
+            }
+            for incoming in stage.incoming where !incoming.rows.isEmpty {
+                // ∂loss/∂(latent rows): rows cut by truncation keep a zero gradient.
+                var dLatents = [Float](repeating: 0, count: incoming.rows.count * d)
+                if let placed = stage.prompt.slots.first(where: { $0.marker == edges[incoming.edge].marker }) {
+                    for (row, position) in zip(placed.rows, placed.positions) {
+                        dLatents.replaceSubrange((row * d)..<((row + 1) * d), with: dX[(position * d)..<((position + 1) * d)])
+                    }
+                }
+                let outer = edges[incoming.edge].link, before = outer.parameters.map(\.gradient)
+                let dInner = outer.backward(incoming.outerContext, outputGradient: dLatents)
+                var squared = 0.0
+                for (p, old) in zip(outer.parameters, before) {
+                    let new = p.gradient
+                    for i in 0..<p.count { let g = Double(new[i] - old[i]); squared += g * g }
+                }
+                norms[edgeName(incoming.edge)]![incoming.round - 1] = squared.squareRoot()
+                let source = stages[incoming.source]
+                let dHidden = nodes[source.node].inner.backward(incoming.innerContext, outputGradient: dInner)
+                let ds = nodes[source.node].model.configuration.width
+                source.hiddenGradient.withUnsafeMutableBufferPointer { g in
+                    for (k, position) in incoming.rows.enumerated() {
+                        for j in 0..<ds { g[position * ds + j] += dHidden[k * ds + j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Node `i`'s teacher-forced forward; incoming transfers fill its slots. With `train` and
+    /// something upstream to train, it keeps a tape for the backward.
+    private func stage(
+        _ i: Int, round: Int, row: DataRow, incoming: [ObjectiveTransfer], train: Bool, options: OuterObjectiveOptions
+    ) throws(AgentError) -> ObjectiveStage {
+        let node = nodes[i]
+        guard let field = node.target, let target = row[field], !target.allSatisfy(\.isWhitespace) else {
+            throw .invalidArgument("node '\(node.id)' has no training target in this row (field \(node.target.map { "\"\($0)\"" } ?? "none declared"))")
+        }
+        var latents: [String: [Float]] = [:]
+        for transfer in incoming { latents[edges[transfer.edge].marker] = transfer.latents }
+        let prompt = try TeacherForcedPrompt(model: node.model, system: systemPrompt, user: userPrompt(i, question: row.question, round: round),
+                                             target: target, latents: latents, maximumLength: options.maximumLength)
+        let transformer = node.model.transformer
+        if incoming.isEmpty || !train {
+            // Nothing upstream to train (a first node) or no gradient wanted: a plain forward.
+            let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count)
+            let hidden = prompt.embeddings.withUnsafeBufferPointer {
+                transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, outputs: .all, logits: false,
+                                    threads: options.threads).hidden
+            }
+            return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
+        }
+        let (tape, hidden) = prompt.embeddings.withUnsafeBufferPointer {
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: prompt.count,
+                                           memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
+        }
+        return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming)
+    }
+
+    /// The first `maximumLatentRows` assistant hidden states of `stages[index]` → its node's inner
+    /// link → edge `k`'s outer link.
+    private func transfer(from index: Int, stages: [ObjectiveStage], edge k: Int, options: OuterObjectiveOptions) -> ObjectiveTransfer {
+        let source = stages[index], d = nodes[source.node].model.configuration.width
+        let rows = Array(source.prompt.assistantPositions.prefix(options.maximumLatentRows))
+        var h = [Float](); h.reserveCapacity(rows.count * d)
+        for position in rows { h += source.hidden[(position * d)..<((position + 1) * d)] }
+        let (inner, innerContext) = nodes[source.node].inner.forward(h, rows: rows.count)
+        let (latents, outerContext) = edges[k].link.forward(inner, rows: rows.count)
+        return ObjectiveTransfer(edge: k, round: source.round, source: index, rows: rows, innerContext: innerContext,
+                                 outerContext: outerContext, latents: latents)
+    }
+}
+
+/// Latent rows sent along an edge, with what their backward needs.
+private struct ObjectiveTransfer {
+    let edge: Int
+    let round: Int
+    /// Index of the producing stage and the positions of its hidden states used.
+    let source: Int
+    let rows: [Int]
+    let innerContext: LinkNetwork.Context
+    let outerContext: LinkNetwork.Context
+    /// `[rows × D_target]`.
+    let latents: [Float]
+}
+
+/// One node's forward in one round.
+private final class ObjectiveStage {
+    let node: Int
+    let round: Int
+    let prompt: TeacherForcedPrompt
+    let tape: ForwardTape?
+    /// `[T × D]` post-final-norm hidden states.
+    let hidden: [Float]
+    /// ∂loss/∂hidden `[T × D]`, filled by the loss and by the downstream links' backward.
+    var hiddenGradient: [Float]
+    let incoming: [ObjectiveTransfer]
+
+    init(node: Int, round: Int, prompt: TeacherForcedPrompt, tape: ForwardTape?, hidden: [Float], incoming: [ObjectiveTransfer]) {
+        self.node = node
+        self.round = round
+        self.prompt = prompt
+        self.tape = tape
+        self.hidden = hidden
+        self.incoming = incoming
+        hiddenGradient = [Float](repeating: 0, count: hidden.count)
+    }
+}

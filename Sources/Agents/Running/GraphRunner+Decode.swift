@@ -1,0 +1,102 @@
+// Text generation of a node: plain decoding, the single-agent baseline, the answer retry of
+// spec §3.3, and the tool loop of spec §4.4 for nodes that have one.
+import Foundation
+import Models
+import RoleData
+import Tokenization
+
+/// Runs one tool call for a tool loop (the sandboxed Python interpreter, the document search).
+public protocol ToolExecutor: Sendable {
+    /// The call's record: its input, the result text the model reads, and any limit that cut it.
+    func call(_ tool: ToolKind, input: String) -> ToolCallRecord
+}
+
+extension GraphRunner {
+    /// Decodes node `i`'s reply to `prompt` (sampling per `generation`, the model's stop strings
+    /// added) as one stage; a tool-loop node interleaves tool calls (when ``tools`` is set).
+    func decode(_ i: Int, round: Int, prompt: SlottedPrompt, generation: GenerationParameters, events: (RunEvent) -> Void) -> StageRecord {
+        let node = graph.nodes[i]
+        events(.stageStarted(node: node.id, round: round, kind: .decode))
+        let clock = ContinuousClock(), start = clock.now
+        let model = node.model
+        let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
+        let logits = prompt.embeddings.withUnsafeBufferPointer {
+            model.transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, threads: generation.threads).logits
+        }
+        var parameters = generation
+        parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
+        let onText: (String) -> Bool = { events(.text(node: node.id, round: round, chunk: $0)); return true }
+        var text: String, generated: Int, calls: [ToolCallRecord]?
+        if case .toolLoop(let options) = node.decoder, let tools {
+            (text, generated, calls) = toolLoop(model: model, prompt: prompt, cache: cache, logits: logits, parameters: parameters,
+                                                options: options, tools: tools, node: node.id, round: round, onText: onText, events: events)
+        } else {
+            let result = Generator(model: model).generate(afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache,
+                                                          parameters: parameters, onText: onText)
+            (text, generated, calls) = (result.text, result.tokens.count, nil)
+        }
+        let record = StageRecord(round: round, node: node.id, promptTokens: prompt.count - prompt.latentCount,
+                                 latentInputs: prompt.latentCount, latentSteps: 0, generatedTokens: generated,
+                                 seconds: (clock.now - start).seconds, text: text, toolCalls: calls)
+        events(.stageFinished(record))
+        return record
+    }
+
+    /// Node `i`'s model alone, with the single-agent prompt.
+    func single(question: String, node i: Int, generation: GenerationParameters, events: (RunEvent) -> Void) throws(AgentError) -> SystemRunResult {
+        let user = graph.singleUserPrompt(question: question)
+        let prompt = try SlottedPrompt(model: graph.nodes[i].model, messages: [.system(graph.systemPrompt), .init(role: .user, content: user)],
+                                       latents: [:])
+        let record = decode(i, round: 1, prompt: prompt, generation: generation, events: events)
+        return SystemRunResult(text: record.text ?? "", stages: [record])
+    }
+
+    /// Spec §3.3: when the final text has no parsable answer, node `i`'s model continues
+    /// `text + "\nFinal Answer: \boxed{"` as a plain LM (no chat format, no question) for 16
+    /// tokens; the result is the whole continued string. Its tokens count in the last stage.
+    func retryAnswer(_ result: inout SystemRunResult, node i: Int, generation: GenerationParameters) {
+        guard AnswerExtractor.extract(from: result.text) == nil, var last = result.stages.popLast() else { return }
+        let clock = ContinuousClock(), start = clock.now
+        let prefix = result.text + "\nFinal Answer: \\boxed{"
+        let model = graph.nodes[i].model
+        let tokens = model.tokenizer.encode(prefix, addBOS: model.tokenizer.addBOSByDefault, parseSpecial: false)
+        var parameters = generation
+        parameters.maxTokens = 16
+        let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens + 1)
+        let continuation = Generator(model: model).generate(prompt: tokens, cache: cache, parameters: parameters)
+        result.text = prefix + continuation.text
+        last.promptTokens += tokens.count
+        last.generatedTokens += continuation.tokens.count
+        last.seconds += (clock.now - start).seconds
+        last.text = result.text
+        result.stages.append(last)
+    }
+
+    /// Spec §4.4's tool loop (``ToolLoop``) on node `model`, keeping the prompt's cache: after a
+    /// call the assistant text so far is re-tokenized and re-fed after the cached prompt (the
+    /// reference re-embeds everything each turn).
+    private func toolLoop(
+        model: LanguageModel, prompt: SlottedPrompt, cache: KVCache, logits first: [Float], parameters: GenerationParameters,
+        options: ToolLoopOptions, tools: any ToolExecutor, node: String, round: Int, onText: (String) -> Bool,
+        events: (RunEvent) -> Void
+    ) -> (String, Int, [ToolCallRecord]) {
+        let promptCount = cache.count, promptTokens = prompt.tokens.compactMap { $0 }
+        var logits = first
+        let loop = ToolLoop(options: options, tools: tools, budget: parameters.maxTokens)
+        return loop.run(turn: { text, budget, stops in
+            if !text.isEmpty {
+                cache.trim(to: promptCount)
+                let ids = model.tokenizer.encode(text, addBOS: false, parseSpecial: false)
+                cache.reserve(promptCount + ids.count + budget + 1)
+                logits = model.transformer.forward(tokens: ids, cache: cache, outputs: .last, precision: parameters.precision,
+                                                   threads: parameters.threads).logits
+            }
+            var turn = parameters
+            turn.maxTokens = budget
+            turn.stopStrings += stops
+            let history = promptTokens + model.tokenizer.encode(text, addBOS: false, parseSpecial: false)
+            let result = Generator(model: model).generate(afterLogits: logits, history: history, cache: cache, parameters: turn, onText: onText)
+            return (result.text, result.tokens.count, result.stopReason == .stopString ? result.stopString : nil)
+        }, emit: { _ = onText($0) }, called: { events(.toolCall(node: node, round: round, call: $0)) })
+    }
+}

@@ -1,0 +1,166 @@
+// Provenance: RecursiveMAS inference over any agent graph (spec §3.1–3.4, §4): per round, nodes
+// act in schedule order; a node's m latent thoughts are inner(h₀ … h_{m−1}) of its rollout, each
+// edge maps them through its outer link into the target's slot (forward: this round; feedback:
+// next round); only the answering node decodes text. Text and single-agent baselines (spec §5)
+// run the same graph passing text, or one node's model alone.
+import Kernels
+import Links
+import Models
+import RoleData
+import Tokenization
+
+/// Executes an ``AgentGraph`` with any ``InferenceMethod``.
+public struct GraphRunner: Sendable {
+    public let graph: AgentGraph
+    /// Runs the tool loops of nodes that have one (nil: a tool-loop node decodes plainly).
+    public let tools: ToolExecutor?
+
+    public init(graph: AgentGraph, tools: ToolExecutor? = nil) {
+        self.graph = graph
+        self.tools = tools
+    }
+
+    /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
+    /// model (default: the answering node's) alone and ignores rounds and latent steps. With
+    /// `answerRetry`, a final text without a parsable answer gets the "Final Answer: \boxed{"
+    /// continuation of spec §3.3. `samples` > 1 (pass@k, latent only) repeats only the final decode.
+    public func run(
+        question: String, method: InferenceMethod, rounds: Int, latentSteps: Int, generation: GenerationParameters,
+        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, events: (RunEvent) -> Void = { _ in }
+    ) throws(AgentError) -> SystemRunResult {
+        guard rounds >= 1 else { throw .invalidArgument("rounds must be at least 1") }
+        return try run(question: question, method: method, roundCounts: [rounds], latentSteps: latentSteps, generation: generation,
+                       answerRetry: answerRetry, samples: samples, singleNode: singleNode, events: events)[rounds]!
+    }
+
+    /// Answers once for each round count in `roundCounts`, in one pass of the largest: a run of r
+    /// rounds is a prefix of a run of r + 1 (same prompts, same computation), so the answer after
+    /// round r is what a run of r rounds returns, with exactly its stages.
+    public func run(
+        question: String, method: InferenceMethod, roundCounts: Set<Int>, latentSteps: Int, generation: GenerationParameters,
+        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, events: (RunEvent) -> Void = { _ in }
+    ) throws(AgentError) -> [Int: SystemRunResult] {
+        guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
+        guard samples >= 1 else { throw .invalidArgument("samples must be at least 1") }
+        guard samples == 1 || method == .latent else { throw .invalidArgument("several samples are supported by the latent method only") }
+        guard latentSteps >= 1 || method != .latent else { throw .invalidArgument("latent steps must be at least 1") }
+        guard generation.maxTokens >= 1 else { throw .invalidArgument("the token budget must be at least 1") }
+        if let singleNode, !graph.nodes.indices.contains(singleNode) { throw .invalidArgument("no node \(singleNode)") }
+        var results: [Int: SystemRunResult]
+        var answering = graph.answer
+        switch method {
+        case .latent:
+            results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
+                                 samples: samples, latent: true, events: events)
+        case .text:
+            results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: 0, generation: generation,
+                                 samples: 1, latent: false, events: events)
+        case .single:
+            answering = singleNode ?? graph.answer
+            let answer = try single(question: question, node: answering, generation: generation, events: events)
+            results = Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })
+        }
+        if answerRetry {
+            for r in results.keys { retryAnswer(&results[r]!, node: answering, generation: generation) }
+        }
+        return results
+    }
+
+    /// The round loop of both graph methods. `latent`: nodes roll out m latent steps and pass
+    /// latents; otherwise every acting node decodes text that fills the next slots.
+    func rounds(
+        question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters, samples: Int,
+        latent: Bool, events: (RunEvent) -> Void
+    ) throws(AgentError) -> [Int: SystemRunResult] {
+        let total = answeringAfter.max()!
+        var stages: [StageRecord] = []
+        var results: [Int: SystemRunResult] = [:]
+        var previous: [Int: Message] = [:]
+        for round in 1...total {
+            var current: [Int: Message] = [:]
+            let acting = round == total ? Array(graph.order.prefix { $0 != graph.answer }) + [graph.answer] : graph.order
+            for i in acting {
+                let (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
+                let prompt = try slottedPrompt(i, question: question, round: round, latents: latents, texts: texts)
+                let isAnswer = i == graph.answer
+                let answers = isAnswer && (answeringAfter.contains(round) || graph.decodeEveryRound)
+                let needed = acting.contains { j in graph.edges.contains { $0.from == i && $0.to == j && $0.direction == .forward } }
+                    || (round < total && graph.edges.contains { $0.from == i && $0.direction == .feedback })
+                if !latent {
+                    guard answers || needed || isAnswer else { continue }
+                    let record = decode(i, round: round, prompt: prompt, generation: generation, events: events)
+                    stages.append(record)
+                    current[i] = .text(record.text ?? "")
+                    if answeringAfter.contains(round) && isAnswer { results[round] = SystemRunResult(text: record.text ?? "", stages: stages) }
+                    continue
+                }
+                if answers {
+                    var answered = stages, texts: [String] = []
+                    for k in 0..<samples {
+                        var parameters = generation
+                        parameters.sampling.seed = generation.sampling.seed &+ UInt64(k)
+                        let record = decode(i, round: round, prompt: prompt, generation: parameters, events: events)
+                        texts.append(record.text ?? "")
+                        answered.append(record)
+                    }
+                    if graph.decodeEveryRound { stages = answered }
+                    if answeringAfter.contains(round) {
+                        results[round] = SystemRunResult(text: texts[0], alternatives: Array(texts.dropFirst()), stages: answered)
+                    }
+                }
+                if needed { current[i] = .latent(rollout(i, round: round, prompt: prompt, steps: m, stages: &stages, events: events)) }
+            }
+            previous = current
+        }
+        return results
+    }
+
+    /// What node `i` receives in `round`: per slot marker, latents mapped by the edge's link; or
+    /// per slot name, the source's text.
+    private func inputs(
+        _ i: Int, round: Int, rows m: Int, current: [Int: Message], previous: [Int: Message]
+    ) -> (latents: [String: [Float]], texts: [String: String]) {
+        var latents: [String: [Float]] = [:], texts: [String: String] = [:]
+        for edge in graph.incoming(i, round: round) {
+            switch (edge.direction == .forward ? current : previous)[edge.from] {
+            case .latent(let rows): latents[edge.marker] = edge.link(rows, rows: m)
+            case .text(let text): texts[edge.slot] = text
+            case nil: texts[edge.slot] = ""  // unreachable for a valid graph: the source acted before
+            }
+        }
+        return (latents, texts)
+    }
+
+    func slottedPrompt(_ i: Int, question: String, round: Int, latents: [String: [Float]], texts: [String: String]) throws(AgentError) -> SlottedPrompt {
+        let user = graph.userPrompt(i, question: question, round: round, slotTexts: texts)
+        return try SlottedPrompt(model: graph.nodes[i].model, messages: [.system(graph.systemPrompt), .init(role: .user, content: user)],
+                                 latents: latents)
+    }
+
+    /// Node `i`'s m latent thoughts, inner(h₀ … h_{m−1}) `[m × D]`, for `prompt`.
+    private func rollout(
+        _ i: Int, round: Int, prompt: SlottedPrompt, steps m: Int, stages: inout [StageRecord], events: (RunEvent) -> Void
+    ) -> [Float] {
+        let node = graph.nodes[i]
+        events(.stageStarted(node: node.id, round: round, kind: .latent))
+        let clock = ContinuousClock(), start = clock.now
+        let transformer = node.model.transformer
+        let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count + m)
+        let result = prompt.embeddings.withUnsafeBufferPointer {
+            transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
+                                      link: node.inner.hiddenToEmbedding, threads: Parallel.defaultThreadCount)
+        }
+        let record = StageRecord(round: round, node: node.id, promptTokens: prompt.count - prompt.latentCount,
+                                 latentInputs: prompt.latentCount, latentSteps: m, generatedTokens: 0, seconds: (clock.now - start).seconds)
+        stages.append(record)
+        events(.stageFinished(record))
+        return result.embeddings
+    }
+}
+
+/// What a node passed on in a round.
+enum Message {
+    /// `[m × D_source]` latent thoughts (before any outer link).
+    case latent([Float])
+    case text(String)
+}
