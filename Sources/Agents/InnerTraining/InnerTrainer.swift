@@ -49,23 +49,22 @@ public struct InnerTrainingProgress: Sendable {
     public var checkpointed: Bool
 }
 
-/// Trains one agent's inner link on role data, with checkpoints and exact resume.
+/// Trains one node's inner link (the frozen model's hidden states → its next input embeddings),
+/// with checkpoints and exact resume through the shared ``TrainingLoop``.
 public final class InnerTrainer {
     public let model: LanguageModel
     public let configuration: InnerTrainingConfiguration
     public let link: InnerLink
-    public let store: CheckpointStore
+    public var store: CheckpointStore { loop.store }
     public let modelIdentity: CheckpointManifest.Model
-    public private(set) var step = 0
-    public private(set) var heldOutHistory: [(step: Int, loss: Double)] = []
+    public var step: Int { loop.step }
+    public var heldOutHistory: [(step: Int, loss: Double)] { loop.heldOutHistory }
 
     private let training: [InnerTrainingExample]
     private let heldOut: [InnerTrainingExample]
     private var features: [Int: InnerFeatures] = [:]
     private var heldOutFeatures: [InnerFeatures]?
-    private var optimizer: AdamW
-    private let schedule: WarmupCosineSchedule
-    private let order: DataOrder
+    private let loop: TrainingLoop
 
     /// Tokenizes the conversations `train` and `heldOut` (e.g. ``AgentGraph/trainingPair(_:row:)``);
     /// with `resume`, continues from the checkpoint in `output` (its configuration must match).
@@ -76,12 +75,10 @@ public final class InnerTrainer {
         self.model = model
         self.configuration = configuration
         self.modelIdentity = modelIdentity
-        store = CheckpointStore(directory: output)
         func tokenize(_ pairs: [TrainingPair]) throws(AgentError) -> [InnerTrainingExample] {
             var out: [InnerTrainingExample] = []
             for pair in pairs {
-                let example = try InnerTrainingExample(pair: pair, model: model,
-                                                       maximumLength: configuration.maximumLength)
+                let example = try InnerTrainingExample(pair: pair, model: model, maximumLength: configuration.maximumLength)
                 if !example.pairPositions.isEmpty { out.append(example) }  // truncation left no target tokens
             }
             return out
@@ -91,63 +88,35 @@ public final class InnerTrainer {
         guard !training.isEmpty else {
             throw .noTrainingPairs(detail: "no row keeps any target token within \(configuration.maximumLength) tokens")
         }
-        link = InnerLink(kind: configuration.linkKind, width: model.configuration.width, prefix: "inner.", seed: configuration.seed)
-        optimizer = AdamW(parameters: link.parameters, configuration: .init(beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
-                                                                           weightDecay: configuration.weightDecay))
-        schedule = WarmupCosineSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
-                                        totalSteps: configuration.steps)
-        order = DataOrder(count: training.count, seed: configuration.seed)
-        if resume, store.exists { try restore() }
-    }
-
-    private func restore() throws(AgentError) {
-        do {
-            let (manifest, weights, moments) = try store.load()
-            guard manifest.kind == "inner", manifest.links.first?.kind == configuration.linkKind.rawValue,
-                  manifest.models.first?.sha256 == modelIdentity.sha256 else {
-                throw AgentError.checkpoint("\(store.directory.path) holds a different run (link kind or model differ)")
-            }
-            try CheckpointStore.restore(link.parameters, from: weights)
-            if let moments { try optimizer.restore(moments) }
-            step = manifest.step
-        } catch let error as AgentError {
-            throw error
-        } catch {
-            throw .checkpoint("\(error)")
-        }
+        let c = configuration
+        link = InnerLink(kind: c.linkKind, width: model.configuration.width, prefix: "inner.", seed: c.seed)
+        let identity = TrainingLoop.Identity(
+            kind: "inner", links: [.init(name: "inner", kind: c.linkKind.rawValue, inputWidth: link.width, outputWidth: link.width)],
+            models: [modelIdentity], objectiveArguments: [:],
+            recordedArguments: ["role": c.node, "mse_weight": "\(c.mseWeight)", "max_length": "\(c.maximumLength)"])
+        loop = try TrainingLoop(
+            parameters: link.parameters, exampleCount: training.count,
+            settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,
+                            weightDecay: c.weightDecay, clipNorm: c.clipNorm, seed: c.seed, checkpointEvery: c.checkpointEvery,
+                            evaluateEvery: c.evaluateEvery),
+            identity: identity, output: output, resume: resume)
     }
 
     /// Runs until `configuration.steps` (or until `progress` returns false), checkpointing on the
     /// way and at the end.
     public func run(progress: (InnerTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
-        let clock = ContinuousClock(), start = clock.now
-        var tokens = 0
-        let startStep = step
-        while step < configuration.steps {
-            let batch = order.indices(step: step, batchSize: configuration.batchSize)
-            tokens += batch.reduce(0) { $0 + (features[$1] == nil ? training[$1].tokens.count : 0) }
-            let (loss, norm) = try trainStep(batch)
-            step += 1
-            var heldOutLoss: Double?, heldOutCosine: Double?
-            if step % configuration.evaluateEvery == 0 || step == configuration.steps, !heldOut.isEmpty {
-                heldOutLoss = evaluate()
-                heldOutCosine = evaluate(cosineOnly: true)
-                heldOutHistory.append((step, heldOutLoss!))
-            }
-            let checkpointed = step % configuration.checkpointEvery == 0 || step == configuration.steps
-            if checkpointed { try save(metrics: ["loss": loss, "held_out_loss": heldOutLoss ?? .nan]) }
-            let elapsed = (clock.now - start).seconds
-            let rate = Double(step - startStep) / max(elapsed, 1e-9)
-            let report = InnerTrainingProgress(
-                step: step, totalSteps: configuration.steps, loss: loss, learningRate: schedule.learningRate(at: step - 1),
-                gradientNorm: norm, heldOutLoss: heldOutLoss, heldOutCosine: heldOutCosine, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
-                elapsedSeconds: elapsed, etaSeconds: Double(configuration.steps - step) / max(rate, 1e-9), checkpointed: checkpointed)
-            if !progress(report) { break }
+        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { self.evaluate() }) { r in
+            progress(InnerTrainingProgress(
+                step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
+                heldOutLoss: r.heldOutLoss, heldOutCosine: r.heldOutLoss.map { _ in evaluate(cosineOnly: true) },
+                tokensPerSecond: r.workPerSecond, elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds, checkpointed: r.checkpointed))
         }
     }
 
-    /// One optimizer step on `batch`; returns the batch loss and the pre-clip gradient norm.
-    private func trainStep(_ batch: [Int]) throws(AgentError) -> (Double, Float) {
+    /// The batch's gradient into the link; its work is the tokens of examples seen the first time
+    /// (feature extraction, the expensive part, runs once per example).
+    private func accumulate(_ batch: [Int]) throws(AgentError) -> TrainingLoop.Step {
+        let tokens = batch.reduce(0) { $0 + (features[$1] == nil ? training[$1].tokens.count : 0) }
         var hidden: [Float] = [], targets: [Float] = []
         for i in batch {
             let f = features[i] ?? InnerFeatures(example: training[i], transformer: model.transformer, threads: configuration.threads)
@@ -157,19 +126,12 @@ public final class InnerTrainer {
         }
         let d = link.width, rows = hidden.count / d
         guard rows > 0 else { throw .noTrainingPairs(detail: "a batch has no assistant tokens") }
-        link.parameters.zeroGradients()
         let (prediction, context) = link.forward(hidden, rows: rows)
         var gradient = [Float](repeating: 0, count: rows * d)
         let loss = objective(prediction: prediction, targets: targets, rows: rows, gradient: &gradient)
         guard loss.isFinite else { throw .nonFiniteLoss(step: step) }
         _ = link.backward(context, outputGradient: gradient)
-        do {
-            let norm = try GradientClipping.clipGlobalNorm(link.parameters, maxNorm: configuration.clipNorm)
-            try optimizer.step(link.parameters, learningRate: schedule.learningRate(at: step))
-            return (loss, norm)
-        } catch {
-            throw .nonFiniteLoss(step: step)
-        }
+        return TrainingLoop.Step(loss: loss, work: tokens)
     }
 
     /// w_cos·mean(1 − cos) + w_mse·mean over rows and width of the squared error; adds its
@@ -199,43 +161,5 @@ public final class InnerTrainer {
         guard rows > 0 else { return .nan }
         var scratch = [Float](repeating: 0, count: hidden.count)
         return objective(prediction: link(hidden, rows: rows), targets: targets, rows: rows, gradient: &scratch, cosineOnly: cosineOnly)
-    }
-
-    private func save(metrics: [String: Double]) throws(AgentError) {
-        let c = configuration
-        let manifest = CheckpointManifest(
-            kind: "inner", step: step,
-            links: [.init(name: "inner", kind: c.linkKind.rawValue, inputWidth: link.width, outputWidth: link.width)],
-            models: [modelIdentity],
-            arguments: ["role": c.node, "steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)",
-                        "warmup": "\(c.warmupSteps)", "seed": "\(c.seed)", "mse_weight": "\(c.mseWeight)",
-                        "max_length": "\(c.maximumLength)", "train_examples": "\(training.count)"],
-            resume: ["step": step], metrics: metrics.filter { $0.value.isFinite })
-        do {
-            try store.save(manifest, parameters: link.parameters, optimizer: optimizer.state)
-        } catch {
-            throw .checkpoint("\(error)")
-        }
-    }
-}
-
-/// The example order: a fresh seeded permutation per epoch, a pure function of (seed, step), so a
-/// resumed run sees exactly the batches an uninterrupted one would.
-struct DataOrder: Sendable {
-    let count: Int
-    let seed: UInt64
-
-    func permutation(epoch: Int) -> [Int] {
-        var rng = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-        var p = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        return p
-    }
-
-    func indices(step: Int, batchSize: Int) -> [Int] {
-        (0..<batchSize).map { j in
-            let k = step * batchSize + j
-            return permutation(epoch: k / count)[k % count]
-        }
     }
 }

@@ -43,21 +43,19 @@ public struct OuterTrainingProgress: Sendable {
     public var checkpointed: Bool
 }
 
-/// Trains the outer links of an agent graph on data rows; the LLMs and inner links stay frozen.
+/// Trains the outer links of an agent graph on data rows through the shared ``TrainingLoop``;
+/// the LLMs and inner links stay frozen.
 public final class OuterTrainer {
     public let graph: AgentGraph
     public let configuration: OuterTrainingConfiguration
-    public let store: CheckpointStore
+    public var store: CheckpointStore { loop.store }
     public let models: [CheckpointManifest.Model]
-    public private(set) var step = 0
-    public private(set) var heldOutHistory: [(step: Int, loss: Double)] = []
+    public var step: Int { loop.step }
+    public var heldOutHistory: [(step: Int, loss: Double)] { loop.heldOutHistory }
 
     private let training: [DataRow]
     private let heldOut: [DataRow]
-    private let parameters: ParameterSet
-    private var optimizer: AdamW
-    private let schedule: WarmupCosineSchedule
-    private let order: DataOrder
+    private let loop: TrainingLoop
 
     /// Rows lacking any node's target field (or with it empty) are skipped, as the reference
     /// skips rows with an empty field. With `resume`, continues from the checkpoint in `output`.
@@ -78,76 +76,36 @@ public final class OuterTrainer {
         training = train.filter(complete)
         self.heldOut = heldOut.filter(complete)
         guard !training.isEmpty else { throw .noTrainingPairs(detail: "no row has all of \(fields.joined(separator: ", "))") }
-        guard configuration.batchSize >= 1, configuration.steps >= 1 else { throw .invalidArgument("steps and batch size must be at least 1") }
-        store = CheckpointStore(directory: output)
-        parameters = graph.outerParameters
-        optimizer = AdamW(parameters: parameters, configuration: .init(beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
-                                                                      weightDecay: configuration.weightDecay))
-        schedule = WarmupCosineSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
-                                        totalSteps: configuration.steps)
-        order = DataOrder(count: training.count, seed: configuration.seed)
-        if resume, store.exists { try restore() }
-    }
-
-    /// The checkpoint's link entries: one per edge.
-    private var linkEntries: [CheckpointManifest.Link] {
-        graph.edges.indices.map { k in
+        let c = configuration, o = c.objective
+        let links = graph.edges.indices.map { k in
             let link = graph.edges[k].link
-            return .init(name: graph.edgeName(k), kind: link.kind.rawValue, inputWidth: link.inputWidth, outputWidth: link.outputWidth)
+            return CheckpointManifest.Link(name: graph.edgeName(k), kind: link.kind.rawValue, inputWidth: link.inputWidth,
+                                           outputWidth: link.outputWidth)
         }
-    }
-
-    private func restore() throws(AgentError) {
-        do {
-            let (manifest, weights, moments) = try store.load()
-            guard manifest.kind == "outer", manifest.links == linkEntries, manifest.models.map(\.sha256) == models.map(\.sha256) else {
-                throw AgentError.checkpoint("\(store.directory.path) holds a different run (links or models differ)")
-            }
-            for (key, value) in objectiveArguments where manifest.arguments[key] != value {
-                throw AgentError.checkpoint("\(store.directory.path) was trained with \(key) = \(manifest.arguments[key] ?? "?"), this run has \(value)")
-            }
-            try CheckpointStore.restore(parameters, from: weights)
-            if let moments { try optimizer.restore(moments) }
-            step = manifest.step
-        } catch let error as AgentError {
-            throw error
-        } catch {
-            throw .checkpoint("\(error)")
-        }
+        let objective = ["rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)", "final_round_only": "\(o.finalRoundOnly)",
+                         "earlier_round_weight": "\(o.earlierRoundWeight)", "max_length": "\(o.maximumLength)"]
+        loop = try TrainingLoop(
+            parameters: graph.outerParameters, exampleCount: training.count,
+            settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,
+                            weightDecay: c.weightDecay, clipNorm: c.clipNorm, seed: c.seed, checkpointEvery: c.checkpointEvery,
+                            evaluateEvery: c.evaluateEvery),
+            identity: .init(kind: "outer", links: links, models: models, objectiveArguments: objective, recordedArguments: [:]),
+            output: output, resume: resume)
     }
 
     /// Runs until `configuration.steps` (or until `progress` returns false), checkpointing on the
     /// way and at the end.
     public func run(progress: (OuterTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
-        let clock = ContinuousClock(), start = clock.now
-        var positions = 0
-        let startStep = step
-        while step < configuration.steps {
-            let batch = order.indices(step: step, batchSize: configuration.batchSize)
-            let (loss, norm, roundNorms, seen) = try trainStep(batch)
-            positions += seen
-            step += 1
-            var heldOutLoss: Double?
-            if step % configuration.evaluateEvery == 0 || step == configuration.steps, !heldOut.isEmpty {
-                heldOutLoss = try evaluate()
-                heldOutHistory.append((step, heldOutLoss!))
-            }
-            let checkpointed = step % configuration.checkpointEvery == 0 || step == configuration.steps
-            if checkpointed { try save(metrics: ["loss": loss, "held_out_loss": heldOutLoss ?? .nan]) }
-            let elapsed = (clock.now - start).seconds
-            let rate = Double(step - startStep) / max(elapsed, 1e-9)
-            let report = OuterTrainingProgress(
-                step: step, totalSteps: configuration.steps, loss: loss, learningRate: schedule.learningRate(at: step - 1),
-                gradientNorm: norm, roundGradientNorms: roundNorms, heldOutLoss: heldOutLoss,
-                positionsPerSecond: Double(positions) / max(elapsed, 1e-9), elapsedSeconds: elapsed,
-                etaSeconds: Double(configuration.steps - step) / max(rate, 1e-9), checkpointed: checkpointed)
-            if !progress(report) { break }
+        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }) { r in
+            progress(OuterTrainingProgress(
+                step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
+                roundGradientNorms: r.details, heldOutLoss: r.heldOutLoss, positionsPerSecond: r.workPerSecond,
+                elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds, checkpointed: r.checkpointed))
         }
     }
 
-    /// One optimizer step: per-example graphs, each loss scaled by 1/B.
-    private func trainStep(_ batch: [Int]) throws(AgentError) -> (Double, Float, [String: [Double]], Int) {
-        parameters.zeroGradients()
+    /// One batch: per-example graphs, each loss scaled by 1/B; per-edge per-round norms averaged.
+    private func accumulate(_ batch: [Int]) throws(AgentError) -> TrainingLoop.Step {
         var loss = 0.0, positions = 0
         let rounds = configuration.objective.rounds
         var norms = Dictionary(uniqueKeysWithValues: graph.edges.indices.map { (graph.edgeName($0), [Double](repeating: 0, count: rounds)) })
@@ -165,14 +123,7 @@ public final class OuterTrainer {
                 for r in values.indices { norms[edge]![r] += values[r] / Double(batch.count) }
             }
         }
-        guard loss.isFinite else { throw .nonFiniteLoss(step: step) }
-        do {
-            let norm = try GradientClipping.clipGlobalNorm(parameters, maxNorm: configuration.clipNorm)
-            try optimizer.step(parameters, learningRate: schedule.learningRate(at: step))
-            return (loss, norm, norms, positions)
-        } catch {
-            throw .nonFiniteLoss(step: step)
-        }
+        return TrainingLoop.Step(loss: loss, work: positions, details: norms)
     }
 
     /// Mean objective over the held-out rows (forward only).
@@ -182,27 +133,5 @@ public final class OuterTrainer {
             total += try graph.outerObjective(row, options: configuration.objective, gradient: false).loss
         }
         return total / Double(max(heldOut.count, 1))
-    }
-
-    /// The arguments that define the objective: a resumed run must have the same.
-    private var objectiveArguments: [String: String] {
-        let o = configuration.objective
-        return ["rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)", "final_round_only": "\(o.finalRoundOnly)",
-                "earlier_round_weight": "\(o.earlierRoundWeight)", "max_length": "\(o.maximumLength)"]
-    }
-
-    private func save(metrics: [String: Double]) throws(AgentError) {
-        let c = configuration
-        let manifest = CheckpointManifest(
-            kind: "outer", step: step, links: linkEntries, models: models,
-            arguments: objectiveArguments.merging(
-                ["steps": "\(c.steps)", "batch_size": "\(c.batchSize)", "lr": "\(c.learningRate)", "warmup": "\(c.warmupSteps)",
-                 "seed": "\(c.seed)", "train_examples": "\(training.count)"]) { a, _ in a },
-            resume: ["step": step], metrics: metrics.filter { $0.value.isFinite })
-        do {
-            try store.save(manifest, parameters: parameters, optimizer: optimizer.state)
-        } catch {
-            throw .checkpoint("\(error)")
-        }
     }
 }
