@@ -1,13 +1,15 @@
+// JSON Lines files (training logs, comparison outcomes): one compact JSON object per line,
+// appended with one write each so a killed writer leaves at most a partial last line.
 import Foundation
 
-/// JSON Lines files the CLI keeps next to its results (training logs, comparison outcomes): one
+/// JSON Lines files kept next to results (training logs, comparison outcomes): one
 /// compact JSON object per line, sorted keys.
 ///
 /// Each line goes to the file in one `write(2)`, so a killed process leaves at most a partial
 /// last line; reading ignores it and ``Appender`` cuts it off before appending.
-enum JSONLines {
+public enum JSONLines {
     /// Every complete line of the file decoded as `T`; no file reads as no lines.
-    static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         let data = try Data(contentsOf: url)
         var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
@@ -18,21 +20,21 @@ enum JSONLines {
             do {
                 values.append(try decoder.decode(T.self, from: Data(line)))
             } catch {
-                throw CommandFailure("\(url.path):\(number + 1): not a valid record: \(error)")
+                throw AgentError.invalidArgument("\(url.path):\(number + 1): not a valid record: \(error)")
             }
         }
         return values
     }
 
     /// Replaces the file (atomically) with `values`, one per line.
-    static func write<T: Encodable>(_ values: [T], to url: URL) throws {
+    public static func write<T: Encodable>(_ values: [T], to url: URL) throws {
         var data = Data()
         for value in values { data.append(try line(value)) }
         try data.write(to: url, options: .atomic)
     }
 
     /// `value` as one line of JSON, with its newline.
-    static func line(_ value: some Encodable) throws -> Data {
+    public static func line(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value) + Data("\n".utf8)
@@ -40,15 +42,15 @@ enum JSONLines {
 
     /// Appends lines to a file, creating it if needed; a partial last line left by a killed
     /// writer is removed first.
-    final class Appender {
-        let url: URL
+    public final class Appender {
+        public let url: URL
         private let handle: FileHandle
 
-        init(url: URL) throws {
+        public init(url: URL) throws {
             self.url = url
             if !FileManager.default.fileExists(atPath: url.path) {
                 guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw CommandFailure("cannot create \(url.path)")
+                    throw AgentError.invalidArgument("cannot create \(url.path)")
                 }
             }
             handle = try FileHandle(forUpdating: url)
@@ -68,7 +70,7 @@ enum JSONLines {
         deinit { try? handle.close() }
 
         /// Writes `value` as one line; it is in the file (the kernel's) when this returns.
-        func append(_ value: some Encodable) throws {
+        public func append(_ value: some Encodable) throws {
             try handle.write(contentsOf: try JSONLines.line(value))
         }
     }

@@ -1,0 +1,124 @@
+// Running a comparison: pending answers grouped so that one pass of the largest rounds answers
+// every rounds value of a method, each outcome appended as it is graded, and the report kept
+// current over the questions every (method, rounds) has answered.
+import Foundation
+import Models
+import RoleData
+import Training
+
+extension Comparison {
+    /// The pending answers of one question and method, which one pass over the rounds produces.
+    struct Batch {
+        var index: Int
+        var method: InferenceMethod
+        var rounds: Set<Int>
+    }
+
+    private struct Pair: Hashable {
+        var index: Int
+        var method: InferenceMethod
+    }
+
+    /// `runs` grouped by question and method, in order of first appearance.
+    static func batches(_ runs: [Run]) -> [Batch] {
+        var out: [Batch] = []
+        var slot: [Pair: Int] = [:]
+        for run in runs {
+            let key = Pair(index: run.index, method: run.method)
+            if let i = slot[key] { out[i].rounds.insert(run.rounds) } else {
+                slot[key] = out.count
+                out.append(Batch(index: run.index, method: run.method, rounds: [run.rounds]))
+            }
+        }
+        return out
+    }
+
+    /// Answers what `recorded` lacks (the runner is made only then: loading models is the slow
+    /// part), appending each outcome to outcomes.jsonl; returns the final report's Markdown.
+    public func run(
+        recorded existing: [QuestionOutcome], makeRunner: () throws -> GraphRunner, progress: (Progress) -> Void = { _ in }
+    ) throws -> String {
+        var recorded = existing
+        let resumed = recorded.count
+        let finished = Set(recorded.map(Run.init))
+        let pending = runs.filter { !finished.contains($0) }
+        if !pending.isEmpty {
+            let runner = try makeRunner()
+            let log = try JSONLines.Appender(url: outcomesURL)
+            let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })
+            let clock = ContinuousClock(), start = clock.now
+            var done = 0
+            for batch in Self.batches(pending) {
+                let question = questions[position[batch.index]!]
+                for outcome in try answers(question, batch, runner: runner) {
+                    try log.append(outcome)
+                    recorded.append(outcome)
+                    done += 1
+                    let perAnswer = (clock.now - start).seconds / Double(done)
+                    progress(Progress(outcome: outcome, position: position[outcome.index]!, questions: questions.count,
+                                      recorded: resumed + done, total: runs.count, secondsPerAnswer: perAnswer,
+                                      etaSeconds: perAnswer * Double(pending.count - done), accuracies: Self.accuracies(recorded, plan: plan)))
+                }
+                // A long run keeps a current report, over the questions every method has answered.
+                if recorded.filter({ $0.index == batch.index }).count == plan.count {
+                    _ = try writeReport(recorded, resumed: resumed)
+                }
+            }
+        }
+        return try writeReport(recorded, resumed: resumed)
+    }
+
+    /// One method's graded answers to one question, one per round count of `batch`.
+    func answers(_ question: Question, _ batch: Batch, runner: GraphRunner) throws -> [QuestionOutcome] {
+        var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
+        if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
+        let results = try runner.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
+                                     latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry)
+        return results.keys.sorted().map { rounds in
+            let result = results[rounds]!
+            let predicted = AnswerExtractor.extract(from: result.text)
+            return QuestionOutcome(index: batch.index, method: batch.method, rounds: rounds, predicted: predicted,
+                                   expected: question.expected, correct: AnswerComparator.matches(predicted, expected: question.expected),
+                                   stages: result.stages, text: result.text)
+        }
+    }
+
+    /// Writes report.md, report.json and plot.svg over the questions of `outcomes` that every
+    /// (method, rounds) of the plan has answered, and returns the Markdown.
+    func writeReport(_ outcomes: [QuestionOutcome], resumed: Int) throws -> String {
+        let complete = outcomes.answeredByAll(of: plan)
+        let answered = Set(complete.map(\.index)).count
+        var notes = [settings.summary]
+        if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
+        if answered < questions.count {
+            notes.append("so far \(answered) of \(questions.count) questions are answered by every method; this report covers those")
+        }
+        let metadata = ComparisonReport.Metadata(
+            system: settings.system, data: settings.data, questions: answered, date: Date().ISO8601Format(), machine: machine,
+            command: command, notes: notes, tokenCap: settings.maxTokens)
+        let report = ComparisonReport(outcomes: complete, metadata: metadata)
+        let markdown = report.markdown()
+        try AtomicFile.write(Data(markdown.utf8), to: output.appendingPathComponent("report.md"))
+        try AtomicFile.write(try report.json(), to: output.appendingPathComponent("report.json"))
+        try AtomicFile.write(Data(report.svg().utf8), to: output.appendingPathComponent("plot.svg"))
+        return markdown
+    }
+
+    /// Running accuracy of every (method, rounds) of the plan: `S1 2/3 L1 1/3 T1 0/3 …`.
+    static func accuracies(_ outcomes: [QuestionOutcome], plan: [(method: InferenceMethod, rounds: Int)]) -> String {
+        plan.map { key in
+            let group = outcomes.filter { $0.method == key.method && $0.rounds == key.rounds }
+            let letter = key.method.rawValue.prefix(1).uppercased()
+            return "\(letter)\(key.rounds) \(group.filter(\.correct).count)/\(group.count)"
+        }.joined(separator: " ")
+    }
+
+    /// CPU model, core count and OS, e.g. "AMD EPYC 9B45, 2 cores, Ubuntu 24.04.2 LTS".
+    public static var machine: String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let info = ProcessInfo.processInfo
+        return "\(model), \(info.activeProcessorCount) cores, \(info.operatingSystemVersionString)"
+    }
+}

@@ -1,0 +1,185 @@
+// The comparison harness behind `rmas compare`: methods × rounds × questions, answered with a
+// GraphRunner, graded, appended to outcomes.jsonl as each finishes, resumed after a kill (refusing
+// answers made with other settings), and summarised in report.md / report.json / plot.svg.
+import Foundation
+import Models
+import RoleData
+import Training
+
+/// One comparison run over a question set, written to `output`.
+public struct Comparison {
+    /// One answer to record: a question (by its row index in the data), a method and its rounds.
+    public struct Run: Hashable, Sendable {
+        public var index: Int
+        public var method: InferenceMethod
+        public var rounds: Int
+
+        public init(index: Int, method: InferenceMethod, rounds: Int) {
+            self.index = index
+            self.method = method
+            self.rounds = rounds
+        }
+
+        public init(_ outcome: QuestionOutcome) { self.init(index: outcome.index, method: outcome.method, rounds: outcome.rounds) }
+
+        /// `single/1`, `latent/2`, …
+        public var label: String { "\(method.rawValue)/\(rounds)" }
+    }
+
+    /// What must not change between a run and its continuation (outcomes would not be comparable).
+    public struct Settings: Codable, Equatable, Sendable {
+        public var system: String
+        public var data: String
+        public var latentSteps: Int
+        public var maxTokens: Int
+        public var temperature: Float
+        public var seed: UInt64
+        public var answerRetry: Bool
+        /// Every prompt of the graph (``GraphDefinition/promptRecord``; nil: the built-in
+        /// sequential wording). Files written before it existed decode as nil.
+        public var prompts: [String: String]?
+        /// SHA-256 of each link checkpoint's weights (``GraphDefinition/linkDigests(relativeTo:)``).
+        /// Files written before it existed decode as nil, which is taken to match any links.
+        public var links: [String: String]?
+
+        public init(system: String, data: String, latentSteps: Int, maxTokens: Int, temperature: Float, seed: UInt64, answerRetry: Bool,
+                    prompts: [String: String]?, links: [String: String]?) {
+            self.system = system
+            self.data = data
+            self.latentSteps = latentSteps
+            self.maxTokens = maxTokens
+            self.temperature = temperature
+            self.seed = seed
+            self.answerRetry = answerRetry
+            self.prompts = prompts
+            self.links = links
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case system, data, temperature, seed, prompts, links
+            case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry"
+        }
+
+        /// What differs from `other`, comma-separated ("" when nothing does).
+        public func difference(from other: Settings) -> String {
+            var out: [String] = []
+            if system != other.system { out.append("system \(system) → \(other.system)") }
+            if data != other.data { out.append("data \(data) → \(other.data)") }
+            if latentSteps != other.latentSteps { out.append("latent steps \(latentSteps) → \(other.latentSteps)") }
+            if maxTokens != other.maxTokens { out.append("max tokens \(maxTokens) → \(other.maxTokens)") }
+            if temperature != other.temperature || seed != other.seed { out.append("sampling") }
+            if answerRetry != other.answerRetry { out.append("answer retry") }
+            if prompts != other.prompts { out.append("prompts") }
+            if let x = links, let y = other.links, x != y {
+                let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+                out.append("link weights (\(changed.joined(separator: ", ")))")
+            }
+            return out.joined(separator: ", ")
+        }
+
+        /// "latent steps m = 16; max tokens 256 per generated text; greedy decoding; answer retry on".
+        public var summary: String {
+            "latent steps m = \(latentSteps); max tokens \(maxTokens) per generated text; "
+                + (temperature > 0 ? "temperature \(temperature), seed \(seed)" : "greedy decoding")
+                + "; answer retry \(answerRetry ? "on" : "off")"
+        }
+    }
+
+    /// A question to ask: its row in the data and the answer it is graded against.
+    public struct Question: Sendable {
+        public var index: Int
+        public var text: String
+        public var expected: String
+    }
+
+    /// After each recorded answer.
+    public struct Progress: Sendable {
+        public var outcome: QuestionOutcome
+        /// The question's position in the run (0-based) and the question count.
+        public var position: Int
+        public var questions: Int
+        /// Answers recorded so far (this invocation and earlier ones) and in all.
+        public var recorded: Int
+        public var total: Int
+        public var secondsPerAnswer: Double
+        public var etaSeconds: Double
+        /// Running accuracy of every (method, rounds): `S1 2/3 L1 1/3 T1 0/3 …`.
+        public var accuracies: String
+    }
+
+    public let plan: [(method: InferenceMethod, rounds: Int)]
+    public let questions: [Question]
+    public let settings: Settings
+    public let output: URL
+    public let threads: Int
+    /// Shown in the report's metadata.
+    public let machine: String
+    public let command: String
+
+    public init(plan: [(method: InferenceMethod, rounds: Int)], questions: [Question], settings: Settings, output: URL, threads: Int,
+                machine: String = Comparison.machine, command: String) {
+        self.plan = plan
+        self.questions = questions
+        self.settings = settings
+        self.output = output
+        self.threads = threads
+        self.machine = machine
+        self.command = command
+    }
+
+    /// (method, rounds) in the order each question runs them: single, then latent and text per rounds.
+    public static func plan(methods: Set<InferenceMethod>, rounds: [Int]) -> [(method: InferenceMethod, rounds: Int)] {
+        var out: [(InferenceMethod, Int)] = methods.contains(.single) ? [(.single, 1)] : []
+        for r in Array(Set(rounds)).sorted() {
+            for method in [InferenceMethod.latent, .text] where methods.contains(method) { out.append((method, r)) }
+        }
+        return out
+    }
+
+    /// The rows `offset` and `limit` select that have an expected answer (`final_answer`, else the
+    /// answer extracted from `answer`); `skipped` hears of the others.
+    public static func questions(_ rows: [DataRow], offset: Int, limit: Int?, skipped: (Int) -> Void = { _ in }) throws(AgentError) -> [Question] {
+        guard offset >= 0, offset < rows.count else { throw .invalidArgument("offset \(offset): the data has \(rows.count) rows") }
+        return (offset..<min(rows.count, offset + (limit ?? rows.count))).compactMap { index in
+            let row = rows[index]
+            guard let expected = row.finalAnswer ?? row["answer"].flatMap(AnswerExtractor.extract(from:)) else {
+                skipped(index)
+                return nil
+            }
+            return Question(index: index, text: row.question, expected: expected)
+        }
+    }
+
+    var runs: [Run] { questions.flatMap { q in plan.map { Run(index: q.index, method: $0.method, rounds: $0.rounds) } } }
+    var outcomesURL: URL { output.appendingPathComponent("outcomes.jsonl") }
+
+    /// The answers already recorded for this run's (question, method, rounds), checked against
+    /// these settings and expected answers; saves the settings for the next continuation.
+    public func recorded() throws -> [QuestionOutcome] {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let settingsURL = output.appendingPathComponent("settings.json")
+        var seen = Set<Run>()
+        let recorded = try JSONLines.read(QuestionOutcome.self, from: outcomesURL).filter { seen.insert(Run($0)).inserted }
+        if !recorded.isEmpty, let data = try? Data(contentsOf: settingsURL),
+           let previous = try? JSONDecoder().decode(Settings.self, from: data), !previous.difference(from: settings).isEmpty {
+            throw AgentError.invalidArgument("""
+                \(outcomesURL.path) was recorded with other settings (\(previous.difference(from: settings))); \
+                choose another output directory, or delete the file to start over
+                """)
+        }
+        let expected = Dictionary(uniqueKeysWithValues: questions.map { ($0.index, $0.expected) })
+        for outcome in recorded {
+            if let answer = expected[outcome.index], answer != outcome.expected {
+                throw AgentError.invalidArgument("""
+                    \(outcomesURL.path) holds an answer to question \(outcome.index) expecting "\(outcome.expected)", but that row of \
+                    \(settings.data) expects "\(answer)": the data changed; choose another output directory
+                    """)
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
+        let wanted = Set(runs)
+        return recorded.filter { wanted.contains(Run($0)) }
+    }
+}

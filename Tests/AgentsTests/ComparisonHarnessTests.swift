@@ -1,0 +1,39 @@
+import Foundation
+@testable import Agents
+import RoleData
+import Testing
+
+/// The comparison harness called as a library (what a server or notebook would do), no executable.
+@Suite("Comparison harness (library)")
+struct ComparisonHarnessTests {
+    static func comparison(_ output: URL, maxTokens: Int = 4) throws -> Comparison {
+        let rows = (0..<3).map { n in DataRow(question: "\(n) + 2?", fields: ["final_answer": "\(n + 2)"]) }
+        let questions = try Comparison.questions(rows, offset: 0, limit: nil)
+        let settings = Comparison.Settings(system: "tiny", data: "rows", latentSteps: 2, maxTokens: maxTokens, temperature: 0, seed: 0,
+                                           answerRetry: true, prompts: nil, links: nil)
+        return Comparison(plan: Comparison.plan(methods: [.latent, .text, .single], rounds: [1, 2]), questions: questions,
+                          settings: settings, output: output, threads: 1, machine: "test", command: "test")
+    }
+
+    @Test("answers every (question, method, rounds), resumes without redoing any, and refuses other settings")
+    func runResumeRefuse() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-harness-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let graph = try TinyGraph.sequential()
+        let first = try Self.comparison(output)
+        #expect(first.plan.map { "\($0.method.rawValue)/\($0.rounds)" } == ["single/1", "latent/1", "text/1", "latent/2", "text/2"])
+        var made = 0, reports = 0
+        let markdown = try first.run(recorded: try first.recorded(), makeRunner: { made += 1; return GraphRunner(graph: graph) }) { _ in reports += 1 }
+        #expect(made == 1 && reports == 15 && markdown.contains("| latent | 2 |"))
+        let outcomes = try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"))
+        #expect(outcomes.count == 15 && Set(outcomes.map { "\($0.index)\($0.method)\($0.rounds)" }).count == 15)
+        // A continuation finds everything recorded and never builds a runner.
+        let again = try Self.comparison(output)
+        let recorded = try again.recorded()
+        #expect(recorded.count == 15)
+        _ = try again.run(recorded: recorded, makeRunner: { Issue.record("no answer was pending"); return GraphRunner(graph: graph) })
+        // Other settings are refused before anything is written.
+        #expect(throws: AgentError.self) { try Self.comparison(output, maxTokens: 5).recorded() }
+        #expect(try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl")).count == 15)
+    }
+}
