@@ -15,14 +15,19 @@ struct LinksExportCommand: ParsableCommand {
 
     @Option(help: "Checkpoint directory (from rmas train inner|outer).") var from: String
     @Option(help: "Destination directory.") var to: String
-    @Option(help: "Weight dtype: f16, bf16 or f32.") var dtype = "f16"
+    @Option(help: "Weight dtype: f16, bf16 or f32.") var dtype = SafeTensors.DType.f16
 
     func run() throws {
-        guard let type = SafeTensors.DType(rawValue: dtype.uppercased()) else {
-            throw ValidationError("unknown --dtype '\(dtype)' (f16, bf16, f32)")
-        }
+        let type = dtype
         let bytes = try CheckpointStore(directory: URL(fileURLWithPath: from))
             .exportCompact(to: CheckpointStore(directory: URL(fileURLWithPath: to)), weightsType: type)
         print(String(format: "%@: %.1f MB", to, Double(bytes) / 1e6))
     }
+}
+
+extension SafeTensors.DType: ExpressibleByArgument {
+    /// `f16`, `bf16` or `f32` (either case).
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+    public var defaultValueDescription: String { rawValue.lowercased() }
+    public static var allValueStrings: [String] { ["f16", "bf16", "f32"] }
 }

@@ -37,7 +37,7 @@ struct TrainInnerCommand: ParsableCommand {
     @Option(help: "Warmup steps (then cosine decay to 0).") var warmup = 10
     @Option(help: "Weight of the MSE term (the cosine term has weight 1).") var mseWeight: Float = 0
     @Option(help: "Inner link type (ln_res_adapter, res_adapter, adapter, linear_res_adapter, linear_adapter).")
-    var link = InnerLinkKind.default.rawValue
+    var link = InnerLinkKind.default
     @Option(help: "Random seed (link init and data order).") var seed: UInt64 = 42
     @Option(help: "Truncate examples to this many tokens.") var maxLength = 2048
     @Option(help: "Save a checkpoint every N steps.") var checkpointEvery = 100
@@ -65,7 +65,7 @@ struct TrainInnerCommand: ParsableCommand {
             rows.removeLast(n)
         }
         var configuration = InnerTrainingConfiguration(node: node)
-        configuration.linkKind = try InnerLinkKind(name: link)
+        configuration.linkKind = link
         configuration.steps = steps
         configuration.batchSize = batchSize
         configuration.learningRate = lr
@@ -102,4 +102,11 @@ struct TrainInnerCommand: ParsableCommand {
         }
         print("checkpoint: \(out)")
     }
+}
+
+extension InnerLinkKind: ExpressibleByArgument {
+    /// A reference name or alias (`ln_res_adapter`, `2layer_ln_res`, …).
+    public init?(argument: String) { try? self.init(name: argument) }
+    public var defaultValueDescription: String { rawValue }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
