@@ -83,7 +83,7 @@ struct GraphStyleTests {
     @Test("deliberation: reflector ⇄ tool-caller; the tool-caller's decoder is a Python tool loop")
     func deliberation() throws {
         let graph = try Self.load("deliberation")
-        #expect(graph.nodes[1].decoder == .toolLoop(ToolLoopOptions(tools: [.python], maxCalls: 5)))
+        #expect(graph.nodes[1].decoder == .toolLoop(ToolLoopOptions(tools: [.python], maxCalls: 5, markdownFences: true)))
         let result = try GraphRunner(graph: graph).run(question: Self.row.question, method: .latent, rounds: 1, latentSteps: 2,
                                                        generation: GenerationParameters(maxTokens: 3))
         #expect(Self.stages(result) == ["1reflector~", "1toolcaller"])

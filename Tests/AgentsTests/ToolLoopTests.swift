@@ -68,3 +68,20 @@ struct ToolLoopTests {
         #expect(none.isEmpty)
     }
 }
+
+extension ToolLoopTests {
+    @Test("a markdown ```python block runs as a Python call when its closing fence is written (unless fences are off)")
+    func markdownFence() {
+        let tools = ScriptedTools()
+        let turns = ["Compute:\n```python\nprint(2*3)\n```\n", " The answer is \\boxed{6}."]
+        let (turn, _) = Self.script(turns)
+        let (text, _, calls) = ToolLoop(options: .init(tools: [.python]), tools: tools, budget: 1000)
+            .run(turn: turn, emit: { _ in }, called: { _ in })
+        #expect(calls.map(\.input) == ["print(2*3)"])
+        #expect(text == "Compute:\n```python\nprint(2*3)\n```\n <result> 6 </result> The answer is \\boxed{6}.")
+        let (plain, _) = Self.script(turns)
+        let (_, _, none) = ToolLoop(options: .init(tools: [.python], markdownFences: false), tools: tools, budget: 1000)
+            .run(turn: plain, emit: { _ in }, called: { _ in })
+        #expect(none.isEmpty)
+    }
+}

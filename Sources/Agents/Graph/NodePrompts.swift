@@ -74,18 +74,23 @@ public struct ToolLoopOptions: Sendable, Equatable, Codable {
     public var tools: [ToolKind]
     /// Calls after which a "tool limit reached" result ends the loop (reference: 5).
     public var maxCalls: Int
+    /// Also run a markdown ```python block as a Python call when its closing fence is written
+    /// (not in the reference, whose 4B agents use the tags; models of 0.5B write fences).
+    public var markdownFences: Bool
 
-    public init(tools: [ToolKind] = ToolKind.allCases, maxCalls: Int = 5) {
+    public init(tools: [ToolKind] = ToolKind.allCases, maxCalls: Int = 5, markdownFences: Bool = true) {
         self.tools = tools
         self.maxCalls = maxCalls
+        self.markdownFences = markdownFences
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case tools, maxCalls = "max_calls" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case tools, maxCalls = "max_calls", markdownFences = "markdown_fences" }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         tools = try c.decodeIfPresent([ToolKind].self, forKey: .tools) ?? ToolKind.allCases
         maxCalls = try c.decodeIfPresent(Int.self, forKey: .maxCalls) ?? 5
+        markdownFences = try c.decodeIfPresent(Bool.self, forKey: .markdownFences) ?? true
     }
 }

@@ -19,7 +19,8 @@ struct ToolLoop {
     /// passed; `emit` receives text the loop appends (closing tags, results), `called` each call.
     /// Returns the whole assistant text, the tokens generated and the calls.
     func run(turn: Turn, emit: (String) -> Void, called: (ToolCallRecord) -> Void) -> (String, Int, [ToolCallRecord]) {
-        let tags = options.tools.map { (tool: $0, open: "<\($0.rawValue)>", close: "</\($0.rawValue)>") }
+        var tags = options.tools.map { (tool: $0, open: "<\($0.rawValue)>", close: "</\($0.rawValue)>") }
+        if options.markdownFences, options.tools.contains(.python) { tags.append((.python, "```python\n", "\n```\n")) }
         var text = "", generated = 0, calls: [ToolCallRecord] = []
         while generated < budget {
             let result = turn(text, budget - generated, tags.map(\.close))
