@@ -76,3 +76,63 @@ struct KillResumeTests {
         #expect(try Self.finalWeights(killed) == Self.finalWeights(whole), "killed at step \(stepAtKill)")
     }
 }
+
+extension KillResumeTests {
+    /// A three-node graph with a feedback edge over two tiny models of different widths.
+    static func graphFile(in directory: URL) throws -> URL {
+        let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
+        try Data(TinyModel(.qwen2).serialized()).write(to: wide)
+        var small = TinyModel(.llama)
+        small.width = 32
+        small.headDim = 8
+        small.ffn = 48
+        try Data(small.serialized()).write(to: narrow)
+        let url = directory.appendingPathComponent("graph.json")
+        try Data("""
+            {"style": "custom",
+             "nodes": [
+               {"id": "a", "model": "wide.gguf", "target": "plan", "prompts": {"first_round": "Plan {question}", "later_rounds": "Plan {question} with {slot:back}"}},
+               {"id": "b", "model": "narrow.gguf", "target": "refined_plan", "prompts": {"first_round": "Check {slot:plan}"}},
+               {"id": "c", "model": "wide.gguf", "target": "answer", "prompts": {"first_round": "{slot:checked} {question} {instruction}"}}],
+             "edges": [{"from": "a", "to": "b", "slot": "plan"}, {"from": "b", "to": "c", "slot": "checked"},
+                       {"from": "c", "to": "a", "slot": "back", "direction": "feedback"}],
+             "schedule": {"order": ["a", "b", "c"], "answer": "c", "rounds": 2},
+             "defaults": {"max_latent_tokens": 4}}
+            """.utf8).write(to: url)
+        return url
+    }
+
+    @Test("graph training (train outer on a user-written graph): SIGKILL mid-run, then --resume, equals an uninterrupted run")
+    func killAndResumeGraph() throws {
+        _ = try #require(Self.executable, "the rmas executable is not built next to the tests")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-kill-graph-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let system = try Self.graphFile(in: directory)
+        let data = directory.appendingPathComponent("rows.jsonl")
+        try RoleJSONL.write(SyntheticArithmetic(seed: 4).generate(count: 12), to: data)
+        func arguments(_ out: URL) -> [String] {
+            ["train", "outer", "--system", system.path, "--data", data.path, "--out", out.path, "--steps", "30", "--batch-size", "1",
+             "--checkpoint-every", "1", "--eval-every", "1000", "--held-out-count", "2", "--lr", "3e-3", "--warmup", "2", "--threads", "1"]
+        }
+        let whole = directory.appendingPathComponent("whole"), killed = directory.appendingPathComponent("killed")
+        let reference = try Self.launch(arguments(whole))
+        reference.waitUntilExit()
+        try #require(reference.terminationStatus == 0)
+
+        let victim = try Self.launch(arguments(killed))
+        let deadline = Date().addingTimeInterval(120)
+        while (Self.manifestStep(killed) ?? 0) < 8, victim.isRunning, Date() < deadline { usleep(2_000) }
+        try #require(victim.isRunning, "the run finished before it could be killed; make it longer")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let stepAtKill = Self.manifestStep(killed) ?? 0
+        #expect(stepAtKill >= 8 && stepAtKill < 30)
+
+        let resumed = try Self.launch(arguments(killed) + ["--resume"])
+        resumed.waitUntilExit()
+        #expect(resumed.terminationStatus == 0)
+        #expect(Self.manifestStep(killed) == 30)
+        #expect(try Self.finalWeights(killed) == Self.finalWeights(whole), "killed at step \(stepAtKill)")
+    }
+}

@@ -108,7 +108,10 @@ public struct GraphRunner: Sendable {
                         results[round] = SystemRunResult(text: texts[0], alternatives: Array(texts.dropFirst()), stages: answered)
                     }
                 }
-                if needed { current[i] = .latent(rollout(i, round: round, prompt: prompt, steps: m, stages: &stages, events: events)) }
+                if needed {
+                    current[i] = .latent(rollout(i, round: round, prompt: prompt, steps: m, threads: generation.threads, stages: &stages,
+                                                 events: events))
+                }
             }
             previous = current
         }
@@ -139,7 +142,7 @@ public struct GraphRunner: Sendable {
 
     /// Node `i`'s m latent thoughts, inner(h₀ … h_{m−1}) `[m × D]`, for `prompt`.
     private func rollout(
-        _ i: Int, round: Int, prompt: SlottedPrompt, steps m: Int, stages: inout [StageRecord], events: (RunEvent) -> Void
+        _ i: Int, round: Int, prompt: SlottedPrompt, steps m: Int, threads: Int, stages: inout [StageRecord], events: (RunEvent) -> Void
     ) -> [Float] {
         let node = graph.nodes[i]
         events(.stageStarted(node: node.id, round: round, kind: .latent))
@@ -148,7 +151,7 @@ public struct GraphRunner: Sendable {
         let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count + m)
         let result = prompt.embeddings.withUnsafeBufferPointer {
             transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
-                                      link: node.inner.hiddenToEmbedding, threads: Parallel.defaultThreadCount)
+                                      link: node.inner.hiddenToEmbedding, threads: threads)
         }
         let record = StageRecord(round: round, node: node.id, promptTokens: prompt.count - prompt.latentCount,
                                  latentInputs: prompt.latentCount, latentSteps: m, generatedTokens: 0, seconds: (clock.now - start).seconds)
