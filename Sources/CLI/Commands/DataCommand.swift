@@ -4,8 +4,8 @@ import RoleData
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "data", abstract: "Build role data (JSONL rows: question, plan, refined_plan, answer).",
-        subcommands: [DataSyntheticCommand.self, DataGSMCommand.self])
+        commandName: "data", abstract: "Build or fetch data: role rows (question, plan, refined_plan, answer) and benchmarks.",
+        subcommands: [DataSyntheticCommand.self, DataGSMCommand.self, DataHumanEvalCommand.self])
 }
 
 struct DataSyntheticCommand: ParsableCommand {
