@@ -181,7 +181,7 @@ struct CompareCommandTests {
         try #require(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("| method | rounds |"), "the summary table is printed")
 
-        let report = try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        let report = try ProjectJSON.decoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
         let expected: [(InferenceMethod, Int)] = [(.single, 1), (.latent, 1), (.text, 1), (.latent, 2), (.text, 2)]
         #expect(report.rows.map { "\($0.method)/\($0.rounds)" } == expected.map { "\($0.0)/\($0.1)" })
         #expect(report.rows.allSatisfy { $0.questions == 3 })
@@ -206,7 +206,7 @@ struct CompareCommandTests {
         let again = try Self.rmas(arguments, in: fixture)
         try #require(again.status == 0, "\(again.stderr)")
         #expect(try Data(contentsOf: outcomes) == recorded)
-        #expect(try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json"))).outcomes
+        #expect(try ProjectJSON.decoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json"))).outcomes
             == report.outcomes)
 
         // A run killed mid-line: the complete records are kept, the partial one is redone, nothing twice.
@@ -217,7 +217,7 @@ struct CompareCommandTests {
         let final = try Self.lines(outcomes)
         #expect(final.count == 15 && Array(final.prefix(12)) == Array(kept))
         let triples = try final.map { line in
-            let o = try JSONDecoder().decode(QuestionOutcome.self, from: Data(line.utf8))
+            let o = try ProjectJSON.decoder().decode(QuestionOutcome.self, from: Data(line.utf8))
             return "\(o.index) \(o.method) \(o.rounds)"
         }
         #expect(Set(triples).count == 15)

@@ -2,6 +2,7 @@ import Foundation
 @testable import Agents
 import RoleData
 import Testing
+import Training
 
 /// The comparison harness called as a library (what a server or notebook would do), no executable.
 @Suite("Comparison harness (library)")
@@ -25,7 +26,7 @@ struct ComparisonHarnessTests {
         var made = 0, reports = 0
         let markdown = try first.run(recorded: try first.recorded(), makeRunner: { made += 1; return GraphRunner(graph: graph) }) { _ in reports += 1 }
         #expect(made == 1 && reports == 15 && markdown.contains("| latent | 2 |"))
-        let outcomes = try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"))
+        let outcomes = try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"), decoder: ProjectJSON.decoder())
         #expect(outcomes.count == 15 && Set(outcomes.map { "\($0.index)\($0.method)\($0.rounds)" }).count == 15)
         // A continuation finds everything recorded and never builds a runner.
         let again = try Self.comparison(output)
@@ -34,6 +35,6 @@ struct ComparisonHarnessTests {
         _ = try again.run(recorded: recorded, makeRunner: { Issue.record("no answer was pending"); return GraphRunner(graph: graph) })
         // Other settings are refused before anything is written.
         #expect(throws: AgentError.self) { try Self.comparison(output, maxTokens: 5).recorded() }
-        #expect(try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl")).count == 15)
+        #expect(try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"), decoder: ProjectJSON.decoder()).count == 15)
     }
 }

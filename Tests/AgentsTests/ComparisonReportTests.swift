@@ -1,6 +1,7 @@
 import Foundation
 import RoleData
 import Testing
+import Training
 
 @testable import Agents
 
@@ -209,7 +210,7 @@ struct ComparisonReportTests {
             "| latent | 1 | 1 | solver | 1.000 | 50.0 | 0/4 |",
             "| latent | 2 | 1 | planner | 0.500 | 0.0 | 0/4 |",
         ] { #expect(hasLine(line), "missing: \(line)\n\(md)") }
-        let decoded = try JSONDecoder().decode(ComparisonReport.self, from: try report.json())
+        let decoded = try ProjectJSON.decoder().decode(ComparisonReport.self, from: try report.json())
         #expect(decoded == report && decoded.metadata.tokenCap == 100)
         #expect(try #require(decoded.row(.single, rounds: 1)).stages.first?.atTokenCap == 3)
     }
@@ -220,7 +221,7 @@ struct ComparisonReportTests {
         #expect(report.rows.isEmpty)
         #expect(report.markdown().contains("No outcomes were recorded"))
         #expect(!report.markdown().contains("| method |"))
-        let decoded = try JSONDecoder().decode(ComparisonReport.self, from: try report.json())
+        let decoded = try ProjectJSON.decoder().decode(ComparisonReport.self, from: try report.json())
         #expect(decoded == report)
         Self.expectValidSVG(report.svg())
     }
@@ -229,7 +230,7 @@ struct ComparisonReportTests {
     func jsonRoundTrip() throws {
         let report = Self.report()
         let data = try report.json()
-        let decoded = try JSONDecoder().decode(ComparisonReport.self, from: data)
+        let decoded = try ProjectJSON.decoder().decode(ComparisonReport.self, from: data)
         #expect(decoded == report)
         #expect(decoded.outcomes.count == 22)
         #expect(ComparisonReport(outcomes: decoded.outcomes, metadata: decoded.metadata) == report)

@@ -22,10 +22,10 @@ struct DefaultSystemTests {
         let json = try CompareCommandTests.object(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         let stages = try #require(json["stages"] as? [[String: Any]])
         #expect(stages.map { $0["node"] as? String } == ["planner", "refiner", "solver"])
-        #expect(stages.prefix(2).allSatisfy { $0["latentSteps"] as? Int == 4 })
-        #expect(stages[1]["latentInputs"] as? Int == 4 && stages[2]["latentInputs"] as? Int == 4)
+        #expect(stages.prefix(2).allSatisfy { $0["latent_steps"] as? Int == 4 })
+        #expect(stages[1]["latent_inputs"] as? Int == 4 && stages[2]["latent_inputs"] as? Int == 4)
         let answer = try #require(json["answer"] as? String)
         #expect(!answer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
-        #expect((stages[2]["generatedTokens"] as? Int ?? 0) > 0)
+        #expect((stages[2]["generated_tokens"] as? Int ?? 0) > 0)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Training
 
 @testable import Agents
 
@@ -73,6 +74,6 @@ struct PairedComparisonTests {
         }
         let old = try JSONEncoder().encode(OldReport(metadata: report.metadata, rows: report.rows, outcomes: report.outcomes))
         #expect(!String(decoding: old, as: UTF8.self).contains("pairs"))
-        #expect(try JSONDecoder().decode(ComparisonReport.self, from: old) == report)
+        #expect(try ProjectJSON.decoder().decode(ComparisonReport.self, from: old) == report)
     }
 }

@@ -97,3 +97,23 @@ struct CheckpointTests {
         #expect(bytes < 400 + 6 * 2 + 2000)
     }
 }
+
+@Suite("Manifest key style")
+struct ManifestKeyStyleTests {
+    @Test("manifests are written with snake_case keys; camelCase manifests written before still load")
+    func keyStyle() throws {
+        let manifest = CheckpointManifest(kind: "outer", step: 3, links: [.init(name: "a_to_b", kind: "k", inputWidth: 4, outputWidth: 8)],
+                                          models: [.init(role: "a", name: "m", sha256: "s")], metrics: ["held_out_loss": 1.5])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(manifest), as: UTF8.self)
+        #expect(text.contains("\"format_version\":1") && text.contains("\"weights_file\"") && text.contains("\"input_width\":4"))
+        #expect(!text.contains("formatVersion") && !text.contains("inputWidth") && text.contains("\"held_out_loss\":1.5"))
+        let old = #"""
+            {"formatVersion": 1, "kind": "outer", "step": 3, "links": [{"name": "a_to_b", "kind": "k", "inputWidth": 4, "outputWidth": 8}],
+             "models": [{"role": "a", "name": "m", "sha256": "s"}], "arguments": {}, "resume": {}, "metrics": {"held_out_loss": 1.5},
+             "weightsFile": "weights-00000003.safetensors"}
+            """#
+        #expect(try JSONDecoder().decode(CheckpointManifest.self, from: Data(old.utf8)) == manifest)
+    }
+}

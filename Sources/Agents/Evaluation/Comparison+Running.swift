@@ -44,7 +44,7 @@ extension Comparison {
         let pending = runs.filter { !finished.contains($0) }
         if !pending.isEmpty {
             let runner = try makeRunner()
-            let log = try JSONLines.Appender(url: outcomesURL)
+            let log = try JSONLines.Appender(url: outcomesURL, encoder: ProjectJSON.encoder())
             let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })
             let clock = ContinuousClock(), start = clock.now
             var done = 0

@@ -159,7 +159,7 @@ public struct Comparison {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let settingsURL = output.appendingPathComponent("settings.json")
         var seen = Set<Run>()
-        let recorded = try JSONLines.read(QuestionOutcome.self, from: outcomesURL).filter { seen.insert(Run($0)).inserted }
+        let recorded = try JSONLines.read(QuestionOutcome.self, from: outcomesURL, decoder: ProjectJSON.decoder()).filter { seen.insert(Run($0)).inserted }
         if !recorded.isEmpty, let data = try? Data(contentsOf: settingsURL),
            let previous = try? JSONDecoder().decode(Settings.self, from: data), !previous.difference(from: settings).isEmpty {
             throw AgentError.invalidArgument("""

@@ -3,6 +3,7 @@
 // returns strings and data; writing them is the caller's business.
 import Foundation
 import RoleData
+import Training
 
 /// Accuracy, token usage and wall time of each inference method at each number of rounds.
 ///
@@ -166,14 +167,10 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
 
     // MARK: - Output
 
-    /// The report as pretty-printed JSON with sorted keys: metadata, rows, paired comparisons and
-    /// the raw outcomes.
+    /// The report as pretty-printed JSON (the project's snake_case keys, sorted): metadata, rows,
+    /// paired comparisons and the raw outcomes; read it back with ``ProjectJSON/decoder()``.
     /// Throws only what `JSONEncoder` throws (a non-finite number in an outcome).
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try ProjectJSON.encoder(pretty: true).encode(self) }
 
     /// The report as Markdown: a title, the metadata, the main table, the paired comparisons and
     /// the per-stage table.

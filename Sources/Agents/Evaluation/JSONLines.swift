@@ -9,12 +9,11 @@ import Foundation
 /// last line; reading ignores it and ``Appender`` cuts it off before appending.
 public enum JSONLines {
     /// Every complete line of the file decoded as `T`; no file reads as no lines.
-    public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL, decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         let data = try Data(contentsOf: url)
         var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
         lines.removeLast()  // "" after the final newline, or a partial line
-        let decoder = JSONDecoder()
         var values: [T] = []
         for (number, line) in lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
             do {
@@ -27,16 +26,20 @@ public enum JSONLines {
     }
 
     /// Replaces the file (atomically) with `values`, one per line.
-    public static func write<T: Encodable>(_ values: [T], to url: URL) throws {
+    public static func write<T: Encodable>(_ values: [T], to url: URL, encoder: JSONEncoder? = nil) throws {
         var data = Data()
-        for value in values { data.append(try line(value)) }
+        for value in values { data.append(try line(value, encoder: encoder)) }
         try data.write(to: url, options: .atomic)
     }
 
     /// `value` as one line of JSON, with its newline.
-    public static func line(_ value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    /// `value` as one line of JSON (sorted keys, or `encoder`'s settings), with its newline.
+    public static func line(_ value: some Encodable, encoder: JSONEncoder? = nil) throws -> Data {
+        let encoder = encoder ?? {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return e
+        }()
         return try encoder.encode(value) + Data("\n".utf8)
     }
 
@@ -45,9 +48,11 @@ public enum JSONLines {
     public final class Appender {
         public let url: URL
         private let handle: FileHandle
+        private let encoder: JSONEncoder?
 
-        public init(url: URL) throws {
+        public init(url: URL, encoder: JSONEncoder? = nil) throws {
             self.url = url
+            self.encoder = encoder
             if !FileManager.default.fileExists(atPath: url.path) {
                 guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                     throw AgentError.invalidArgument("cannot create \(url.path)")
@@ -71,7 +76,7 @@ public enum JSONLines {
 
         /// Writes `value` as one line; it is in the file (the kernel's) when this returns.
         public func append(_ value: some Encodable) throws {
-            try handle.write(contentsOf: try JSONLines.line(value))
+            try handle.write(contentsOf: try JSONLines.line(value, encoder: encoder))
         }
     }
 }

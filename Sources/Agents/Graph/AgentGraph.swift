@@ -111,9 +111,16 @@ public struct AgentGraph: Sendable {
         edges.filter { $0.to == i && ($0.direction == .forward || round >= 2) }
     }
 
-    /// Whether node `i`'s latent output is consumed after it acts in `round` of `rounds`.
-    func outputNeeded(_ i: Int, round: Int, rounds: Int) -> Bool {
-        edges.contains { $0.from == i && ($0.direction == .forward || round < rounds) }
+    /// The nodes that act in `round` of `rounds`, in order: all of them, except that the last
+    /// round ends with the answering node (what would come after it cannot reach the answer).
+    func acting(round: Int, of rounds: Int) -> [Int] {
+        round == rounds ? Array(order.prefix { $0 != answer }) + [answer] : order
+    }
+
+    /// Whether node `i`'s output in `round` of `rounds` is read by someone: a forward edge into a
+    /// node in `acting`, or a feedback edge when a next round follows.
+    func outputNeeded(_ i: Int, round: Int, of rounds: Int, acting: [Int]) -> Bool {
+        edges.contains { $0.from == i && ($0.direction == .forward ? acting.contains($0.to) : round < rounds) }
     }
 
     /// Every outer link's parameters, in edge order (the trainable set of outer training).

@@ -62,12 +62,10 @@ extension AgentGraph {
         var roundLosses = [Double?](repeating: nil, count: rounds)
         for round in 1...rounds {
             var current: [Int: Int] = [:]
-            let acting = round == rounds ? Array(order.prefix { $0 != answer }) + [answer] : order
+            let acting = self.acting(round: round, of: rounds)
             for i in acting {
                 let isAnswer = i == answer
-                let needed = acting.contains { j in edges.contains { $0.from == i && $0.to == j && $0.direction == .forward } }
-                    || (round < rounds && edges.contains { $0.from == i && $0.direction == .feedback })
-                guard isAnswer || needed else { continue }
+                guard isAnswer || outputNeeded(i, round: round, of: rounds, acting: acting) else { continue }
                 var incoming: [ObjectiveTransfer] = []
                 for k in edges.indices where edges[k].to == i && (edges[k].direction == .forward || round >= 2) {
                     let source = edges[k].direction == .forward ? current[edges[k].from] : previous[edges[k].from]

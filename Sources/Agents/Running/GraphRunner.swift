@@ -78,14 +78,13 @@ public struct GraphRunner: Sendable {
         var previous: [Int: Message] = [:]
         for round in 1...total {
             var current: [Int: Message] = [:]
-            let acting = round == total ? Array(graph.order.prefix { $0 != graph.answer }) + [graph.answer] : graph.order
+            let acting = graph.acting(round: round, of: total)
             for i in acting {
                 let (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
                 let prompt = try slottedPrompt(i, question: question, round: round, latents: latents, texts: texts)
                 let isAnswer = i == graph.answer
                 let answers = isAnswer && (answeringAfter.contains(round) || graph.decodeEveryRound)
-                let needed = acting.contains { j in graph.edges.contains { $0.from == i && $0.to == j && $0.direction == .forward } }
-                    || (round < total && graph.edges.contains { $0.from == i && $0.direction == .feedback })
+                let needed = graph.outputNeeded(i, round: round, of: total, acting: acting)
                 if !latent {
                     guard answers || needed || isAnswer else { continue }
                     let record = decode(i, round: round, prompt: prompt, generation: generation, events: events)

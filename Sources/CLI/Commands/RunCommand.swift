@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Models
+import Training
 
 extension InferenceMethod: ExpressibleByArgument {}
 
@@ -62,8 +63,7 @@ struct RunCommand: ParsableCommand {
             singleNode: single, events: progress ? Self.report : { _ in })
         let seconds = (clock.now - start).seconds
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            let encoder = ProjectJSON.encoder()
             let stages = String(decoding: try encoder.encode(result.stages), as: UTF8.self)
             let answer = String(decoding: try encoder.encode(result.text), as: UTF8.self)
             let alternatives = String(decoding: try encoder.encode(result.alternatives), as: UTF8.self)

@@ -18,6 +18,16 @@ public struct CheckpointManifest: Codable, Sendable, Equatable {
             self.inputWidth = inputWidth
             self.outputWidth = outputWidth
         }
+
+        enum CodingKeys: String, CodingKey { case name, kind, inputWidth = "input_width", outputWidth = "output_width" }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: FlexibleKey.self)
+            name = try c.decode(String.self, forKey: FlexibleKey("name"))
+            kind = try c.decode(String.self, forKey: FlexibleKey("kind"))
+            inputWidth = try c.decode(Int.self, "input_width", or: "inputWidth")
+            outputWidth = try c.decode(Int.self, "output_width", or: "outputWidth")
+        }
     }
 
     /// The frozen model a link belongs to (checked on load).
@@ -58,6 +68,26 @@ public struct CheckpointManifest: Codable, Sendable, Equatable {
         self.metrics = metrics
         weightsFile = String(format: "weights-%08d.safetensors", step)
         optimizerFile = nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", kind, step, links, models, arguments, resume, metrics
+        case weightsFile = "weights_file", optimizerFile = "optimizer_file"
+    }
+
+    /// Reads snake_case keys, or the camelCase ones of manifests written before 2026-12-02.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: FlexibleKey.self)
+        formatVersion = try c.decode(Int.self, "format_version", or: "formatVersion")
+        kind = try c.decode(String.self, forKey: FlexibleKey("kind"))
+        step = try c.decode(Int.self, forKey: FlexibleKey("step"))
+        links = try c.decode([Link].self, forKey: FlexibleKey("links"))
+        models = try c.decode([Model].self, forKey: FlexibleKey("models"))
+        arguments = try c.decode([String: String].self, forKey: FlexibleKey("arguments"))
+        resume = try c.decode([String: Int].self, forKey: FlexibleKey("resume"))
+        metrics = try c.decode([String: Double].self, forKey: FlexibleKey("metrics"))
+        weightsFile = try c.decode(String.self, "weights_file", or: "weightsFile")
+        optimizerFile = try c.decodeIfPresent(String.self, "optimizer_file", or: "optimizerFile")
     }
 }
 
