@@ -127,11 +127,13 @@ public struct Comparison {
         self.command = command
     }
 
-    /// (method, rounds) in the order each question runs them: single, then latent and text per rounds.
+    /// (method, rounds) in the order each question runs them: the one-shot methods (single,
+    /// solver-inner) at 1 round, then latent, latent-zero and text per rounds.
     public static func plan(methods: Set<InferenceMethod>, rounds: [Int]) -> [(method: InferenceMethod, rounds: Int)] {
-        var out: [(InferenceMethod, Int)] = methods.contains(.single) ? [(.single, 1)] : []
+        let ordered = InferenceMethod.allCases.filter(methods.contains).sorted { $0.rank < $1.rank }
+        var out: [(InferenceMethod, Int)] = ordered.filter { !$0.usesRounds }.map { ($0, 1) }
         for r in Array(Set(rounds)).sorted() {
-            for method in [InferenceMethod.latent, .text] where methods.contains(method) { out.append((method, r)) }
+            for method in ordered where method.usesRounds { out.append((method, r)) }
         }
         return out
     }

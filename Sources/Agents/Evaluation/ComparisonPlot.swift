@@ -40,6 +40,8 @@ struct ComparisonPlot {
         .latent: ("#1f77b4", "RecursiveMAS (latent)"),
         .text: ("#d62728", "Recursive-TextMAS (text)"),
         .single: ("#555555", "single agent"),
+        .latentZero: ("#9467bd", "latent-zero (control)"),
+        .solverInner: ("#2ca02c", "solver-inner (control)"),
     ]
 
     func svg() -> String {
@@ -81,7 +83,8 @@ struct ComparisonPlot {
             ]),
         ]
         let series = lines(panel)
-        let single = report.rows.first { $0.method == .single }.map { Self.finite(panel.value($0)) }
+        let flat = report.rows.filter { !$0.method.usesRounds }.map { ($0.method, Self.finite(panel.value($0))) }
+        let single = flat.map(\.1).max()
         guard !series.isEmpty || single != nil else {
             out.append(text("no data", x: (x0 + x1) / 2, y: (y0 + y1) / 2, anchor: "middle", [("fill", "#888888")]))
             return out
@@ -111,7 +114,7 @@ struct ComparisonPlot {
         }
         out.append(text("rounds", x: (x0 + x1) / 2, y: y0 + 38, anchor: "middle"))
 
-        if let single { out.append(line(x0, y(single), x1, y(single), stroke: Self.styles[.single]!.colour, width: 2, dashed: true)) }
+        for (method, value) in flat { out.append(line(x0, y(value), x1, y(value), stroke: Self.styles[method]!.colour, width: 2, dashed: true)) }
         for s in series {
             let coordinates = s.points.map { (x($0.0), y($0.1)) }
             if coordinates.count > 1 {
@@ -125,7 +128,7 @@ struct ComparisonPlot {
 
     /// The latent and text series of a panel, each by rounds; methods without rows are left out.
     func lines(_ panel: Panel) -> [Series] {
-        [InferenceMethod.latent, .text].compactMap { method in
+        InferenceMethod.allCases.filter(\.usesRounds).compactMap { method in
             let points = report.rows.filter { $0.method == method }.sorted { $0.rounds < $1.rounds }
                 .map { (Double($0.rounds), Self.finite(panel.value($0))) }
             let style = Self.styles[method]!
@@ -138,14 +141,14 @@ struct ComparisonPlot {
     /// One entry per method present, centred under the panels.
     func legend() -> [String] {
         let present = Set(report.rows.map(\.method))
-        let methods = [InferenceMethod.latent, .text, .single].filter(present.contains)
+        let methods = InferenceMethod.allCases.filter(present.contains)
         let entryWidth = 220.0, y = Self.height - 28
         var x = (Self.width - entryWidth * Double(methods.count)) / 2
         var out: [String] = []
         for method in methods {
             let style = Self.styles[method]!
-            out.append(line(x, y, x + 28, y, stroke: style.colour, width: 2, dashed: method == .single))
-            if method != .single { out.append(marker(method, x: x + 14, y: y)) }
+            out.append(line(x, y, x + 28, y, stroke: style.colour, width: 2, dashed: !method.usesRounds))
+            if method.usesRounds { out.append(marker(method, x: x + 14, y: y)) }
             out.append(text(style.label, x: x + 36, y: y + 4, anchor: "start"))
             x += entryWidth
         }

@@ -229,21 +229,14 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
 
     // MARK: - Aggregation
 
-    /// A (method, rounds) group, ordered as the rows are: single first, then by rounds, latent before text.
+    /// A (method, rounds) group, ordered as the rows are: one-shot methods first, then by rounds, latent before latent-zero before text.
     struct Key: Hashable, Comparable {
         var method: InferenceMethod
         var rounds: Int
 
         static func < (a: Key, b: Key) -> Bool {
-            func rank(_ m: InferenceMethod) -> Int {
-                switch m {
-                case .single: 0
-                case .latent: 1
-                case .text: 2
-                }
-            }
-            let singleA = a.method == .single ? 0 : 1, singleB = b.method == .single ? 0 : 1
-            return (singleA, a.rounds, rank(a.method)) < (singleB, b.rounds, rank(b.method))
+            let oneShotA = a.method.usesRounds ? 1 : 0, oneShotB = b.method.usesRounds ? 1 : 0
+            return (oneShotA, a.rounds, a.method.rank) < (oneShotB, b.rounds, b.method.rank)
         }
     }
 

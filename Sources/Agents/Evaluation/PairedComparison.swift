@@ -58,16 +58,22 @@ public struct PairedComparison: Sendable, Codable, Equatable {
     }
 
     /// The comparisons a report shows, for the configurations present in `outcomes`: latent
-    /// against text at each rounds both ran, then latent and then text at each rounds against
-    /// the single agent.
+    /// against text and against latent-zero at each rounds both ran, then latent and then text at
+    /// each rounds against the single agent, then latent against solver-inner and solver-inner
+    /// against the single agent.
     public static func standard(outcomes: [QuestionOutcome]) -> [PairedComparison] {
         func rounds(_ method: InferenceMethod) -> [Int] { Set(outcomes.filter { $0.method == method }.map(\.rounds)).sorted() }
         let latent = rounds(.latent), text = rounds(.text), hasSingle = !rounds(.single).isEmpty
         var pairs: [((InferenceMethod, Int), (InferenceMethod, Int))] = []
         pairs += latent.filter(text.contains).map { ((.latent, $0), (.text, $0)) }
+        pairs += latent.filter(rounds(.latentZero).contains).map { ((.latent, $0), (.latentZero, $0)) }
         if hasSingle {
             pairs += latent.map { ((.latent, $0), (.single, 1)) }
             pairs += text.map { ((.text, $0), (.single, 1)) }
+        }
+        if !rounds(.solverInner).isEmpty {
+            pairs += latent.map { ((.latent, $0), (.solverInner, 1)) }
+            if hasSingle { pairs.append(((.solverInner, 1), (.single, 1))) }
         }
         return pairs.map { PairedComparison($0.0, $0.1, outcomes: outcomes) }
     }

@@ -51,6 +51,39 @@ extension GraphRunner {
         return SystemRunResult(text: record.text ?? "", stages: [record])
     }
 
+    /// The solver-inner control: node `i`'s model alone with the single-agent prompt, thinking `m`
+    /// latent steps through its own inner link (each step's inner(h) fed back as the next input)
+    /// before it decodes — the self-refinement a trained latent channel could be giving without
+    /// any other agent. One stage: its latent steps and generated tokens.
+    func selfThinking(
+        question: String, node i: Int, latentSteps m: Int, generation: GenerationParameters, events: (RunEvent) -> Void
+    ) throws(AgentError) -> SystemRunResult {
+        let node = graph.nodes[i], model = node.model, d = model.configuration.width
+        let prompt = try SlottedPrompt(model: model, messages: [.system(graph.systemPrompt),
+                                                                .init(role: .user, content: graph.singleUserPrompt(question: question))],
+                                       latents: [:])
+        events(.stageStarted(node: node.id, round: 1, kind: .decode))
+        let clock = ContinuousClock(), start = clock.now
+        let cache = KVCache(configuration: model.configuration, capacity: prompt.count + m + generation.maxTokens + 1)
+        let rollout = prompt.embeddings.withUnsafeBufferPointer {
+            model.transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
+                                            link: node.inner.hiddenToEmbedding, threads: generation.threads)
+        }
+        // The rollout cached the prompt and latents 1 … m − 1; the last latent gives the first logits.
+        let logits = Array(rollout.embeddings[((m - 1) * d)...]).withUnsafeBufferPointer {
+            model.transformer.forward(embeddings: $0.baseAddress!, count: 1, cache: cache, threads: generation.threads).logits
+        }
+        var parameters = generation
+        parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
+        let result = Generator(model: model).generate(
+            afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache, parameters: parameters,
+            onText: { events(.text(node: node.id, round: 1, chunk: $0)); return true })
+        let record = StageRecord(round: 1, node: node.id, promptTokens: prompt.count, latentInputs: 0, latentSteps: m,
+                                 generatedTokens: result.tokens.count, seconds: (clock.now - start).seconds, text: result.text)
+        events(.stageFinished(record))
+        return SystemRunResult(text: result.text, stages: [record])
+    }
+
     /// Spec §3.3: when the final text has no parsable answer, node `i`'s model continues
     /// `text + "\nFinal Answer: \boxed{"` as a plain LM (no chat format, no question) for 16
     /// tokens; the result is the whole continued string. Its tokens count in the last stage.

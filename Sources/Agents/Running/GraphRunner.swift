@@ -43,21 +43,23 @@ public struct GraphRunner: Sendable {
         guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
         guard samples >= 1 else { throw .invalidArgument("samples must be at least 1") }
         guard samples == 1 || method == .latent else { throw .invalidArgument("several samples are supported by the latent method only") }
-        guard latentSteps >= 1 || method != .latent else { throw .invalidArgument("latent steps must be at least 1") }
+        guard latentSteps >= 1 || method == .text || method == .single else { throw .invalidArgument("latent steps must be at least 1") }
         guard generation.maxTokens >= 1 else { throw .invalidArgument("the token budget must be at least 1") }
         if let singleNode, !graph.nodes.indices.contains(singleNode) { throw .invalidArgument("no node \(singleNode)") }
         var results: [Int: SystemRunResult]
         var answering = graph.answer
         switch method {
-        case .latent:
+        case .latent, .latentZero:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
-                                 samples: samples, latent: true, events: events)
+                                 samples: samples, latent: true, zeroMessages: method == .latentZero, events: events)
         case .text:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: 0, generation: generation,
-                                 samples: 1, latent: false, events: events)
-        case .single:
+                                 samples: 1, latent: false, zeroMessages: false, events: events)
+        case .single, .solverInner:
             answering = singleNode ?? graph.answer
-            let answer = try single(question: question, node: answering, generation: generation, events: events)
+            let answer = method == .single
+                ? try single(question: question, node: answering, generation: generation, events: events)
+                : try selfThinking(question: question, node: answering, latentSteps: latentSteps, generation: generation, events: events)
             results = Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })
         }
         if answerRetry {
@@ -66,11 +68,12 @@ public struct GraphRunner: Sendable {
         return results
     }
 
-    /// The round loop of both graph methods. `latent`: nodes roll out m latent steps and pass
-    /// latents; otherwise every acting node decodes text that fills the next slots.
+    /// The round loop of the graph methods. `latent`: nodes roll out m latent steps and pass
+    /// latents (`zeroMessages`: every slot receives zeros of the same shape instead, the
+    /// latent-zero control); otherwise every acting node decodes text that fills the next slots.
     func rounds(
         question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters, samples: Int,
-        latent: Bool, events: (RunEvent) -> Void
+        latent: Bool, zeroMessages: Bool, events: (RunEvent) -> Void
     ) throws(AgentError) -> [Int: SystemRunResult] {
         let total = answeringAfter.max()!
         var stages: [StageRecord] = []
@@ -80,7 +83,8 @@ public struct GraphRunner: Sendable {
             var current: [Int: Message] = [:]
             let acting = graph.acting(round: round, of: total)
             for i in acting {
-                let (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
+                var (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
+                if zeroMessages { latents = latents.mapValues { [Float](repeating: 0, count: $0.count) } }
                 let prompt = try slottedPrompt(i, question: question, round: round, latents: latents, texts: texts)
                 let isAnswer = i == graph.answer
                 let answers = isAnswer && (answeringAfter.contains(round) || graph.decodeEveryRound)
