@@ -53,7 +53,8 @@ struct ControlMethodTests {
     func planAndReport() throws {
         let plan = Comparison.plan(methods: Set(InferenceMethod.allCases), rounds: [2, 1])
         #expect(plan.map { "\($0.method.rawValue)/\($0.rounds)" } == [
-            "single/1", "solver-inner/1", "latent/1", "latent-zero/1", "text/1", "latent/2", "latent-zero/2", "text/2",
+            "single/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
+            "latent-shuffled/2", "text/2",
         ])
         func outcome(_ i: Int, _ m: InferenceMethod, _ r: Int, _ correct: Bool) -> QuestionOutcome {
             QuestionOutcome(index: i, method: m, rounds: r, predicted: "1", expected: "1", correct: correct,
@@ -69,5 +70,35 @@ struct ControlMethodTests {
         #expect(pairs.contains("latent/1~latent-zero/1") && pairs.contains("latent/2~solver-inner/1") && pairs.contains("solver-inner/1~single/1"))
         let svg = report.svg()
         #expect(svg.contains("latent-zero (control)") && svg.contains("solver-inner (control)"))
+    }
+}
+
+extension ControlMethodTests {
+    @Test("latent-shuffled: with the question itself as donor it is latent exactly; another donor's latents change the answer")
+    func latentShuffled() throws {
+        let runner = GraphRunner(graph: try TinyGraph.sequential())
+        let latent = try runner.run(question: Self.question, method: .latent, rounds: 2, latentSteps: 3, generation: Self.generation)
+        let same = try runner.run(question: Self.question, method: .latentShuffled, rounds: 2, latentSteps: 3, generation: Self.generation,
+                                  donor: Self.question)
+        #expect(same.text == latent.text && GraphRunnerTests.untimed(same.stages) == GraphRunnerTests.untimed(latent.stages))
+        // Another donor: its deliveries differ from this question's, slot by slot, and the run
+        // takes the same stages (what reaches the slots is the donor's: the identity above shows
+        // the plumbing delivers exactly what the donor run captured).
+        let donor = "Name three primary colours, then multiply 17 by 23 and explain each step."
+        func deliveries(_ q: String) throws -> [String: [Float]] {
+            var out: [String: [Float]] = [:]
+            _ = try runner.rounds(question: q, answeringAfter: [2], latentSteps: 3, generation: Self.generation, samples: 1, latent: true,
+                                  messages: .own, decodeAnswers: false, capture: { out[$0] = $1 }, events: { _ in })
+            return out
+        }
+        let mine = try deliveries(Self.question), theirs = try deliveries(donor)
+        #expect(Set(mine.keys) == Set(theirs.keys) && mine.count == 5, "five deliveries in two rounds")
+        #expect(mine.keys.allSatisfy { mine[$0] != theirs[$0] })
+        let other = try runner.run(question: Self.question, method: .latentShuffled, rounds: 2, latentSteps: 3, generation: Self.generation,
+                                   donor: donor)
+        #expect(other.stages.map(\.node) == latent.stages.map(\.node))
+        #expect(throws: AgentError.self) {
+            try runner.run(question: Self.question, method: .latentShuffled, rounds: 1, latentSteps: 3, generation: Self.generation)
+        }
     }
 }

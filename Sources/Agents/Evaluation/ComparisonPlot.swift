@@ -41,6 +41,7 @@ struct ComparisonPlot {
         .text: ("#d62728", "Recursive-TextMAS (text)"),
         .single: ("#555555", "single agent"),
         .latentZero: ("#9467bd", "latent-zero (control)"),
+        .latentShuffled: ("#8c564b", "latent-shuffled (control)"),
         .solverInner: ("#2ca02c", "solver-inner (control)"),
     ]
 

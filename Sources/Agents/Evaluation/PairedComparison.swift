@@ -58,7 +58,7 @@ public struct PairedComparison: Sendable, Codable, Equatable {
     }
 
     /// The comparisons a report shows, for the configurations present in `outcomes`: latent
-    /// against text and against latent-zero at each rounds both ran, then latent and then text at
+    /// against text, latent-zero and latent-shuffled at each rounds both ran, then latent and then text at
     /// each rounds against the single agent, then latent against solver-inner and solver-inner
     /// against the single agent.
     public static func standard(outcomes: [QuestionOutcome]) -> [PairedComparison] {
@@ -67,6 +67,7 @@ public struct PairedComparison: Sendable, Codable, Equatable {
         var pairs: [((InferenceMethod, Int), (InferenceMethod, Int))] = []
         pairs += latent.filter(text.contains).map { ((.latent, $0), (.text, $0)) }
         pairs += latent.filter(rounds(.latentZero).contains).map { ((.latent, $0), (.latentZero, $0)) }
+        pairs += latent.filter(rounds(.latentShuffled).contains).map { ((.latent, $0), (.latentShuffled, $0)) }
         if hasSingle {
             pairs += latent.map { ((.latent, $0), (.single, 1)) }
             pairs += text.map { ((.text, $0), (.single, 1)) }

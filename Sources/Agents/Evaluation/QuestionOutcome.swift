@@ -3,19 +3,21 @@
 import RoleData
 
 /// How a question is answered (spec §5): RecursiveMAS (latent), Recursive-TextMAS (text, the
-/// same loop passing generated text), or the final agent alone (single); and two controls that
+/// same loop passing generated text), or the final agent alone (single); and three controls that
 /// tell whether the other agents' latents carry anything: latent-zero (the same graph with every
-/// slot's latents replaced by zeros) and solver-inner (the answering model thinking m latent steps
-/// through its own inner link, no other agent: self-refinement alone).
+/// slot's latents replaced by zeros), latent-shuffled (each slot gets what another question's run
+/// delivered there) and solver-inner (the answering model thinking m latent steps through its own
+/// inner link, no other agent: self-refinement alone).
 public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latent
     case text
     case single
     case latentZero = "latent-zero"
+    case latentShuffled = "latent-shuffled"
     case solverInner = "solver-inner"
 
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
-    public var usesRounds: Bool { self == .latent || self == .text || self == .latentZero }
+    public var usesRounds: Bool { self != .single && self != .solverInner }
 
     /// Order in reports: one-shot methods first, then graph methods.
     var rank: Int {
@@ -24,7 +26,8 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
         case .solverInner: 1
         case .latent: 2
         case .latentZero: 3
-        case .text: 4
+        case .latentShuffled: 4
+        case .text: 5
         }
     }
 }

@@ -21,16 +21,17 @@ public struct GraphRunner: Sendable {
     }
 
     /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
-    /// model (default: the answering node's) alone and ignores rounds and latent steps. With
+    /// model (default: the answering node's) alone and ignores rounds and latent steps;
+    /// `.latentShuffled` fills every slot with what `donor`'s run delivered there. With
     /// `answerRetry`, a final text without a parsable answer gets the "Final Answer: \boxed{"
     /// continuation of spec §3.3. `samples` > 1 (pass@k, latent only) repeats only the final decode.
     public func run(
         question: String, method: InferenceMethod, rounds: Int, latentSteps: Int, generation: GenerationParameters,
-        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, events: (RunEvent) -> Void = { _ in }
+        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil, events: (RunEvent) -> Void = { _ in }
     ) throws(AgentError) -> SystemRunResult {
         guard rounds >= 1 else { throw .invalidArgument("rounds must be at least 1") }
         return try run(question: question, method: method, roundCounts: [rounds], latentSteps: latentSteps, generation: generation,
-                       answerRetry: answerRetry, samples: samples, singleNode: singleNode, events: events)[rounds]!
+                       answerRetry: answerRetry, samples: samples, singleNode: singleNode, donor: donor, events: events)[rounds]!
     }
 
     /// Answers once for each round count in `roundCounts`, in one pass of the largest: a run of r
@@ -38,7 +39,8 @@ public struct GraphRunner: Sendable {
     /// round r is what a run of r rounds returns, with exactly its stages.
     public func run(
         question: String, method: InferenceMethod, roundCounts: Set<Int>, latentSteps: Int, generation: GenerationParameters,
-        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, events: (RunEvent) -> Void = { _ in }
+        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil,
+        events: (RunEvent) -> Void = { _ in }
     ) throws(AgentError) -> [Int: SystemRunResult] {
         guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
         guard samples >= 1 else { throw .invalidArgument("samples must be at least 1") }
@@ -51,10 +53,18 @@ public struct GraphRunner: Sendable {
         switch method {
         case .latent, .latentZero:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
-                                 samples: samples, latent: true, zeroMessages: method == .latentZero, events: events)
+                                 samples: samples, latent: true, messages: method == .latentZero ? .zeros : .own, events: events)
+        case .latentShuffled:
+            guard let donor else { throw .invalidArgument("latent-shuffled needs another question to take the latents from") }
+            // The donor question's run through the same graph, recording every delivery, no answer decoded.
+            var delivered: [String: [Float]] = [:]
+            _ = try rounds(question: donor, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation, samples: 1,
+                           latent: true, messages: .own, decodeAnswers: false, capture: { delivered[$0] = $1 }, events: { _ in })
+            results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
+                                 samples: samples, latent: true, messages: .donor(delivered), events: events)
         case .text:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: 0, generation: generation,
-                                 samples: 1, latent: false, zeroMessages: false, events: events)
+                                 samples: 1, latent: false, messages: .own, events: events)
         case .single, .solverInner:
             answering = singleNode ?? graph.answer
             let answer = method == .single
@@ -68,12 +78,26 @@ public struct GraphRunner: Sendable {
         return results
     }
 
+    /// Where the latents a node receives come from.
+    enum LatentMessages {
+        /// Its sources' latents through the edges' links (RecursiveMAS).
+        case own
+        /// Zeros of the same shape (the latent-zero control).
+        case zeros
+        /// What another question's run delivered to the same slot in the same round
+        /// (the latent-shuffled control), keyed as ``deliveryKey(round:node:marker:)``.
+        case donor([String: [Float]])
+    }
+
+    static func deliveryKey(round: Int, node: Int, marker: String) -> String { "\(round)/\(node)/\(marker)" }
+
     /// The round loop of the graph methods. `latent`: nodes roll out m latent steps and pass
-    /// latents (`zeroMessages`: every slot receives zeros of the same shape instead, the
-    /// latent-zero control); otherwise every acting node decodes text that fills the next slots.
+    /// latents (from `messages`); otherwise every acting node decodes text that fills the next
+    /// slots. `capture` sees every delivery; without `decodeAnswers` the answering node never decodes.
     func rounds(
         question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters, samples: Int,
-        latent: Bool, zeroMessages: Bool, events: (RunEvent) -> Void
+        latent: Bool, messages: LatentMessages, decodeAnswers: Bool = true, capture: ((String, [Float]) -> Void)? = nil,
+        events: (RunEvent) -> Void
     ) throws(AgentError) -> [Int: SystemRunResult] {
         let total = answeringAfter.max()!
         var stages: [StageRecord] = []
@@ -84,10 +108,18 @@ public struct GraphRunner: Sendable {
             let acting = graph.acting(round: round, of: total)
             for i in acting {
                 var (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
-                if zeroMessages { latents = latents.mapValues { [Float](repeating: 0, count: $0.count) } }
+                for (marker, rows) in latents { capture?(Self.deliveryKey(round: round, node: i, marker: marker), rows) }
+                switch messages {
+                case .own: break
+                case .zeros: latents = latents.mapValues { [Float](repeating: 0, count: $0.count) }
+                case .donor(let delivered):
+                    latents = Dictionary(uniqueKeysWithValues: latents.map { marker, rows in
+                        (marker, delivered[Self.deliveryKey(round: round, node: i, marker: marker)] ?? [Float](repeating: 0, count: rows.count))
+                    })
+                }
                 let prompt = try slottedPrompt(i, question: question, round: round, latents: latents, texts: texts)
                 let isAnswer = i == graph.answer
-                let answers = isAnswer && (answeringAfter.contains(round) || graph.decodeEveryRound)
+                let answers = decodeAnswers && isAnswer && (answeringAfter.contains(round) || graph.decodeEveryRound)
                 let needed = graph.outputNeeded(i, round: round, of: total, acting: acting)
                 if !latent {
                     guard answers || needed || isAnswer else { continue }

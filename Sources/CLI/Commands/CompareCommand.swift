@@ -26,7 +26,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Questions to ask (default: all from --offset on).") var limit: Int?
     @Option(help: "Skip this many rows first.") var offset = 0
     @Option(help: "Rounds of the latent and text methods, comma-separated.") var rounds = CommaSeparated([1, 2, 3])
-    @Option(help: "Methods, comma-separated: latent, text, single, and the controls latent-zero and solver-inner.")
+    @Option(help: "Methods, comma-separated: latent, text, single, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
     var methods = CommaSeparated<InferenceMethod>([.latent, .text, .single])
     @Option(help: "Latent steps m per agent (default: the system's).") var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?

@@ -17,10 +17,12 @@ struct RunCommand: ParsableCommand {
             """)
 
     @OptionGroup var systemArguments: SystemArguments
-    @Option(help: "latent (RecursiveMAS), text (Recursive-TextMAS) or single (one node's model alone).")
+    @Option(help: "latent (RecursiveMAS), text (Recursive-TextMAS), single (one node's model alone), or a control: latent-zero, latent-shuffled, solver-inner.")
     var method: InferenceMethod = .latent
-    @Option(help: "With --method single: the node whose model answers (default: the answering node).")
+    @Option(help: "With --method single or solver-inner: the node whose model answers (default: the answering node).")
     var node: String?
+    @Option(help: "With --method latent-shuffled: the other question whose latents fill the slots.")
+    var donor: String?
     @Option(help: "Rounds r (default: the system's; ignored by single).") var rounds: Int?
     @Option(help: "Latent steps m per agent (default: the system's; latent only).") var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
@@ -41,7 +43,8 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--rounds, --latent, --max-tokens and --threads must be at least 1")
         }
         guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
-        if node != nil, method != .single { throw ValidationError("--node is for --method single") }
+        if node != nil, method.usesRounds { throw ValidationError("--node is for --method single or solver-inner") }
+        if (donor != nil) != (method == .latentShuffled) { throw ValidationError("--donor goes with --method latent-shuffled, and it needs one") }
         if samples > 1, temperature <= 0 { throw ValidationError("--samples > 1 needs --temperature > 0 (greedy decodes are identical)") }
         if samples > 1, method != .latent { throw ValidationError("--samples is supported by --method latent only") }
     }
@@ -60,7 +63,7 @@ struct RunCommand: ParsableCommand {
         let result = try GraphRunner(graph: graph, tools: try SandboxToolExecutor.forGraph(loaded)).run(
             question: question, method: method, rounds: rounds ?? definition.schedule.rounds,
             latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters, answerRetry: answerRetry, samples: samples,
-            singleNode: single, events: progress ? Self.report : { _ in })
+            singleNode: single, donor: donor, events: progress ? Self.report : { _ in })
         let seconds = (clock.now - start).seconds
         if json {
             let encoder = ProjectJSON.encoder()
