@@ -35,6 +35,31 @@ struct KillResumeTests {
         return try Data(contentsOf: directory.appendingPathComponent(names[0]))
     }
 
+    /// Runs `arguments(whole)` to the end, then `arguments(killed)` until its checkpoint reaches
+    /// `killAt`, SIGKILLs it, resumes it with --resume, and expects the final weights of both to
+    /// be identical.
+    static func expectKillResumeIdentical(in directory: URL, steps: Int, killAt: Int, _ arguments: (URL) -> [String]) throws {
+        let whole = directory.appendingPathComponent("whole"), killed = directory.appendingPathComponent("killed")
+        let reference = try launch(arguments(whole))
+        reference.waitUntilExit()
+        try #require(reference.terminationStatus == 0)
+
+        let victim = try launch(arguments(killed))
+        let deadline = Date().addingTimeInterval(120)
+        while (manifestStep(killed) ?? 0) < killAt, victim.isRunning, Date() < deadline { usleep(2_000) }
+        try #require(victim.isRunning, "the run finished before it could be killed; make it longer")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let stepAtKill = manifestStep(killed) ?? 0
+        #expect(stepAtKill >= killAt && stepAtKill < steps)
+
+        let resumed = try launch(arguments(killed) + ["--resume"])
+        resumed.waitUntilExit()
+        #expect(resumed.terminationStatus == 0)
+        #expect(manifestStep(killed) == steps)
+        #expect(try finalWeights(killed) == finalWeights(whole), "killed at step \(stepAtKill)")
+    }
+
     @Test("SIGKILL mid-run, then --resume, equals an uninterrupted run")
     func killAndResume() throws {
         let rmas = try #require(Self.executable, "the rmas executable is not built next to the tests")
@@ -55,25 +80,7 @@ struct KillResumeTests {
              "--steps", "200", "--batch-size", "8", "--checkpoint-every", "2", "--eval-every", "1000", "--held-out-count", "4",
              "--lr", "2e-3", "--threads", "1"]
         }
-        let whole = directory.appendingPathComponent("whole"), killed = directory.appendingPathComponent("killed")
-        let reference = try Self.launch(arguments(whole))
-        reference.waitUntilExit()
-        try #require(reference.terminationStatus == 0)
-
-        let victim = try Self.launch(arguments(killed))
-        let deadline = Date().addingTimeInterval(120)
-        while (Self.manifestStep(killed) ?? 0) < 40, victim.isRunning, Date() < deadline { usleep(2_000) }
-        try #require(victim.isRunning, "the run finished before it could be killed; make it longer")
-        kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
-        let stepAtKill = Self.manifestStep(killed) ?? 0
-        #expect(stepAtKill >= 40 && stepAtKill < 200)
-
-        let resumed = try Self.launch(arguments(killed) + ["--resume"])
-        resumed.waitUntilExit()
-        #expect(resumed.terminationStatus == 0)
-        #expect(Self.manifestStep(killed) == 200)
-        #expect(try Self.finalWeights(killed) == Self.finalWeights(whole), "killed at step \(stepAtKill)")
+        try Self.expectKillResumeIdentical(in: directory, steps: 200, killAt: 40, arguments)
     }
 }
 
@@ -115,24 +122,6 @@ extension KillResumeTests {
             ["train", "outer", "--system", system.path, "--data", data.path, "--out", out.path, "--steps", "30", "--batch-size", "1",
              "--checkpoint-every", "1", "--eval-every", "1000", "--held-out-count", "2", "--lr", "3e-3", "--warmup", "2", "--threads", "1"]
         }
-        let whole = directory.appendingPathComponent("whole"), killed = directory.appendingPathComponent("killed")
-        let reference = try Self.launch(arguments(whole))
-        reference.waitUntilExit()
-        try #require(reference.terminationStatus == 0)
-
-        let victim = try Self.launch(arguments(killed))
-        let deadline = Date().addingTimeInterval(120)
-        while (Self.manifestStep(killed) ?? 0) < 8, victim.isRunning, Date() < deadline { usleep(2_000) }
-        try #require(victim.isRunning, "the run finished before it could be killed; make it longer")
-        kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
-        let stepAtKill = Self.manifestStep(killed) ?? 0
-        #expect(stepAtKill >= 8 && stepAtKill < 30)
-
-        let resumed = try Self.launch(arguments(killed) + ["--resume"])
-        resumed.waitUntilExit()
-        #expect(resumed.terminationStatus == 0)
-        #expect(Self.manifestStep(killed) == 30)
-        #expect(try Self.finalWeights(killed) == Self.finalWeights(whole), "killed at step \(stepAtKill)")
+        try Self.expectKillResumeIdentical(in: directory, steps: 30, killAt: 8, arguments)
     }
 }
