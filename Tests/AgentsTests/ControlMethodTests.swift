@@ -53,7 +53,7 @@ struct ControlMethodTests {
     func planAndReport() throws {
         let plan = Comparison.plan(methods: Set(InferenceMethod.allCases), rounds: [2, 1])
         #expect(plan.map { "\($0.method.rawValue)/\($0.rounds)" } == [
-            "single/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
+            "single/1", "self-consistency/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
             "latent-shuffled/2", "text/2",
         ])
         func outcome(_ i: Int, _ m: InferenceMethod, _ r: Int, _ correct: Bool) -> QuestionOutcome {
@@ -65,7 +65,7 @@ struct ControlMethodTests {
             for (m, r) in plan { outcomes.append(outcome(i, m, r, m == .latent || i == 0)) }
         }
         let report = ComparisonReport(outcomes: outcomes, metadata: .init(system: "s", data: "d", questions: 4, date: "", machine: "", command: "", notes: []))
-        #expect(report.rows.map(\.method.rawValue).prefix(2) == ["single", "solver-inner"])
+        #expect(Array(report.rows.map(\.method.rawValue).prefix(3)) == ["single", "self-consistency", "solver-inner"])
         let pairs = PairedComparison.standard(outcomes: outcomes).map { "\($0.first.rawValue)/\($0.firstRounds)~\($0.second.rawValue)/\($0.secondRounds)" }
         #expect(pairs.contains("latent/1~latent-zero/1") && pairs.contains("latent/2~solver-inner/1") && pairs.contains("solver-inner/1~single/1"))
         let svg = report.svg()
@@ -99,6 +99,30 @@ extension ControlMethodTests {
         #expect(other.stages.map(\.node) == latent.stages.map(\.node))
         #expect(throws: AgentError.self) {
             try runner.run(question: Self.question, method: .latentShuffled, rounds: 1, latentSteps: 3, generation: Self.generation)
+        }
+    }
+}
+
+extension ControlMethodTests {
+    @Test("self-consistency: k sampled single-agent replies, the most frequent answer wins (ties: the earliest)")
+    func selfConsistency() throws {
+        #expect(GraphRunner.majority(["3", nil, "5", "5", "3"]) == 0, "a tie goes to the earliest")
+        #expect(GraphRunner.majority([nil, "7", "5", "5"]) == 2)
+        #expect(GraphRunner.majority([nil, nil]) == nil)
+        let runner = GraphRunner(graph: try TinyGraph.sequential())
+        var generation = Self.generation
+        generation.sampling = SamplingParameters(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: 3)
+        let r = try runner.run(question: Self.question, method: .selfConsistency, rounds: 2, latentSteps: 1, generation: generation,
+                               samples: 3)
+        #expect(r.stages.count == 3 && r.stages.allSatisfy { $0.node == "solver" && $0.latentSteps == 0 })
+        #expect(r.alternatives.count == 2 && ([r.text] + r.alternatives).sorted() == r.stages.compactMap(\.text).sorted())
+        // Each reply is the single agent's at seed + k.
+        var second = generation
+        second.sampling.seed = 4
+        let single = try runner.run(question: Self.question, method: .single, rounds: 1, latentSteps: 1, generation: second)
+        #expect(r.stages[1].text == single.text)
+        #expect(throws: AgentError.self) {
+            try runner.run(question: Self.question, method: .selfConsistency, rounds: 1, latentSteps: 1, generation: Self.generation, samples: 3)
         }
     }
 }

@@ -72,12 +72,18 @@ extension Comparison {
     func answers(_ question: Question, _ batch: Batch, runner: GraphRunner) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
+        var samples = 1
+        if batch.method == .selfConsistency {
+            guard let sc = settings.selfConsistency else { throw AgentError.invalidArgument("self-consistency needs its samples and temperature") }
+            generation.sampling = SamplingParameters(temperature: sc.temperature, seed: settings.seed)
+            samples = sc.samples
+        }
         // latent-shuffled takes its latents from the next question of the run (cyclically).
         let position = questions.firstIndex { $0.index == question.index } ?? 0
         let donor = questions.count > 1 ? questions[(position + 1) % questions.count].text : nil
         let results = try runner.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
                                      latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry,
-                                     donor: donor)
+                                     samples: samples, donor: donor)
         return results.keys.sorted().map { rounds in
             let result = results[rounds]!
             let predicted = AnswerExtractor.extract(from: result.text)

@@ -41,9 +41,20 @@ public struct Comparison {
         /// SHA-256 of each link checkpoint's weights (``GraphDefinition/linkDigests(relativeTo:)``).
         /// Files written before it existed decode as nil, which is taken to match any links.
         public var links: [String: String]?
+        /// Samples and temperature of the self-consistency baseline (nil when it is not run).
+        public var selfConsistency: SelfConsistency?
+
+        public struct SelfConsistency: Codable, Equatable, Sendable {
+            public var samples: Int
+            public var temperature: Float
+            public init(samples: Int, temperature: Float) {
+                self.samples = samples
+                self.temperature = temperature
+            }
+        }
 
         public init(system: String, data: String, latentSteps: Int, maxTokens: Int, temperature: Float, seed: UInt64, answerRetry: Bool,
-                    prompts: [String: String]?, links: [String: String]?) {
+                    prompts: [String: String]?, links: [String: String]?, selfConsistency: SelfConsistency? = nil) {
             self.system = system
             self.data = data
             self.latentSteps = latentSteps
@@ -53,11 +64,12 @@ public struct Comparison {
             self.answerRetry = answerRetry
             self.prompts = prompts
             self.links = links
+            self.selfConsistency = selfConsistency
         }
 
         enum CodingKeys: String, CodingKey {
             case system, data, temperature, seed, prompts, links
-            case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry"
+            case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
         }
 
         /// What differs from `other`, comma-separated ("" when nothing does).
@@ -70,6 +82,7 @@ public struct Comparison {
             if temperature != other.temperature || seed != other.seed { out.append("sampling") }
             if answerRetry != other.answerRetry { out.append("answer retry") }
             if prompts != other.prompts { out.append("prompts") }
+            if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
                 let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
                 out.append("link weights (\(changed.joined(separator: ", ")))")

@@ -43,6 +43,7 @@ struct ComparisonPlot {
         .latentZero: ("#9467bd", "latent-zero (control)"),
         .latentShuffled: ("#8c564b", "latent-shuffled (control)"),
         .solverInner: ("#2ca02c", "solver-inner (control)"),
+        .selfConsistency: ("#ff7f0e", "self-consistency"),
     ]
 
     func svg() -> String {

@@ -7,7 +7,8 @@ import RoleData
 /// tell whether the other agents' latents carry anything: latent-zero (the same graph with every
 /// slot's latents replaced by zeros), latent-shuffled (each slot gets what another question's run
 /// delivered there) and solver-inner (the answering model thinking m latent steps through its own
-/// inner link, no other agent: self-refinement alone).
+/// inner link, no other agent: self-refinement alone). self-consistency is the single agent's
+/// majority answer over k sampled replies, the baseline that spends time instead of agents.
 public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latent
     case text
@@ -15,19 +16,21 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latentZero = "latent-zero"
     case latentShuffled = "latent-shuffled"
     case solverInner = "solver-inner"
+    case selfConsistency = "self-consistency"
 
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
-    public var usesRounds: Bool { self != .single && self != .solverInner }
+    public var usesRounds: Bool { self != .single && self != .solverInner && self != .selfConsistency }
 
     /// Order in reports: one-shot methods first, then graph methods.
     var rank: Int {
         switch self {
         case .single: 0
-        case .solverInner: 1
-        case .latent: 2
-        case .latentZero: 3
-        case .latentShuffled: 4
-        case .text: 5
+        case .selfConsistency: 1
+        case .solverInner: 2
+        case .latent: 3
+        case .latentZero: 4
+        case .latentShuffled: 5
+        case .text: 6
         }
     }
 }

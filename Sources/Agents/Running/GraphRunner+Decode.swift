@@ -84,6 +84,38 @@ extension GraphRunner {
         return SystemRunResult(text: result.text, stages: [record])
     }
 
+    /// The self-consistency baseline: node `i`'s model alone answers `samples` times (sampling
+    /// seeds seed … seed + k − 1, each reply retried on its own when `answerRetry`), and the answer
+    /// given most often wins (ties: the earliest). The result is the first reply with that answer;
+    /// every reply's stage counts.
+    func selfConsistency(
+        question: String, node i: Int, samples k: Int, generation: GenerationParameters, answerRetry: Bool, events: (RunEvent) -> Void
+    ) throws(AgentError) -> SystemRunResult {
+        guard k >= 2, generation.sampling.temperature > 0 else {
+            throw .invalidArgument("self-consistency needs at least 2 samples and a temperature above 0")
+        }
+        var replies: [SystemRunResult] = []
+        for s in 0..<k {
+            var parameters = generation
+            parameters.sampling.seed = generation.sampling.seed &+ UInt64(s)
+            var reply = try single(question: question, node: i, generation: parameters, events: events)
+            if answerRetry { retryAnswer(&reply, node: i, generation: parameters) }
+            replies.append(reply)
+        }
+        let chosen = Self.majority(replies.map { AnswerExtractor.extract(from: $0.text) }) ?? 0
+        return SystemRunResult(text: replies[chosen].text, alternatives: replies.indices.filter { $0 != chosen }.map { replies[$0].text },
+                               stages: replies.flatMap(\.stages))
+    }
+
+    /// The index of the first answer given most often among `answers` (nil ones do not vote);
+    /// nil when none parsed.
+    static func majority(_ answers: [String?]) -> Int? {
+        var counts: [String: Int] = [:]
+        for case let answer? in answers { counts[answer, default: 0] += 1 }
+        guard let top = counts.values.max() else { return nil }
+        return answers.firstIndex { $0.map { counts[$0] == top } ?? false }
+    }
+
     /// Spec §3.3: when the final text has no parsable answer, node `i`'s model continues
     /// `text + "\nFinal Answer: \boxed{"` as a plain LM (no chat format, no question) for 16
     /// tokens; the result is the whole continued string. Its tokens count in the last stage.

@@ -44,8 +44,12 @@ public struct GraphRunner: Sendable {
     ) throws(AgentError) -> [Int: SystemRunResult] {
         guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
         guard samples >= 1 else { throw .invalidArgument("samples must be at least 1") }
-        guard samples == 1 || method == .latent else { throw .invalidArgument("several samples are supported by the latent method only") }
-        guard latentSteps >= 1 || method == .text || method == .single else { throw .invalidArgument("latent steps must be at least 1") }
+        guard samples == 1 || method == .latent || method == .selfConsistency else {
+            throw .invalidArgument("several samples are supported by the latent and self-consistency methods only")
+        }
+        guard latentSteps >= 1 || method == .text || method == .single || method == .selfConsistency else {
+            throw .invalidArgument("latent steps must be at least 1")
+        }
         guard generation.maxTokens >= 1 else { throw .invalidArgument("the token budget must be at least 1") }
         if let singleNode, !graph.nodes.indices.contains(singleNode) { throw .invalidArgument("no node \(singleNode)") }
         var results: [Int: SystemRunResult]
@@ -65,6 +69,11 @@ public struct GraphRunner: Sendable {
         case .text:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: 0, generation: generation,
                                  samples: 1, latent: false, messages: .own, events: events)
+        case .selfConsistency:
+            answering = singleNode ?? graph.answer
+            let answer = try selfConsistency(question: question, node: answering, samples: samples, generation: generation,
+                                             answerRetry: answerRetry, events: events)
+            return Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })  // samples were retried one by one
         case .single, .solverInner:
             answering = singleNode ?? graph.answer
             let answer = method == .single

@@ -26,11 +26,14 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Questions to ask (default: all from --offset on).") var limit: Int?
     @Option(help: "Skip this many rows first.") var offset = 0
     @Option(help: "Rounds of the latent and text methods, comma-separated.") var rounds = CommaSeparated([1, 2, 3])
-    @Option(help: "Methods, comma-separated: latent, text, single, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
+    @Option(help: "Methods, comma-separated: latent, text, single, self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
     var methods = CommaSeparated<InferenceMethod>([.latent, .text, .single])
     @Option(help: "Latent steps m per agent (default: the system's).") var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
     @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(help: "self-consistency: sampled replies per question (majority vote); pick k so its time matches latent's.")
+    var scSamples = 5
+    @Option(help: "self-consistency: sampling temperature of its replies.") var scTemperature: Float = 0.7
     @Option(help: "Random seed of sampling.") var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
     var answerRetry = true
@@ -41,6 +44,10 @@ struct CompareCommand: ParsableCommand {
         guard rounds.values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--rounds values must be at least 1") }
         guard offset >= 0, (limit ?? 1) >= 1, (latent ?? 1) >= 1, (maxTokens ?? 1) >= 1, threads >= 1 else {
             throw ValidationError("--offset must be at least 0; --limit, --latent, --max-tokens and --threads at least 1")
+        }
+        guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
+        guard scSamples >= 2, scTemperature.isFinite, scTemperature > 0 else {
+            throw ValidationError("--sc-samples must be at least 2 and --sc-temperature above 0")
         }
     }
 
@@ -56,7 +63,8 @@ struct CompareCommand: ParsableCommand {
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
             temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
-            links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()))
+            links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()),
+            selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil)
         let comparison = Comparison(plan: plan, questions: questions, settings: settings, output: URL(fileURLWithPath: out),
                                     threads: threads, command: Self.commandLine)
         let recorded = try comparison.recorded()

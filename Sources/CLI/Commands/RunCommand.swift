@@ -43,10 +43,15 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--rounds, --latent, --max-tokens and --threads must be at least 1")
         }
         guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
-        if node != nil, method.usesRounds { throw ValidationError("--node is for --method single or solver-inner") }
+        if node != nil, method.usesRounds { throw ValidationError("--node is for --method single, self-consistency or solver-inner") }
         if (donor != nil) != (method == .latentShuffled) { throw ValidationError("--donor goes with --method latent-shuffled, and it needs one") }
         if samples > 1, temperature <= 0 { throw ValidationError("--samples > 1 needs --temperature > 0 (greedy decodes are identical)") }
-        if samples > 1, method != .latent { throw ValidationError("--samples is supported by --method latent only") }
+        if samples > 1, method != .latent, method != .selfConsistency {
+            throw ValidationError("--samples is supported by --method latent and self-consistency only")
+        }
+        if method == .selfConsistency, samples < 2 || temperature <= 0 {
+            throw ValidationError("--method self-consistency needs --samples ≥ 2 and --temperature > 0")
+        }
     }
 
     func run() throws {
