@@ -171,7 +171,9 @@ struct SandboxHostileTests {
         // with the secret stands for a parent whose secret came from its own start.
         let helper = Process()
         helper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        helper.arguments = ["30"]
+        // Long-lived: on 2 cores the suite's blocking tests can starve this async test for longer than
+        // 30 s, and an exited helper's /proc/PID/environ reads empty (seen once in a full CI run).
+        helper.arguments = ["600"]
         helper.environment = [name: secret]
         helper.standardOutput = FileHandle.nullDevice
         helper.standardError = FileHandle.nullDevice
