@@ -55,15 +55,12 @@ public struct AgentGraph: Sendable {
     public let order: [Int]
     /// The answering node's index.
     public let answer: Int
-    public let decodeEveryRound: Bool
-    public let systemPrompt: String
-    public let instructions: GraphDefinition.Instructions
-    public let singlePrompt: String
-    /// The definition's defaults (rounds are in the schedule).
-    public let rounds: Int
-    public let defaults: GraphDefinition.Defaults
-    /// The definition the graph was built from.
+    /// The definition the graph was built from (prompts, instructions, defaults, rounds).
     public let definition: GraphDefinition
+    /// The system message of every node.
+    public var systemPrompt: String { definition.systemPrompt }
+    /// The answering node decodes every round (the mixture style's summarizer).
+    public var decodeEveryRound: Bool { definition.schedule.decodeEveryRound }
 
     /// Builds the graph; `definition` must be valid (``GraphDefinition/validate(file:)``) and
     /// `nodes` must follow its node order.
@@ -94,12 +91,6 @@ public struct AgentGraph: Sendable {
         self.edges = edges
         order = definition.schedule.order.map { index[$0]! }
         answer = index[definition.schedule.answer]!
-        decodeEveryRound = definition.schedule.decodeEveryRound
-        systemPrompt = definition.systemPrompt
-        instructions = definition.instructions
-        singlePrompt = definition.singlePrompt
-        rounds = definition.schedule.rounds
-        defaults = definition.defaults
         self.definition = definition
     }
 

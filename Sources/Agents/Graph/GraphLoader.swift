@@ -25,7 +25,7 @@ public struct LoadedGraph: Sendable {
     ) throws -> LoadedGraph {
         let definition = try definition ?? GraphDefinition.load(url)
         let base = url.deletingLastPathComponent(), file = url.path
-        func path(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
+        func path(_ p: String) -> URL { GraphDefinition.resolve(p, relativeTo: base) }
         var paths: [String: String] = [:], resolved: [String: String] = [:]
         var nodes: [AgentGraph.Node] = []
         for (i, spec) in definition.nodes.enumerated() {
@@ -129,15 +129,20 @@ public struct LoadedGraph: Sendable {
 
     /// A path of the file made a URL (relative to the file's folder).
     public func directory(_ p: String) -> URL {
-        p.hasPrefix("/") ? URL(fileURLWithPath: p) : url.deletingLastPathComponent().appendingPathComponent(p)
+        GraphDefinition.resolve(p, relativeTo: url.deletingLastPathComponent())
     }
 }
 
 extension GraphDefinition {
+    /// A path written in a system file: absolute as is, else relative to the file's folder `base`.
+    public static func resolve(_ path: String, relativeTo base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+    }
+
     /// The SHA-256 of the weights file each link checkpoint points at, keyed "planner inner",
     /// "planner → refiner", …; retraining a link in place changes it. Paths relative to `base`.
     public func linkDigests(relativeTo base: URL) throws -> [String: String] {
-        func directory(_ p: String) -> URL { p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p) }
+        func directory(_ p: String) -> URL { Self.resolve(p, relativeTo: base) }
         var named: [(String, String)] = nodes.compactMap { node in node.innerLink.map { ("\(node.id) inner", $0) } }
         named += edges.compactMap { edge in edge.checkpoint.map { ("\(edge.from) → \(edge.to)", $0) } }
         var digests: [String: String] = [:], byFile: [String: String] = [:]
