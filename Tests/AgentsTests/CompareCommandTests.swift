@@ -22,13 +22,7 @@ struct CompareCommandTests {
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-compare-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
-            try Data(TinyModel(.qwen2).serialized()).write(to: wide)
-            var critic = TinyModel(.llama)
-            critic.width = 32
-            critic.headDim = 8
-            critic.ffn = 48
-            try Data(critic.serialized()).write(to: narrow)
+            let (wide, narrow) = try TinyGraph.writeModels(in: directory)
             system = directory.appendingPathComponent("system.json")
             try Data("""
                 {"agents": [{"role": "planner", "model": "\(wide.path)"}, {"role": "refiner", "model": "\(narrow.path)"},

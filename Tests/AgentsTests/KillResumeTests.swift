@@ -87,13 +87,7 @@ struct KillResumeTests {
 extension KillResumeTests {
     /// A three-node graph with a feedback edge over two tiny models of different widths.
     static func graphFile(in directory: URL) throws -> URL {
-        let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
-        try Data(TinyModel(.qwen2).serialized()).write(to: wide)
-        var small = TinyModel(.llama)
-        small.width = 32
-        small.headDim = 8
-        small.ffn = 48
-        try Data(small.serialized()).write(to: narrow)
+        try TinyGraph.writeModels(in: directory)
         let url = directory.appendingPathComponent("graph.json")
         try Data("""
             {"style": "custom",

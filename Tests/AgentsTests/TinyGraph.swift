@@ -7,10 +7,9 @@ import TestSupport
 
 /// Agent graphs over tiny random-weight models written by the tests.
 enum TinyGraph {
-    /// A 64-wide qwen2 and a 32-wide llama, written once per call into a fresh folder.
-    static func models() throws -> (wide: LanguageModel, narrow: LanguageModel, folder: URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-graph-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// Writes wide.gguf (a 64-wide qwen2) and narrow.gguf (a 32-wide llama) into `directory`.
+    @discardableResult
+    static func writeModels(in directory: URL) throws -> (wide: URL, narrow: URL) {
         let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
         try Data(TinyModel(.qwen2).serialized()).write(to: wide)
         var critic = TinyModel(.llama)
@@ -18,6 +17,14 @@ enum TinyGraph {
         critic.headDim = 8
         critic.ffn = 48
         try Data(critic.serialized()).write(to: narrow)
+        return (wide, narrow)
+    }
+
+    /// The two models of ``writeModels(in:)``, written into a fresh folder and loaded.
+    static func models() throws -> (wide: LanguageModel, narrow: LanguageModel, folder: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-graph-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (wide, narrow) = try writeModels(in: directory)
         return (try LanguageModel.load(path: wide.path), try LanguageModel.load(path: narrow.path), directory)
     }
 
