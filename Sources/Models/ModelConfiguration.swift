@@ -69,5 +69,37 @@ public struct ModelConfiguration: Sendable, Equatable {
             throw .missingMetadata(key: "tokenizer.ggml.tokens")
         }
         vocabularySize = optionalInt("vocab_size") ?? tokens.count
+        try checkRanges(tokenCount: tokens.count)
+    }
+
+    /// Refuses a prompt of `positions` (tokens and latent rows) longer than the trained context.
+    public func checkFits(positions: Int) throws(ModelError) {
+        guard positions <= contextLength else { throw .promptTooLong(positions: positions, context: contextLength) }
+    }
+
+    /// Refuses hyperparameters no real model has and the engine cannot run with (a corrupt or
+    /// hostile file), before any buffer is sized from them.
+    private func checkRanges(tokenCount: Int) throws(ModelError) {
+        let arch = architecture.rawValue
+        func require(_ ok: Bool, _ suffix: String, _ value: Any, _ allowed: String) throws(ModelError) {
+            guard ok else { throw .invalidMetadata(key: "\(arch).\(suffix)", detail: "\(value) is outside \(allowed)") }
+        }
+        try require(contextLength <= 1 << 24, "context_length", contextLength, "1…16777216")
+        try require(width <= 65_536, "embedding_length", width, "1…65536")
+        try require(layerCount <= 1_024, "block_count", layerCount, "1…1024")
+        try require(ffnWidth <= 1 << 20, "feed_forward_length", ffnWidth, "1…1048576")
+        try require(headCount <= 1_024, "attention.head_count", headCount, "1…1024")
+        try require(kvHeadCount <= headCount, "attention.head_count_kv", kvHeadCount, "1…head_count")
+        try require((1...4_096).contains(keyLength), "attention.key_length", keyLength, "1…4096")
+        try require((1...4_096).contains(valueLength), "attention.value_length", valueLength, "1…4096")
+        try require(ropeDimensions > 0 && ropeDimensions <= keyLength && ropeDimensions % 2 == 0, "rope.dimension_count",
+                    ropeDimensions, "even values in 2…key_length (\(keyLength))")
+        try require(rmsNormEpsilon.isFinite && rmsNormEpsilon > 0 && rmsNormEpsilon < 1, "attention.layer_norm_rms_epsilon",
+                    rmsNormEpsilon, "finite values in (0, 1)")
+        try require(ropeBase.isFinite && ropeBase > 1, "rope.freq_base", ropeBase, "finite values above 1")
+        try require(localRopeBase.isFinite && localRopeBase > 1, "rope.freq_base (sliding-window layers)", localRopeBase, "finite values above 1")
+        try require((slidingWindow ?? 1) > 0, "attention.sliding_window", slidingWindow ?? 0, "1…context")
+        try require(vocabularySize <= tokenCount && vocabularySize <= 1 << 22, "vocab_size", vocabularySize,
+                    "1…min(tokens in tokenizer.ggml.tokens (\(tokenCount)), 4194304)")
     }
 }

@@ -79,11 +79,14 @@ struct TensorLoader {
 
     func matrix(_ name: String, rows: Int, columns: Int) throws(ModelError) -> QuantizedMatrix {
         let info = try info(name, dims: [columns, rows])
+        let m: QuantizedMatrix
         do {
-            return try QuantizedMatrix(bytes: file.bytes(of: info), type: info.type, rows: rows, columns: columns)
+            m = try QuantizedMatrix(bytes: file.bytes(of: info), type: info.type, rows: rows, columns: columns)
         } catch {
             throw .unsupportedTensorType(name: name, type: info.type.description)
         }
+        if let row = m.firstNonFiniteRow() { throw .nonFiniteWeights(name: name, detail: "row \(row)") }
+        return m
     }
 
     func vector(_ name: String, count: Int) throws(ModelError) -> [Float] {
@@ -96,6 +99,7 @@ struct TensorLoader {
         }
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0) }
+        if let i = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteWeights(name: name, detail: "element \(i) is \(values[i])") }
         return values
     }
 }

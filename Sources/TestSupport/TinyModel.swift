@@ -16,6 +16,13 @@ public struct TinyModel: Sendable {
     /// Type of the large matrices (norms and biases stay F32).
     public var weightType: GGMLType = .f32
     public var seed: UInt64 = 1
+    /// Trained context (prompts longer than this are refused); the byte-level tiny tokenizer
+    /// spends one token per byte, so the agents' prompts need a few thousand.
+    public var contextLength = 4096
+    /// Metadata written in place of the defaults (a corrupt or hostile file's values).
+    public var metadataOverrides: [String: GGUFValue] = [:]
+    /// A tensor whose first value is written as NaN (a corrupt file).
+    public var nonFiniteTensor: String?
 
     public init(_ architecture: Architecture) {
         self.architecture = architecture
@@ -37,10 +44,11 @@ public struct TinyModel: Sendable {
     public func serialized() -> [UInt8] {
         var rng = SplitMix64(seed: seed)
         var w = GGUFWriter()
+        for (key, value) in metadataOverrides.sorted(by: { $0.key < $1.key }) { w.set(key, value) }  // the first value set wins
         let arch = architecture.rawValue, v = vocabulary.count
         w.set("general.architecture", .string(arch))
         w.set("general.name", .string("tiny-\(arch)"))
-        w.set("\(arch).context_length", .uint32(256))
+        w.set("\(arch).context_length", .uint32(UInt32(contextLength)))
         w.set("\(arch).embedding_length", .uint32(UInt32(width)))
         w.set("\(arch).block_count", .uint32(UInt32(layers)))
         w.set("\(arch).feed_forward_length", .uint32(UInt32(ffn)))
@@ -78,12 +86,15 @@ public struct TinyModel: Sendable {
         }
 
         func matrix(_ name: String, rows: Int, columns: Int, scale: Float) {
-            let values = (0..<(rows * columns)).map { _ in rng.nextGaussian() * scale }
+            var values = (0..<(rows * columns)).map { _ in rng.nextGaussian() * scale }
+            if name == nonFiniteTensor { values[0] = .nan }
             w.addTensor(name: name, dimensions: [columns, rows], type: weightType,
                         bytes: Self.encode(values, as: weightType))
         }
         func vector(_ name: String, count: Int, around center: Float, spread: Float) {
-            w.addTensor(name: name, dimensions: [count], values: (0..<count).map { _ in center + spread * rng.nextGaussian() })
+            var values = (0..<count).map { _ in center + spread * rng.nextGaussian() }
+            if name == nonFiniteTensor { values[0] = .nan }
+            w.addTensor(name: name, dimensions: [count], values: values)
         }
         let d = width, q = heads * headDim, kv = kvHeads * headDim
         matrix("token_embd.weight", rows: v, columns: d, scale: 0.5)
@@ -129,9 +140,10 @@ public struct TinyModel: Sendable {
         case .q8_0:
             for start in stride(from: 0, to: values.count, by: 32) {
                 let block = values[start..<(start + 32)]
-                let d = (block.map(abs).max() ?? 0) / 127
+                // A NaN value (a deliberately corrupt tensor) poisons its block's scale, as it would in ggml.
+                let d = block.contains { $0.isNaN } ? Float.nan : (block.map(abs).max() ?? 0) / 127
                 append(Half.f16Bits(from: d))
-                for x in block { out.append(UInt8(bitPattern: Int8(d == 0 ? 0 : (x / d).rounded()))) }
+                for x in block { out.append(UInt8(bitPattern: Int8(d == 0 || !d.isFinite || !x.isFinite ? 0 : (x / d).rounded()))) }
             }
         default: preconditionFailure("TinyModel cannot encode \(type)")
         }

@@ -86,6 +86,7 @@ public struct TorchGradientGolden: Decodable, Sendable {
     /// layers (five sliding, one global) and a window of 5.
     public static func tinyModel(_ architecture: Architecture) -> TinyModel {
         var spec = TinyModel(architecture)
+        spec.contextLength = 256  // as the committed fixture files were written
         spec.heads = 4
         spec.kvHeads = 2
         spec.headDim = 8

@@ -62,6 +62,7 @@ public struct SlottedPrompt: Sendable {
                 tokens += ids.map { Optional($0) }
             }
         }
+        do { try model.configuration.checkFits(positions: tokens.count) } catch { throw .invalidArgument(error.description) }
         self.embeddings = embeddings
         self.slotRanges = ranges
         self.count = tokens.count

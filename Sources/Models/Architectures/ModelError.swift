@@ -6,6 +6,10 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingTensor(String)
     case tensorShape(name: String, expected: [Int], found: [Int])
     case unsupportedTensorType(name: String, type: String)
+    /// A weight or norm is NaN or infinite (a corrupt file); `detail` says where.
+    case nonFiniteWeights(name: String, detail: String)
+    /// A prompt of `positions` does not fit the model's trained context of `context` positions.
+    case promptTooLong(positions: Int, context: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +22,10 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             "tensor '\(name)' has shape \(found), expected \(expected)"
         case .unsupportedTensorType(let name, let type):
             "tensor '\(name)' uses type \(type), which this engine cannot compute with"
+        case .promptTooLong(let positions, let context):
+            "the prompt is \(positions) positions, more than the model's context of \(context); shorten it"
+        case .nonFiniteWeights(let name, let detail):
+            "tensor '\(name)' holds NaN or infinite values (\(detail)): the file is corrupt"
         }
     }
 }
