@@ -16,3 +16,17 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension AgentError {
+    /// Refuses an integer setting below `minimum`: "steps must be at least 1 (got -5)".
+    static func check(_ name: String, _ value: Int, atLeast minimum: Int) throws(AgentError) {
+        guard value >= minimum else { throw .invalidArgument("\(name) must be at least \(minimum) (got \(value))") }
+    }
+
+    /// Refuses a non-finite real setting or one outside `range`.
+    static func check<T: BinaryFloatingPoint>(_ name: String, _ value: T, in range: ClosedRange<T>) throws(AgentError) {
+        guard value.isFinite, range.contains(value) else {
+            throw .invalidArgument("\(name) must be a finite number in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+        }
+    }
+}

@@ -42,3 +42,31 @@ extension KeyedDecodingContainer where Key == FlexibleKey {
         try decodeIfPresent(T.self, forKey: FlexibleKey(key)) ?? decodeIfPresent(T.self, forKey: FlexibleKey(older))
     }
 }
+
+extension DecodingError {
+    /// "key path: what is wrong", for messages about the project's JSON files (no Foundation
+    /// debug dumps): `missing key "step"`, `links[0].kind: expected String`, `not valid JSON`.
+    public var readableDescription: String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var out = ""
+            for key in codingPath {
+                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return out
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            let where_ = path(context.codingPath)
+            return "missing key \"\(key.stringValue)\"" + (where_.isEmpty ? "" : " in \(where_)")
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let where_ = path(context.codingPath)
+            return (where_.isEmpty ? "the top level" : where_) + ": expected \(type)"
+        case .dataCorrupted(let context):
+            let where_ = path(context.codingPath)
+            if context.underlyingError != nil, where_.isEmpty { return "not valid JSON" }
+            return (where_.isEmpty ? "" : "\(where_): ") + context.debugDescription
+        @unknown default:
+            return "\(self)"
+        }
+    }
+}

@@ -29,6 +29,14 @@ public struct InnerTrainingConfiguration: Sendable, Codable, Equatable {
     public var threads = Parallel.defaultThreadCount
 
     public init(node: String) { self.node = node }
+
+    /// Refuses values training cannot run with, naming the setting (the loop checks its own).
+    public func validate() throws(AgentError) {
+        try AgentError.check("maximum length", maximumLength, atLeast: 2)
+        try AgentError.check("threads", threads, atLeast: 1)
+        try AgentError.check("cosine weight", cosineWeight, in: 0...1e3)
+        try AgentError.check("MSE weight", mseWeight, in: 0...1e3)
+    }
 }
 
 /// What a training run reports after each step (the library never prints; the CLI draws this).
@@ -72,6 +80,7 @@ public final class InnerTrainer {
         model: LanguageModel, train: [TrainingPair], heldOut: [TrainingPair], configuration: InnerTrainingConfiguration,
         output: URL, modelIdentity: CheckpointManifest.Model, resume: Bool
     ) throws(AgentError) {
+        try configuration.validate()
         self.model = model
         self.configuration = configuration
         self.modelIdentity = modelIdentity

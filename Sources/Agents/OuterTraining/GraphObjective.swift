@@ -27,6 +27,15 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
+
+    /// Refuses values the objective cannot run with, naming the setting.
+    public func validate() throws(AgentError) {
+        try AgentError.check("rounds", rounds, atLeast: 1)
+        try AgentError.check("latent rows per edge", maximumLatentRows, atLeast: 1)
+        try AgentError.check("maximum length", maximumLength, atLeast: 2)
+        try AgentError.check("threads", threads, atLeast: 1)
+        try AgentError.check("earlier-round weight", earlierRoundWeight, in: 0...1e3)
+    }
 }
 
 /// The objective of one row and where its gradient went.

@@ -63,6 +63,7 @@ public final class OuterTrainer {
         graph: AgentGraph, train: [DataRow], heldOut: [DataRow], configuration: OuterTrainingConfiguration,
         output: URL, models: [CheckpointManifest.Model], resume: Bool
     ) throws(AgentError) {
+        try configuration.objective.validate()
         let fields = graph.trainingFields
         guard fields.count == graph.nodes.count else {
             throw .invalidArgument("every node needs a \"target\" field to train on (missing: \(graph.nodes.filter { $0.target == nil }.map(\.id).joined(separator: ", ")))")

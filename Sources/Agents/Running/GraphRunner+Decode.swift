@@ -118,9 +118,11 @@ extension GraphRunner {
 
     /// Spec §3.3: when the final text has no parsable answer, node `i`'s model continues
     /// `text + "\nFinal Answer: \boxed{"` as a plain LM (no chat format, no question) for 16
-    /// tokens; the result is the whole continued string. Its tokens count in the last stage.
+    /// tokens; the result is the whole continued string. Its tokens count in the last stage. With
+    /// a token budget of 0 nothing is generated, the retry included.
     func retryAnswer(_ result: inout SystemRunResult, node i: Int, generation: GenerationParameters) {
-        guard AnswerExtractor.extract(from: result.text) == nil, var last = result.stages.popLast() else { return }
+        guard generation.maxTokens > 0, AnswerExtractor.extract(from: result.text) == nil,
+              var last = result.stages.popLast() else { return }
         let clock = ContinuousClock(), start = clock.now
         let prefix = result.text + "\nFinal Answer: \\boxed{"
         let model = graph.nodes[i].model

@@ -19,6 +19,18 @@ final class TrainingLoop {
         var seed: UInt64
         var checkpointEvery: Int
         var evaluateEvery: Int
+
+        /// Refuses values the loop cannot run with, naming the setting and its allowed range.
+        func validate() throws(AgentError) {
+            try AgentError.check("steps", steps, atLeast: 1)
+            try AgentError.check("batch size", batchSize, atLeast: 1)
+            try AgentError.check("warmup steps", warmupSteps, atLeast: 0)
+            try AgentError.check("checkpoint interval", checkpointEvery, atLeast: 1)
+            try AgentError.check("evaluation interval", evaluateEvery, atLeast: 1)
+            try AgentError.check("learning rate", learningRate, in: 0...Double.greatestFiniteMagnitude)
+            try AgentError.check("weight decay", weightDecay, in: 0...1)
+            try AgentError.check("gradient clipping norm", clipNorm, in: 1e-6...1e6)
+        }
     }
 
     /// What a checkpoint records about the run and what a resume must find again.
@@ -64,18 +76,25 @@ final class TrainingLoop {
     private var optimizer: AdamW
     private let schedule: WarmupCosineSchedule
     private let order: DataOrder
+    /// Held for the loop's lifetime: a second writer to the same directory is refused at start.
+    private let lock: RunDirectoryLock
 
-    /// With `resume`, continues from the checkpoint in `output` when there is one (it must be of
-    /// the same kind, links, models and objective arguments).
+    /// Takes `output`'s lock (refused while another run holds it). With `resume`, continues from
+    /// the checkpoint there when there is one (it must be of the same kind, links, models and
+    /// objective arguments); without it, an existing checkpoint is refused, never overwritten.
     init(parameters: ParameterSet, exampleCount: Int, settings: Settings, identity: Identity, output: URL,
          resume: Bool) throws(AgentError) {
-        guard settings.batchSize >= 1, settings.steps >= 1 else { throw .invalidArgument("steps and batch size must be at least 1") }
+        try settings.validate()
         guard exampleCount >= 1 else { throw .noTrainingPairs(detail: "no training examples") }
+        do { lock = try RunDirectoryLock(directory: output) } catch { throw .checkpoint(error.description) }
+        store = CheckpointStore(directory: output)
+        if store.exists, !resume {
+            throw .checkpoint("\(output.path) already holds a checkpoint; resume it, or choose another output directory")
+        }
         self.parameters = parameters
         self.settings = settings
         self.identity = identity
         self.exampleCount = exampleCount
-        store = CheckpointStore(directory: output)
         optimizer = AdamW(parameters: parameters, configuration: .init(beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
                                                                       weightDecay: settings.weightDecay))
         schedule = WarmupCosineSchedule(peak: settings.learningRate, warmupSteps: settings.warmupSteps, totalSteps: settings.steps)

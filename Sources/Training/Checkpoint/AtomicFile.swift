@@ -6,6 +6,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidManifest(path: String, detail: String)
     case tensors(path: String, SafeTensorsError)
     case mismatch(detail: String)
+    /// Another run holds the directory's lock (`holder`: its pid, when it recorded one).
+    case locked(path: String, holder: Int?)
 
     public var description: String {
         switch self {
@@ -13,6 +15,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidManifest(let path, let detail): "\(path): invalid checkpoint manifest: \(detail)"
         case .tensors(let path, let error): "\(path): \(error)"
         case .mismatch(let detail): "checkpoint does not match: \(detail)"
+        case .locked(let path, let holder):
+            "\(path) is in use by another run\(holder.map { " (pid \($0))" } ?? ""); wait for it to finish or choose another output directory"
         }
     }
 }

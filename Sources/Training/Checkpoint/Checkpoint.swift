@@ -102,34 +102,51 @@ public struct CheckpointStore: Sendable {
     public var exists: Bool { FileManager.default.fileExists(atPath: manifestURL.path) }
 
     /// Saves `parameters` (as `weightsType`) and, when given, the optimizer state (always F32).
+    /// Either the whole new checkpoint lands (weights, moments, then the manifest that names them)
+    /// or, when a write fails (disk full, permissions), the files this call wrote are removed and
+    /// the previous checkpoint is left exactly as it was.
     public func save(
         _ manifest: CheckpointManifest, parameters: ParameterSet, optimizer: AdamWState?,
         weightsType: SafeTensors.DType = .f32
     ) throws(CheckpointError) {
         var manifest = manifest
-        var weights = SafeTensors()
-        for p in parameters { weights.tensors[p.name] = .init(shape: p.shape, values: p.values) }
-        weights.metadata = ["format": "rmas-links", "step": "\(manifest.step)"]
-        try AtomicFile.write(weights.serialized(as: weightsType), to: directory.appendingPathComponent(manifest.weightsFile))
-        if let optimizer {
-            var moments = SafeTensors()
-            let shapes = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.shape) })
-            for m in optimizer.moments {
-                let shape = shapes[m.name] ?? [m.first.count]
-                moments.tensors["\(m.name).exp_avg"] = .init(shape: shape, values: m.first)
-                moments.tensors["\(m.name).exp_avg_sq"] = .init(shape: shape, values: m.second)
+        let previous = (try? self.manifest()).map { [$0.weightsFile, $0.optimizerFile].compactMap { $0 } } ?? []
+        var written: [String] = []
+        do throws(CheckpointError) {
+            var weights = SafeTensors()
+            for p in parameters { weights.tensors[p.name] = .init(shape: p.shape, values: p.values) }
+            weights.metadata = ["format": "rmas-links", "step": "\(manifest.step)"]
+            try AtomicFile.write(weights.serialized(as: weightsType), to: directory.appendingPathComponent(manifest.weightsFile))
+            written.append(manifest.weightsFile)  // (a failed write removes its own temporary file)
+            if let optimizer {
+                var moments = SafeTensors()
+                let shapes = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.shape) })
+                for m in optimizer.moments {
+                    let shape = shapes[m.name] ?? [m.first.count]
+                    moments.tensors["\(m.name).exp_avg"] = .init(shape: shape, values: m.first)
+                    moments.tensors["\(m.name).exp_avg_sq"] = .init(shape: shape, values: m.second)
+                }
+                moments.metadata = ["step": "\(optimizer.step)"]
+                let name = String(format: "optimizer-%08d.safetensors", manifest.step)
+                try AtomicFile.write(moments.serialized(), to: directory.appendingPathComponent(name))
+                written.append(name)
+                manifest.optimizerFile = name
             }
-            moments.metadata = ["step": "\(optimizer.step)"]
-            let name = String(format: "optimizer-%08d.safetensors", manifest.step)
-            try AtomicFile.write(moments.serialized(), to: directory.appendingPathComponent(name))
-            manifest.optimizerFile = name
+            try AtomicFile.write(try Self.encode(manifest, path: manifestURL.path), to: manifestURL)
+        } catch {
+            for name in written where !previous.contains(name) {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            }
+            throw error
         }
+        removeStaleStepFiles(keeping: [manifest.weightsFile, manifest.optimizerFile].compactMap { $0 })
+    }
+
+    /// The manifest as pretty, sorted JSON (a non-finite number in it is an error naming the file).
+    static func encode(_ manifest: CheckpointManifest, path: String) throws(CheckpointError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: Data
-        do { json = try encoder.encode(manifest) } catch { throw .io(path: manifestURL.path, detail: "\(error)") }
-        try AtomicFile.write(json, to: manifestURL)
-        removeStaleStepFiles(keeping: [manifest.weightsFile, manifest.optimizerFile].compactMap { $0 })
+        do { return try encoder.encode(manifest) } catch { throw .io(path: path, detail: "cannot encode the manifest: \(error)") }
     }
 
     /// Writes this checkpoint's weights to `destination` as `weightsType` (fp16 by default) without
@@ -149,10 +166,7 @@ public struct CheckpointStore: Sendable {
             throw .io(path: destination.directory.path, detail: "\(error)")
         }
         try AtomicFile.write(data, to: destination.directory.appendingPathComponent(compact.weightsFile))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: Data
-        do { json = try encoder.encode(compact) } catch { throw .io(path: destination.manifestURL.path, detail: "\(error)") }
+        let json = try Self.encode(compact, path: destination.manifestURL.path)
         try AtomicFile.write(json, to: destination.manifestURL)
         destination.removeStaleStepFiles(keeping: [compact.weightsFile])
         return data.count + json.count
@@ -160,14 +174,30 @@ public struct CheckpointStore: Sendable {
 
     /// The manifest alone (what was trained, on which models), checked for its format version.
     public func manifest() throws(CheckpointError) -> CheckpointManifest {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw .invalidManifest(path: directory.path, detail: "no such checkpoint directory")
+        }
+        guard isDirectory.boolValue else {
+            throw .invalidManifest(path: directory.path, detail: "a file, not a checkpoint directory (manifest.json + weights-*.safetensors)")
+        }
+        guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw .invalidManifest(path: manifestURL.path, detail: "missing or unreadable: \(directory.path) is not a checkpoint directory")
+        }
         let manifest: CheckpointManifest
         do {
-            manifest = try JSONDecoder().decode(CheckpointManifest.self, from: Data(contentsOf: manifestURL))
+            manifest = try JSONDecoder().decode(CheckpointManifest.self, from: data)
+        } catch let error as DecodingError {
+            throw .invalidManifest(path: manifestURL.path, detail: error.readableDescription)
         } catch {
-            throw .invalidManifest(path: manifestURL.path, detail: "\(error)")
+            throw .invalidManifest(path: manifestURL.path, detail: error.localizedDescription)
         }
         guard manifest.formatVersion == 1 else {
             throw .invalidManifest(path: manifestURL.path, detail: "format version \(manifest.formatVersion) (this build reads 1)")
+        }
+        for name in [manifest.weightsFile, manifest.optimizerFile].compactMap({ $0 })
+        where name.isEmpty || name.contains("/") || name.hasPrefix(".") {
+            throw .invalidManifest(path: manifestURL.path, detail: "file name \"\(name)\" must name a file inside the checkpoint directory")
         }
         return manifest
     }
@@ -188,21 +218,27 @@ public struct CheckpointStore: Sendable {
         return (manifest, weights, optimizer)
     }
 
-    /// Copies saved values into `parameters`, requiring every one to be present with its shape.
+    /// Copies saved values into `parameters`, requiring every one to be present with its shape and finite.
     public static func restore(_ parameters: ParameterSet, from weights: SafeTensors) throws(CheckpointError) {
         for p in parameters {
+            let values: [Float]
             do {
-                p.values = try weights.tensor(p.name, shape: p.shape)
+                values = try weights.tensor(p.name, shape: p.shape)
             } catch {
                 throw .mismatch(detail: "\(error)")
             }
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw .mismatch(detail: "tensor '\(p.name)' holds a non-finite value (\(values[i]) at element \(i))")
+            }
+            p.values = values
         }
     }
 
     private func readTensors(_ file: String) throws(CheckpointError) -> SafeTensors {
         let url = directory.appendingPathComponent(file)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, detail: "cannot read: \(error)") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw .io(path: url.path, detail: "missing or unreadable (named by \(manifestURL.lastPathComponent))")
+        }
         do { return try SafeTensors(data: data) } catch { throw .tensors(path: url.path, error) }
     }
 
