@@ -7,6 +7,8 @@ public enum ModelFetchError: Error, Sendable, Equatable, CustomStringConvertible
     case sizeMismatch(model: String, expected: Int, actual: Int)
     case checksumMismatch(model: String, expected: String, actual: String)
     case notFetched(model: String, path: String)
+    /// The stored file no longer matches what was verified when it was fetched.
+    case corrupt(model: String, path: String, detail: String)
     case fileNotFound(String)
     case io(String)
 
@@ -26,6 +28,8 @@ public enum ModelFetchError: Error, Sendable, Equatable, CustomStringConvertible
             "\(model): sha256 \(actual) does not match the pinned \(expected); the file was discarded"
         case .notFetched(let model, let path):
             "model '\(model)' is not present at \(path); run `rmas models fetch \(model)`"
+        case .corrupt(let model, let path, let detail):
+            "model '\(model)' at \(path) is corrupt (\(detail)); run `rmas models fetch \(model)` to fetch it again"
         case .fileNotFound(let path):
             "no such model file: \(path)"
         case .io(let detail):

@@ -76,7 +76,7 @@ extension ModelStore {
         do {
             try? fm.removeItem(atPath: target)
             try fm.moveItem(atPath: partial, toPath: target)
-            try "\(digest) \(size)\n".write(toFile: target + ".sha256", atomically: true, encoding: .utf8)
+            try stamped(model, size: size).text.write(toFile: target + ".sha256", atomically: true, encoding: .utf8)
         } catch {
             throw .io("cannot store \(target): \(error.localizedDescription)")
         }

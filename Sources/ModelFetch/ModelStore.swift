@@ -23,23 +23,20 @@ public struct ModelStore: Sendable {
 
     public func path(of model: CatalogModel) -> String { directory + "/" + model.fileName }
 
-    /// True when the model file exists and its verification stamp matches its size and sha256.
-    public func isVerified(_ model: CatalogModel) -> Bool {
-        let path = path(of: model)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            (attributes[.size] as? NSNumber)?.intValue == model.byteCount,
-            let stamp = try? String(contentsOfFile: path + ".sha256", encoding: .utf8)
-        else { return false }
-        return stamp.split(separator: " ").first.map(String.init) == model.sha256
-    }
+    /// True when the model file exists and passes the cheap integrity check (``state(of:)``).
+    public func isVerified(_ model: CatalogModel) -> Bool { state(of: model) == .verified }
 
     /// Resolves a `--model` argument: an existing file path is used as is; a catalog name maps
     /// to its verified file in this store. Throws ``ModelFetchError/notFetched`` for a known but
-    /// absent model, so callers can offer to fetch it.
+    /// absent model and ``ModelFetchError/corrupt`` for one whose file changed since it was
+    /// verified, so callers can offer to (re)fetch it.
     public func resolve(_ spec: String) throws(ModelFetchError) -> String {
         if let model = ModelCatalog.model(named: spec) {
-            guard isVerified(model) else { throw .notFetched(model: spec, path: path(of: model)) }
-            return path(of: model)
+            switch state(of: model) {
+            case .verified: return path(of: model)
+            case .absent: throw .notFetched(model: spec, path: path(of: model))
+            case .corrupt(let detail): throw .corrupt(model: spec, path: path(of: model), detail: detail)
+            }
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory), !isDirectory.boolValue {

