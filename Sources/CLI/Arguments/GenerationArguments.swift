@@ -5,23 +5,23 @@ extension ActivationPrecision: ExpressibleByArgument {}
 
 /// Sampling and length flags shared by `generate` and `chat`.
 struct GenerationArguments: ParsableArguments {
-    @Option(help: "Sampling temperature; 0 is greedy.")
+    @Option(help: "Sampling temperature; 0 is greedy.", in: OptionRange.temperature)
     var temperature: Float = 0
-    @Option(help: "Keep the k most likely tokens (0 = all).")
+    @Option(help: "Keep the k most likely tokens (0 = all).", in: 0...1_000_000)
     var topK: Int = 40
-    @Option(help: "Nucleus sampling mass.")
+    @Option(help: "Nucleus sampling mass.", in: 0...1)
     var topP: Float = 0.95
-    @Option(help: "Drop tokens below min-p × the top probability.")
+    @Option(help: "Drop tokens below min-p × the top probability.", in: 0...1)
     var minP: Float = 0.05
-    @Option(help: "Repetition penalty (1 = off).")
+    @Option(help: "Repetition penalty (1 = off).", in: 0.01...100)
     var repetitionPenalty: Float = 1
-    @Option(help: "Random seed.")
+    @Option(help: "Random seed.", in: OptionRange.seed)
     var seed: UInt64 = 0
-    @Option(help: "Maximum new tokens.")
+    @Option(help: "Maximum new tokens.", in: OptionRange.tokens)
     var maxTokens: Int = 256
     @Option(help: "Stop when the output contains this text (repeatable).")
     var stop: [String] = []
-    @Option(help: "Worker threads.")
+    @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads: Int = 2
     @Option(help: "Decode-step activations: int8 (fast, as llama.cpp) or float32 (exact, as fp32 PyTorch).")
     var precision: ActivationPrecision = .int8

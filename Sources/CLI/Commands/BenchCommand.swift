@@ -9,15 +9,15 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure prefill and decode speed the way llama-bench does (pp N, tg N, random tokens).")
 
     @OptionGroup var modelArguments: ModelArguments
-    @Option(help: "Prompt tokens processed in one forward call (llama-bench -p).")
+    @Option(help: "Prompt tokens processed in one forward call (llama-bench -p).", in: 1...1_048_576)
     var promptTokens = 256
-    @Option(help: "Tokens decoded one at a time from an empty cache (llama-bench -n).")
+    @Option(help: "Tokens decoded one at a time from an empty cache (llama-bench -n).", in: OptionRange.tokens)
     var genTokens = 128
-    @Option(help: "Worker threads.")
+    @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
     @Option(help: "Decode-step activations: int8 (as llama.cpp) or float32 (exact).")
     var precision: ActivationPrecision = .int8
-    @Option(help: "Repetitions; the median is reported.")
+    @Option(help: "Repetitions; the median is reported.", in: 1...10_000)
     var repetitions = 5
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -29,9 +29,9 @@ struct BenchCommand: ParsableCommand {
     var torchAnchor: String?
     @Flag(help: "With --train: recompute each layer in the backward (checkpointing) instead of keeping activations.")
     var recompute = false
-    @Option(help: "With --train: sequences whose graphs are alive at once (e.g. 9 = 3 agents × 3 rounds); all forwards, then all backwards.")
+    @Option(help: "With --train: sequences whose graphs are alive at once (e.g. 9 = 3 agents × 3 rounds); all forwards, then all backwards.", in: 1...1024)
     var sequences = 1
-    @Option(help: "With --torch-anchor: measure ours and torch alternately this many times and report every pair's ratio and their median (a shared VM's speed drifts by ±20% within minutes, so one pair can mislead).")
+    @Option(help: "With --torch-anchor: measure ours and torch alternately this many times and report every pair's ratio and their median (a shared VM's speed drifts by ±20% within minutes, so one pair can mislead).", in: 1...1000)
     var pairs = 1
     @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
     var python = "python3"

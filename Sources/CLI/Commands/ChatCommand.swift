@@ -38,6 +38,13 @@ struct ChatCommand: ParsableCommand {
             }
             messages.append(.init(role: .user, content: input))
             let prompt = model.chatPrompt(messages)
+            do {
+                try model.configuration.checkFits(positions: prompt.count)
+            } catch {
+                Console.error("error: \(error); /reset starts a new conversation")
+                messages.removeLast()
+                continue
+            }
             // Reuse the cached prefix of the conversation; prefill only what is new.
             let shared = zip(cached, prompt).prefix { $0 == $1 }.count
             let reused = min(shared, prompt.count - 1)

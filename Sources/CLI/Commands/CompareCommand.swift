@@ -23,31 +23,26 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var systemArguments: SystemArguments
     @Option(help: "Evaluation rows (JSONL); the expected answer is final_answer, else the answer extracted from answer.")
     var data: String
-    @Option(help: "Questions to ask (default: all from --offset on).") var limit: Int?
-    @Option(help: "Skip this many rows first.") var offset = 0
-    @Option(help: "Rounds of the latent and text methods, comma-separated.") var rounds = CommaSeparated([1, 2, 3])
+    @Option(help: "Questions to ask (default: all from --offset on).", in: 1...100_000_000) var limit: Int?
+    @Option(help: "Skip this many rows first.", in: OptionRange.rows) var offset = 0
+    @Option(help: "Rounds of the latent and text methods, comma-separated.", in: OptionRange.rounds) var rounds = CommaSeparated([1, 2, 3])
     @Option(help: "Methods, comma-separated: latent, text, single, self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
     var methods = CommaSeparated<InferenceMethod>([.latent, .text, .single])
-    @Option(help: "Latent steps m per agent (default: the system's).") var latent: Int?
-    @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
-    @Option(help: "self-consistency: sampled replies per question (majority vote); pick k so its time matches latent's.")
+    @Option(help: "Latent steps m per agent (default: the system's).", in: 1...65_536) var latent: Int?
+    @Option(help: "Maximum tokens of each generated text (default: the system's).", in: 1...1_048_576) var maxTokens: Int?
+    @Option(help: "Sampling temperature; 0 is greedy.", in: OptionRange.temperature) var temperature: Float = 0
+    @Option(help: "self-consistency: sampled replies per question (majority vote); pick k so its time matches latent's.", in: 2...1_000)
     var scSamples = 5
-    @Option(help: "self-consistency: sampling temperature of its replies.") var scTemperature: Float = 0.7
-    @Option(help: "Random seed of sampling.") var seed: UInt64 = 0
+    @Option(help: "self-consistency: sampling temperature of its replies.", in: OptionRange.temperature) var scTemperature: Float = 0.7
+    @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
     var answerRetry = true
     @Option(help: "Output directory (created if needed).") var out: String
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
 
     func validate() throws {
-        guard rounds.values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--rounds values must be at least 1") }
-        guard offset >= 0, (limit ?? 1) >= 1, (latent ?? 1) >= 1, (maxTokens ?? 1) >= 1, threads >= 1 else {
-            throw ValidationError("--offset must be at least 0; --limit, --latent, --max-tokens and --threads at least 1")
-        }
-        guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
-        guard scSamples >= 2, scTemperature.isFinite, scTemperature > 0 else {
-            throw ValidationError("--sc-samples must be at least 2 and --sc-temperature above 0")
+        guard !methods.values.contains(.selfConsistency) || scTemperature > 0 else {
+            throw ValidationError("--sc-temperature must be above 0 (greedy replies are identical)")
         }
     }
 

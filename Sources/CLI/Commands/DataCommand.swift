@@ -12,8 +12,8 @@ struct DataSyntheticCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synthetic", abstract: "Multi-step arithmetic word problems with derived plans and answers (deterministic per seed).")
 
-    @Option(help: "Rows to write.") var count = 1000
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Rows to write.", in: 1...10_000_000) var count = 1000
+    @Option(help: "Random seed.", in: OptionRange.seed) var seed: UInt64 = 1
     @Option(help: "Output JSONL file.") var out: String
 
     func run() throws {

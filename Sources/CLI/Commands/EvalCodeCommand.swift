@@ -18,16 +18,11 @@ struct EvalCodeCommand: ParsableCommand {
 
     @Option(help: "Problems (HumanEval-format JSONL).") var problems: String
     @Option(help: "Samples (JSONL: task_id, completion).") var samples: String
-    @Option(help: "k values of pass@k, comma-separated (those with enough samples per problem are reported).")
+    @Option(help: "k values of pass@k, comma-separated (those with enough samples per problem are reported).", in: 1...1_000_000)
     var k = CommaSeparated([1, 10, 100])
-    @Option(help: "Wall-clock seconds per program.") var timeout = 3.0
+    @Option(help: "Wall-clock seconds per program.", in: 0.01...600) var timeout = 3.0
     @Option(help: "Per-sample results file (JSONL).") var out: String?
     @Flag(help: "Print the summary as one JSON object.") var json = false
-
-    func validate() throws {
-        guard timeout.isFinite, timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be in (0, 600] seconds") }
-        guard k.values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--k values must be at least 1") }
-    }
 
     func run() throws {
         let problemList = try CodeEvaluation.read(CodeProblem.self, from: URL(fileURLWithPath: problems))

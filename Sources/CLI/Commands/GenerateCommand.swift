@@ -28,6 +28,7 @@ struct GenerateCommand: ParsableCommand {
         messages.append(.init(role: .user, content: prompt))
         let tokens = raw ? model.tokenizer.encode(prompt, addBOS: model.tokenizer.addBOSByDefault)
                          : model.chatPrompt(messages)
+        try model.configuration.checkFits(positions: tokens.count)
         var parameters = generation.parameters
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
         let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens)

@@ -12,15 +12,15 @@ struct GradcheckCommand: ParsableCommand {
     @OptionGroup var modelArguments: ModelArguments
     @Option(help: "Text whose tokens form the sequence (repeated up to --positions tokens).")
     var text = "The planner writes a short plan; the critic refines it; the solver computes 17 × 23 = 391."
-    @Option(help: "Sequence length.")
+    @Option(help: "Sequence length.", in: 2...65_536)
     var positions = 48
-    @Option(help: "Random directions to check.")
+    @Option(help: "Random directions to check.", in: 1...10_000)
     var directions = 3
-    @Option(help: "Largest relative error accepted (the finite differences run in Float32).")
+    @Option(help: "Largest relative error accepted (the finite differences run in Float32).", in: 1e-12...1e3)
     var tolerance = 1e-2
-    @Option(help: "Random seed for directions and targets.")
+    @Option(help: "Random seed for directions and targets.", in: OptionRange.seed)
     var seed: UInt64 = 1
-    @Option(help: "Worker threads.")
+    @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
 
     func run() throws {

@@ -23,26 +23,21 @@ struct RunCommand: ParsableCommand {
     var node: String?
     @Option(help: "With --method latent-shuffled: the other question whose latents fill the slots.")
     var donor: String?
-    @Option(help: "Rounds r (default: the system's; ignored by single).") var rounds: Int?
-    @Option(help: "Latent steps m per agent (default: the system's; latent only).") var latent: Int?
-    @Option(help: "Maximum tokens of each generated text (default: the system's).") var maxTokens: Int?
-    @Option(help: "Sampling temperature of every decode; 0 is greedy.") var temperature: Float = 0
-    @Option(help: "Random seed of sampling.") var seed: UInt64 = 0
+    @Option(help: "Rounds r (default: the system's; ignored by single).", in: OptionRange.rounds) var rounds: Int?
+    @Option(help: "Latent steps m per agent (default: the system's; latent only).", in: 1...65_536) var latent: Int?
+    @Option(help: "Maximum tokens of each generated text (default: the system's).", in: 1...1_048_576) var maxTokens: Int?
+    @Option(help: "Sampling temperature of every decode; 0 is greedy.", in: OptionRange.temperature) var temperature: Float = 0
+    @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue an answer without a parsable final answer with \"Final Answer: \\boxed{\" (spec §3.3).")
     var answerRetry = true
-    @Option(help: "pass@k: decode the final answer k times from the same latents (seeds seed … seed+k−1; needs --temperature > 0; latent only).")
+    @Option(help: "pass@k: decode the final answer k times from the same latents (seeds seed … seed+k−1; needs --temperature > 0; latent only).", in: OptionRange.samples)
     var samples = 1
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Print one JSON object (method, answer and per-stage accounting).") var json = false
     @Flag(help: "Show each stage on stderr as it starts and ends.") var progress = false
     @Argument(help: "The question.") var question: String
 
     func validate() throws {
-        guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
-        guard (rounds ?? 1) >= 1, (latent ?? 1) >= 1, (maxTokens ?? 1) >= 1, threads >= 1 else {
-            throw ValidationError("--rounds, --latent, --max-tokens and --threads must be at least 1")
-        }
-        guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a finite number ≥ 0") }
         if node != nil, method.usesRounds { throw ValidationError("--node is for --method single, self-consistency or solver-inner") }
         if (donor != nil) != (method == .latentShuffled) { throw ValidationError("--donor goes with --method latent-shuffled, and it needs one") }
         if samples > 1, temperature <= 0 { throw ValidationError("--samples > 1 needs --temperature > 0 (greedy decodes are identical)") }

@@ -16,9 +16,9 @@ struct ThinkCommand: ParsableCommand {
     @Option(help: "Inner-link checkpoint directory (from `rmas train inner`).") var link: String
     @Option(name: [.customLong("node"), .customLong("role")], help: "The node whose round-1 prompt frames the question (default system: planner, refiner or solver).")
     var node = "planner"
-    @Option(help: "Latent steps m (0: plain text generation for comparison).") var latent = 16
-    @Option(help: "Maximum new tokens after the latent steps.") var maxTokens = 120
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Latent steps m (0: plain text generation for comparison).", in: OptionRange.latentSteps) var latent = 16
+    @Option(help: "Maximum new tokens after the latent steps.", in: 1...1_048_576) var maxTokens = 120
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: ArgumentHelp("A system file whose node prompts word the prompt (default: the built-in sequential wording).", valueName: "system-file"))
     var promptsFrom: String?
     @Argument(help: "The question.") var question: String
@@ -34,6 +34,7 @@ struct ThinkCommand: ParsableCommand {
         let empty = Dictionary(uniqueKeysWithValues: graph.edges.filter { $0.to == node }.map { ($0.slot, "") })
         let user = graph.userPrompt(i, question: question, round: 1, slotTexts: empty)
         let prompt = model.chatPrompt([.system(graph.systemPrompt), .init(role: .user, content: user)])
+        try model.configuration.checkFits(positions: prompt.count + latent)
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + latent + maxTokens + 1)
         let clock = ContinuousClock(), start = clock.now
         var parameters = GenerationParameters(maxTokens: maxTokens, threads: threads)

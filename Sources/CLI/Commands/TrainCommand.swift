@@ -27,22 +27,22 @@ struct TrainInnerCommand: ParsableCommand {
     var data: String
     @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
     var heldOut: String?
-    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.")
+    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.", in: OptionRange.rows)
     var heldOutCount = 32
     @Option(help: "Checkpoint directory (manifest.json + safetensors).")
     var out: String
-    @Option(help: "Optimizer steps.") var steps = 2000
-    @Option(help: "Examples per step.") var batchSize = 4
-    @Option(help: "Peak learning rate.") var lr = 5e-4
-    @Option(help: "Warmup steps (then cosine decay to 0).") var warmup = 10
-    @Option(help: "Weight of the MSE term (the cosine term has weight 1).") var mseWeight: Float = 0
+    @Option(help: "Optimizer steps.", in: OptionRange.steps) var steps = 2000
+    @Option(help: "Examples per step.", in: 1...65_536) var batchSize = 4
+    @Option(help: "Peak learning rate.", in: 0...1) var lr = 5e-4
+    @Option(help: "Warmup steps (then cosine decay to 0).", in: 0...100_000_000) var warmup = 10
+    @Option(help: "Weight of the MSE term (the cosine term has weight 1).", in: 0...1000) var mseWeight: Float = 0
     @Option(help: "Inner link type (ln_res_adapter, res_adapter, adapter, linear_res_adapter, linear_adapter).")
     var link = InnerLinkKind.default
-    @Option(help: "Random seed (link init and data order).") var seed: UInt64 = 42
-    @Option(help: "Truncate examples to this many tokens.") var maxLength = 2048
-    @Option(help: "Save a checkpoint every N steps.") var checkpointEvery = 100
-    @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 100
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Random seed (link init and data order).", in: OptionRange.seed) var seed: UInt64 = 42
+    @Option(help: "Truncate examples to this many tokens.", in: 2...1_048_576) var maxLength = 2048
+    @Option(help: "Save a checkpoint every N steps.", in: OptionRange.steps) var checkpointEvery = 100
+    @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 100
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
     @Option(help: ArgumentHelp("A system file whose node prompts and target fields shape the training conversations, so the link learns on the prompts the system will run (default: the built-in sequential system).", valueName: "system-file"))
     var promptsFrom: String?
@@ -55,15 +55,7 @@ struct TrainInnerCommand: ParsableCommand {
         guard let index = graph.nodes.firstIndex(where: { $0.id == node }) else {
             throw ValidationError("unknown node '\(node)' (\(graph.nodes.map(\.id).joined(separator: ", ")))")
         }
-        var rows = try DataRow.read(from: URL(fileURLWithPath: data))
-        let held: [DataRow]
-        if let heldOut {
-            held = try DataRow.read(from: URL(fileURLWithPath: heldOut))
-        } else {
-            let n = min(heldOutCount, max(rows.count - 1, 0))
-            held = Array(rows.suffix(n))
-            rows.removeLast(n)
-        }
+        let (rows, held) = try TrainingRows.read(data: data, heldOut: heldOut, heldOutCount: heldOutCount)
         var configuration = InnerTrainingConfiguration(node: node)
         configuration.linkKind = link
         configuration.steps = steps

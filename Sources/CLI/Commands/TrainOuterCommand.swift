@@ -22,38 +22,31 @@ struct TrainOuterCommand: ParsableCommand {
     var data: String
     @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
     var heldOut: String?
-    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.")
+    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.", in: OptionRange.rows)
     var heldOutCount = 16
     @Option(help: "Checkpoint directory (created if needed).")
     var out: String
-    @Option(help: "Optimizer steps.") var steps = 1000
-    @Option(help: "Examples per step.") var batchSize = 2
-    @Option(help: "Peak learning rate.") var lr = 5e-4
-    @Option(help: "Warmup steps (then cosine decay to 0).") var warmup = 10
-    @Option(help: "AdamW weight decay.") var weightDecay = 0.0
-    @Option(help: "Clip the global gradient norm to this.") var clipNorm = 1.0
-    @Option(help: "Rounds R of the loop (default: the system's).") var rounds: Int?
-    @Option(help: "Latent rows passed along each link, the first assistant positions (default: the system's max_latent_tokens).")
+    @Option(help: "Optimizer steps.", in: OptionRange.steps) var steps = 1000
+    @Option(help: "Examples per step.", in: 1...65_536) var batchSize = 2
+    @Option(help: "Peak learning rate.", in: 0...1) var lr = 5e-4
+    @Option(help: "Warmup steps (then cosine decay to 0).", in: 0...100_000_000) var warmup = 10
+    @Option(help: "AdamW weight decay.", in: 0...1) var weightDecay = 0.0
+    @Option(help: "Clip the global gradient norm to this.", in: 1e-6...1e6) var clipNorm = 1.0
+    @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
+    @Option(help: "Latent rows passed along each link, the first assistant positions (default: the system's max_latent_tokens).", in: 1...1_048_576)
     var maxLatentRows: Int?
     @Flag(help: "Supervise every round's answering node, not only the last one's.") var allRounds = false
-    @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.") var earlierRoundWeight = 0.1
-    @Option(help: "Cut longer teacher-forced conversations from the left.") var maxLength = 4096
+    @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.", in: 0...1000) var earlierRoundWeight = 0.1
+    @Option(help: "Cut longer teacher-forced conversations from the left.", in: 2...1_048_576) var maxLength = 4096
     @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
     var keepActivations = false
-    @Option(help: "Random seed (data order).") var seed: UInt64 = 42
-    @Option(help: "Save a checkpoint every N steps.") var checkpointEvery = 50
-    @Option(help: "Evaluate the held-out loss every N steps.") var evalEvery = 50
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
+    @Option(help: "Save a checkpoint every N steps.", in: OptionRange.steps) var checkpointEvery = 50
+    @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 50
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
-    @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.")
+    @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
     var bridgeInit = 0
-
-    func validate() throws {
-        guard steps >= 1, batchSize >= 1, (maxLatentRows ?? 1) >= 1, checkpointEvery >= 1, evalEvery >= 1, threads >= 1 else {
-            throw ValidationError("--steps, --batch-size, --max-latent-rows, --checkpoint-every, --eval-every and --threads must be at least 1")
-        }
-        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
-    }
 
     var trainingConfiguration: OuterTrainingConfiguration {
         var c = OuterTrainingConfiguration()
@@ -84,15 +77,7 @@ struct TrainOuterCommand: ParsableCommand {
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
-        var rows = try DataRow.read(from: URL(fileURLWithPath: data))
-        let held: [DataRow]
-        if let heldOut {
-            held = try DataRow.read(from: URL(fileURLWithPath: heldOut))
-        } else {
-            let n = min(heldOutCount, max(rows.count - 1, 0))
-            held = Array(rows.suffix(n))
-            rows.removeLast(n)
-        }
+        let (rows, held) = try TrainingRows.read(data: data, heldOut: heldOut, heldOutCount: heldOutCount)
         BLAS.setThreadCount(threads)
         let loaded = try systemArguments.load(definition)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
