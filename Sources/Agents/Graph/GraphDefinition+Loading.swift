@@ -32,6 +32,8 @@ extension GraphDefinition {
             throw .unknownKey(file: file, path: error.path, key: error.key, suggestion: error.suggestion)
         } catch let error as DecodingError {
             throw .unreadable(file: file, detail: Self.describe(error))
+        } catch GraphError.invalid(let named, let place, let problem) where named.isEmpty {
+            throw .invalid(file: file, place: place, problem: problem)  // raised by a conversion that knows no file
         } catch let error as GraphError {
             throw error
         } catch {
