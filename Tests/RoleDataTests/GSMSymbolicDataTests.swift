@@ -1,7 +1,8 @@
 // Fixtures/gsm_symbolic_sample.jsonl: the first row of each of reasoning-gym 0.1.25's 85 usable
 // GSM-symbolic generators, written by Tools/data/build_gsm_roles.py (see its header for the
-// exact command). Tools/data/out/{train,test}.jsonl, the full split, is git-ignored; the tests
-// on it run only where it has been built.
+// exact command). A built split ({train,test}.jsonl) is git-ignored: the test on it reads
+// $RMAS_GSM_SPLIT_DIR, else Tools/data/out; scripts/test.sh (and so CI) builds a small one, and
+// with RMAS_REQUIRE_MODELS=1 a missing split fails instead of being skipped.
 import Foundation
 import Testing
 
@@ -10,7 +11,9 @@ import Testing
 private let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 private let sampleURL = here.appendingPathComponent("Fixtures/gsm_symbolic_sample.jsonl")
 private let packageRoot = here.deletingLastPathComponent().deletingLastPathComponent()
-private let outURL = packageRoot.appendingPathComponent("Tools/data/out")
+private let outURL = ProcessInfo.processInfo.environment["RMAS_GSM_SPLIT_DIR"].map { URL(fileURLWithPath: $0) }
+    ?? packageRoot.appendingPathComponent("Tools/data/out")
+private let splitRequired = ProcessInfo.processInfo.environment["RMAS_REQUIRE_MODELS"] == "1"
 
 /// The generator id of a row ("gsm_symbolic/12" → 12).
 private func generatorID(_ row: RoleExample) -> Int? {
@@ -53,11 +56,12 @@ struct GSMSymbolicDataTests {
 
     @Test(
         "the built split keeps test templates (id % 5 == 4) out of training",
-        .enabled(if: FileManager.default.fileExists(atPath: outURL.appendingPathComponent("test.jsonl").path)))
+        .enabled(if: splitRequired || FileManager.default.fileExists(atPath: outURL.appendingPathComponent("test.jsonl").path)))
     func builtSplit() throws {
         let train = try RoleJSONL.read(from: outURL.appendingPathComponent("train.jsonl"))
         let test = try RoleJSONL.read(from: outURL.appendingPathComponent("test.jsonl"))
         let trainIDs = Set(train.compactMap(generatorID)), testIDs = Set(test.compactMap(generatorID))
+        #expect(!train.isEmpty && !test.isEmpty)
         #expect(trainIDs.isDisjoint(with: testIDs))
         #expect(testIDs.allSatisfy { $0 % 5 == 4 } && trainIDs.allSatisfy { $0 % 5 != 4 })
         #expect(Set((train + test).map(\.question)).count == train.count + test.count)
