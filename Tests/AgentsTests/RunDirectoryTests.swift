@@ -165,3 +165,21 @@ struct RunDirectoryTests {
         #expect(result.text.contains("Final Answer: \\boxed{"), "the retry itself still runs with a budget")
     }
 }
+
+extension RunDirectoryTests {
+    @Test("a letter-form retry continues with \"The answer is (\" for 2 tokens, and leaves a reply that names a letter alone")
+    func letterRetry() throws {
+        let runner = GraphRunner(graph: try TinyGraph.sequential())
+        func result(_ text: String) -> SystemRunResult {
+            SystemRunResult(text: text, stages: [StageRecord(round: 1, node: "solver", promptTokens: 3, latentInputs: 0, latentSteps: 0,
+                                                             generatedTokens: 1, seconds: 0, text: text, toolCalls: nil)])
+        }
+        var answered = result("B.")
+        runner.retryAnswer(&answered, node: 2, generation: GenerationParameters(maxTokens: 8), form: .letter)
+        #expect(answered.text == "B." && answered.stages[0].generatedTokens == 1, "\"B.\" names a letter: no math retry appends \\boxed{10}")
+        var unsure = result("I am not sure.")
+        runner.retryAnswer(&unsure, node: 2, generation: GenerationParameters(maxTokens: 8), form: .letter)
+        #expect(unsure.text.hasPrefix("I am not sure.\nThe answer is ("))
+        #expect(unsure.stages[0].generatedTokens <= 1 + 2)
+    }
+}

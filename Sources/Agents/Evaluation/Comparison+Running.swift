@@ -83,12 +83,13 @@ extension Comparison {
         let donor = questions.count > 1 ? questions[(position + 1) % questions.count].text : nil
         let results = try runner.run(question: question.text, method: batch.method, roundCounts: batch.rounds,
                                      latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry,
+                                     answerForm: settings.form,
                                      samples: samples, donor: donor)
         return results.keys.sorted().map { rounds in
             let result = results[rounds]!
-            let predicted = AnswerExtractor.extract(from: result.text)
+            let predicted = settings.form.extract(from: result.text)
             return QuestionOutcome(index: batch.index, method: batch.method, rounds: rounds, predicted: predicted,
-                                   expected: question.expected, correct: AnswerComparator.matches(predicted, expected: question.expected),
+                                   expected: question.expected, correct: settings.form.matches(predicted, expected: question.expected),
                                    stages: result.stages, text: result.text)
         }
     }

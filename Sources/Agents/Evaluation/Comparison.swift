@@ -43,6 +43,10 @@ public struct Comparison {
         public var links: [String: String]?
         /// Samples and temperature of the self-consistency baseline (nil when it is not run).
         public var selfConsistency: SelfConsistency?
+        /// How answers are graded and retried; files written before it existed decode as nil (math).
+        public var answerForm: AnswerForm?
+        /// The form in effect.
+        public var form: AnswerForm { answerForm ?? .math }
 
         public struct SelfConsistency: Codable, Equatable, Sendable {
             public var samples: Int
@@ -54,7 +58,8 @@ public struct Comparison {
         }
 
         public init(system: String, data: String, latentSteps: Int, maxTokens: Int, temperature: Float, seed: UInt64, answerRetry: Bool,
-                    prompts: [String: String]?, links: [String: String]?, selfConsistency: SelfConsistency? = nil) {
+                    prompts: [String: String]?, links: [String: String]?, selfConsistency: SelfConsistency? = nil,
+                    answerForm: AnswerForm? = nil) {
             self.system = system
             self.data = data
             self.latentSteps = latentSteps
@@ -65,11 +70,13 @@ public struct Comparison {
             self.prompts = prompts
             self.links = links
             self.selfConsistency = selfConsistency
+            self.answerForm = answerForm
         }
 
         enum CodingKeys: String, CodingKey {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
+            case answerForm = "answer_form"
         }
 
         /// What differs from `other`, comma-separated ("" when nothing does).
@@ -81,6 +88,7 @@ public struct Comparison {
             if maxTokens != other.maxTokens { out.append("max tokens \(maxTokens) → \(other.maxTokens)") }
             if temperature != other.temperature || seed != other.seed { out.append("sampling") }
             if answerRetry != other.answerRetry { out.append("answer retry") }
+            if form != other.form { out.append("answer form \(form.rawValue) → \(other.form.rawValue)") }
             if prompts != other.prompts { out.append("prompts") }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
@@ -94,7 +102,7 @@ public struct Comparison {
         public var summary: String {
             "latent steps m = \(latentSteps); max tokens \(maxTokens) per generated text; "
                 + (temperature > 0 ? "temperature \(temperature), seed \(seed)" : "greedy decoding")
-                + "; answer retry \(answerRetry ? "on" : "off")"
+                + "; answer retry \(answerRetry ? "on" : "off")" + (form == .math ? "" : "; answers graded as \(form.rawValue)")
         }
     }
 

@@ -89,7 +89,8 @@ extension GraphRunner {
     /// given most often wins (ties: the earliest). The result is the first reply with that answer;
     /// every reply's stage counts.
     func selfConsistency(
-        question: String, node i: Int, samples k: Int, generation: GenerationParameters, answerRetry: Bool, events: (RunEvent) -> Void
+        question: String, node i: Int, samples k: Int, generation: GenerationParameters, answerRetry: Bool, form: AnswerForm,
+        events: (RunEvent) -> Void
     ) throws(AgentError) -> SystemRunResult {
         guard k >= 2, generation.sampling.temperature > 0 else {
             throw .invalidArgument("self-consistency needs at least 2 samples and a temperature above 0")
@@ -99,10 +100,10 @@ extension GraphRunner {
             var parameters = generation
             parameters.sampling.seed = generation.sampling.seed &+ UInt64(s)
             var reply = try single(question: question, node: i, generation: parameters, events: events)
-            if answerRetry { retryAnswer(&reply, node: i, generation: parameters) }
+            if answerRetry { retryAnswer(&reply, node: i, generation: parameters, form: form) }
             replies.append(reply)
         }
-        let chosen = Self.majority(replies.map { AnswerExtractor.extract(from: $0.text) }) ?? 0
+        let chosen = Self.majority(replies.map { form.extract(from: $0.text).map(form.canonical) }) ?? 0
         return SystemRunResult(text: replies[chosen].text, alternatives: replies.indices.filter { $0 != chosen }.map { replies[$0].text },
                                stages: replies.flatMap(\.stages))
     }
@@ -116,19 +117,20 @@ extension GraphRunner {
         return answers.firstIndex { $0.map { counts[$0] == top } ?? false }
     }
 
-    /// Spec §3.3: when the final text has no parsable answer, node `i`'s model continues
-    /// `text + "\nFinal Answer: \boxed{"` as a plain LM (no chat format, no question) for 16
-    /// tokens; the result is the whole continued string. Its tokens count in the last stage. With
-    /// a token budget of 0 nothing is generated, the retry included.
-    func retryAnswer(_ result: inout SystemRunResult, node i: Int, generation: GenerationParameters) {
-        guard generation.maxTokens > 0, AnswerExtractor.extract(from: result.text) == nil,
+    /// Spec §3.3: when the final text has no answer of `form`, node `i`'s model continues
+    /// `text + form.retry.prefix` (math: `"\nFinal Answer: \boxed{"`, 16 tokens; letter:
+    /// `"\nThe answer is ("`, 2 tokens) as a plain LM (no chat format, no question); the result
+    /// is the whole continued string. Its tokens count in the last stage. With a token budget of
+    /// 0 nothing is generated, the retry included.
+    func retryAnswer(_ result: inout SystemRunResult, node i: Int, generation: GenerationParameters, form: AnswerForm = .math) {
+        guard generation.maxTokens > 0, form.extract(from: result.text) == nil,
               var last = result.stages.popLast() else { return }
         let clock = ContinuousClock(), start = clock.now
-        let prefix = result.text + "\nFinal Answer: \\boxed{"
+        let prefix = result.text + form.retry.prefix
         let model = graph.nodes[i].model
         let tokens = model.tokenizer.encode(prefix, addBOS: model.tokenizer.addBOSByDefault, parseSpecial: false)
         var parameters = generation
-        parameters.maxTokens = 16
+        parameters.maxTokens = form.retry.tokens
         let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens + 1)
         let continuation = Generator(model: model).generate(prompt: tokens, cache: cache, parameters: parameters)
         result.text = prefix + continuation.text

@@ -23,15 +23,17 @@ public struct GraphRunner: Sendable {
     /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
     /// model (default: the answering node's) alone and ignores rounds and latent steps;
     /// `.latentShuffled` fills every slot with what `donor`'s run delivered there. With
-    /// `answerRetry`, a final text without a parsable answer gets the "Final Answer: \boxed{"
+    /// `answerRetry`, a final text without an answer of `answerForm` gets that form's retry (math: the "Final Answer: \boxed{"
     /// continuation of spec §3.3. `samples` > 1 (pass@k, latent only) repeats only the final decode.
     public func run(
         question: String, method: InferenceMethod, rounds: Int, latentSteps: Int, generation: GenerationParameters,
-        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil, events: (RunEvent) -> Void = { _ in }
+        answerRetry: Bool = false, answerForm: AnswerForm = .math, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil,
+        events: (RunEvent) -> Void = { _ in }
     ) throws(AgentError) -> SystemRunResult {
         guard rounds >= 1 else { throw .invalidArgument("rounds must be at least 1") }
         return try run(question: question, method: method, roundCounts: [rounds], latentSteps: latentSteps, generation: generation,
-                       answerRetry: answerRetry, samples: samples, singleNode: singleNode, donor: donor, events: events)[rounds]!
+                       answerRetry: answerRetry, answerForm: answerForm, samples: samples, singleNode: singleNode, donor: donor,
+                       events: events)[rounds]!
     }
 
     /// Answers once for each round count in `roundCounts`, in one pass of the largest: a run of r
@@ -39,7 +41,7 @@ public struct GraphRunner: Sendable {
     /// round r is what a run of r rounds returns, with exactly its stages.
     public func run(
         question: String, method: InferenceMethod, roundCounts: Set<Int>, latentSteps: Int, generation: GenerationParameters,
-        answerRetry: Bool = false, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil,
+        answerRetry: Bool = false, answerForm: AnswerForm = .math, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil,
         events: (RunEvent) -> Void = { _ in }
     ) throws(AgentError) -> [Int: SystemRunResult] {
         guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
@@ -72,7 +74,7 @@ public struct GraphRunner: Sendable {
         case .selfConsistency:
             answering = singleNode ?? graph.answer
             let answer = try selfConsistency(question: question, node: answering, samples: samples, generation: generation,
-                                             answerRetry: answerRetry, events: events)
+                                             answerRetry: answerRetry, form: answerForm, events: events)
             return Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })  // samples were retried one by one
         case .single, .solverInner:
             answering = singleNode ?? graph.answer
@@ -82,7 +84,7 @@ public struct GraphRunner: Sendable {
             results = Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })
         }
         if answerRetry {
-            for r in results.keys { retryAnswer(&results[r]!, node: answering, generation: generation) }
+            for r in results.keys { retryAnswer(&results[r]!, node: answering, generation: generation, form: answerForm) }
         }
         return results
     }

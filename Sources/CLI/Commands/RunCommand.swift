@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Models
+import RoleData
 import Training
 
 extension InferenceMethod: ExpressibleByArgument {}
@@ -32,6 +33,8 @@ struct RunCommand: ParsableCommand {
     var answerRetry = true
     @Option(help: "pass@k: decode the final answer k times from the same latents (seeds seed … seed+k−1; needs --temperature > 0; latent only).", in: OptionRange.samples)
     var samples = 1
+    @Option(help: "How the answer is found and retried: math, latex or letter (default: letter for a question with A–D option lines, else math).")
+    var answerForm: AnswerForm?
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Print one JSON object (method, answer and per-stage accounting).") var json = false
     @Flag(help: "Show each stage on stderr as it starts and ends.") var progress = false
@@ -62,7 +65,8 @@ struct RunCommand: ParsableCommand {
         let clock = ContinuousClock(), start = clock.now
         let result = try GraphRunner(graph: graph, tools: try SandboxToolExecutor.forGraph(loaded)).run(
             question: question, method: method, rounds: rounds ?? definition.schedule.rounds,
-            latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters, answerRetry: answerRetry, samples: samples,
+            latentSteps: latent ?? definition.defaults.latentSteps, generation: parameters, answerRetry: answerRetry,
+            answerForm: answerForm ?? (PromptFill.isChoiceQuestion(question) ? .letter : .math), samples: samples,
             singleNode: single, donor: donor, events: progress ? Self.report : { _ in })
         let seconds = (clock.now - start).seconds
         if json {
