@@ -45,12 +45,7 @@ public struct DataRow: Sendable, Hashable {
     /// Parses one line. `file` and `line` label errors.
     public static func decode(_ bytes: ArraySlice<UInt8>, file: String, line: Int) throws(RoleDataError) -> DataRow {
         func fail(_ problem: RowProblem) -> RoleDataError { .malformedRow(file: file, line: line, problem: problem) }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw fail(.invalidUTF8) }
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
-            throw fail(.invalidJSON(detail: RowDecoder.detail(error)))
-        }
-        guard case .object(let object) = value else { throw fail(.notAnObject(found: value.typeName)) }
+        let object = try jsonObject(bytes, file: file, line: line)
         guard let question = object["question"] else { throw fail(.missingField("question")) }
         guard case .string(let text) = question else {
             throw fail(.wrongType(field: "question", expected: "a string", found: question.typeName))
@@ -61,5 +56,30 @@ public struct DataRow: Sendable, Hashable {
             if case .string(let s) = value { fields[key] = s }
         }
         return DataRow(question: text, fields: fields)
+    }
+
+    /// One line as a JSON object (UTF-8 and JSON checked); `file` and `line` label errors.
+    static func jsonObject(_ bytes: ArraySlice<UInt8>, file: String, line: Int) throws(RoleDataError) -> [String: JSONValue] {
+        func fail(_ problem: RowProblem) -> RoleDataError { .malformedRow(file: file, line: line, problem: problem) }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw fail(.invalidUTF8) }
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
+            throw fail(.invalidJSON(detail: RowDecoder.detail(error)))
+        }
+        guard case .object(let object) = value else { throw fail(.notAnObject(found: value.typeName)) }
+        return object
+    }
+
+    /// The row as one compact JSON line (`question` and every field, keys sorted).
+    public var jsonLine: String {
+        let all = fields.merging(["question": question]) { _, q in q }
+        var out = "{"
+        for (i, key) in all.keys.sorted().enumerated() {
+            if i > 0 { out += ", " }
+            JSONStringLiteral.append(key, to: &out)
+            out += ": "
+            JSONStringLiteral.append(all[key]!, to: &out)
+        }
+        return out + "}"
     }
 }

