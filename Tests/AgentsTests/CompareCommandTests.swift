@@ -197,9 +197,11 @@ struct CompareCommandTests {
         let outcomes = out.appendingPathComponent("outcomes.jsonl")
         let recorded = try Data(contentsOf: outcomes)
         #expect(try Self.lines(outcomes).count == 15)
-        let again = try Self.rmas(arguments, in: fixture)
+        let again = try Self.rmas(arguments + ["--json"], in: fixture)
         try #require(again.status == 0, "\(again.stderr)")
         #expect(try Data(contentsOf: outcomes) == recorded)
+        let printed = try ProjectJSON.decoder().decode(ComparisonReport.self, from: Data(again.stdout.utf8))
+        #expect(printed.rows.map(\.correct) == report.rows.map(\.correct), "--json prints the report as JSON on stdout")
         #expect(try ProjectJSON.decoder().decode(ComparisonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json"))).outcomes
             == report.outcomes)
 

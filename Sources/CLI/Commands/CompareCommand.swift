@@ -43,6 +43,8 @@ struct CompareCommand: ParsableCommand {
     var answerForm: AnswerForm?
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
+    @Flag(help: "Print the summary as JSON on stdout (report.json: accuracies with 95% CIs, McNemar tests, tokens, time) instead of Markdown.")
+    var json = false
 
     func validate() throws {
         guard !methods.values.contains(.selfConsistency) || scTemperature > 0 else {
@@ -83,7 +85,11 @@ struct CompareCommand: ParsableCommand {
                        + p.accuracies + String(format: " | %.1f s/answer | ETA %@", p.secondsPerAnswer, ProgressLine.duration(p.etaSeconds)))
         }
         bar.finish()
-        print(markdown.components(separatedBy: "\n## ").first!.trimmingCharacters(in: .newlines))
+        if json {
+            print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.json"), encoding: .utf8))
+        } else {
+            print(markdown.components(separatedBy: "\n## ").first!.trimmingCharacters(in: .newlines))
+        }
         Console.error("wrote \(out)/report.md, report.json, plot.svg and outcomes.jsonl")
     }
 
