@@ -99,7 +99,8 @@ public struct ModelConfiguration: Sendable, Equatable {
         try require(ropeBase.isFinite && ropeBase > 1, "rope.freq_base", ropeBase, "finite values above 1")
         try require(localRopeBase.isFinite && localRopeBase > 1, "rope.freq_base (sliding-window layers)", localRopeBase, "finite values above 1")
         try require((slidingWindow ?? 1) > 0, "attention.sliding_window", slidingWindow ?? 0, "1…context")
-        try require(vocabularySize <= tokenCount && vocabularySize <= 1 << 22, "vocab_size", vocabularySize,
-                    "1…min(tokens in tokenizer.ggml.tokens (\(tokenCount)), 4194304)")
+        // The tokenizer can emit any of its tokens, and every id indexes the embedding: the counts must agree.
+        try require(vocabularySize == tokenCount && vocabularySize <= 1 << 22, "vocab_size", vocabularySize,
+                    "the number of tokens in tokenizer.ggml.tokens (\(tokenCount)), at most 4194304")
     }
 }

@@ -44,6 +44,7 @@ struct CorruptModelTests {
         Self.expectInvalid("block_count", .uint32(100_000))
         Self.expectInvalid("attention.head_count_kv", .uint32(8))  // more KV heads than heads (4)
         Self.expectInvalid("vocab_size", .uint32(1_000_000))  // more than the tokenizer has
+        Self.expectInvalid("vocab_size", .uint32(100))  // fewer: a token id could index past the embedding
     }
 
     @Test("a NaN in a norm, a bias or a matrix is refused, naming the tensor", arguments: [GGMLType.f32, .f16, .q8_0])
