@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "rmas", targets: ["rmas"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Fuzzable", targets: ["GGUF", "Tokenization", "RoleData", "Sandbox", "Agents"]),  // Tools/fuzz links these
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

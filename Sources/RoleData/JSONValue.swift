@@ -11,19 +11,37 @@ enum JSONValue: Decodable, Equatable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // The first failure that is not a type mismatch: the value had that type but content the
+        // decoder refuses (an unpaired surrogate escape "\ud800", a number beyond Double; found by
+        // fuzzing). The error names that, not the last attempt's "expected a dictionary".
+        var contentError: (any Error)?
+        func attempt<T: Decodable>(_ type: T.Type) -> T? {
+            do { return try c.decode(type) } catch {
+                if contentError == nil, !Self.isTypeMismatch(error) { contentError = error }
+                return nil
+            }
+        }
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
+        } else if let b = attempt(Bool.self) {
             self = .bool(b)
-        } else if let s = try? c.decode(String.self) {
+        } else if let s = attempt(String.self) {
             self = .string(s)
-        } else if let d = try? c.decode(Double.self) {
+        } else if let d = attempt(Double.self) {
             self = .number(d)
-        } else if let a = try? c.decode([JSONValue].self) {
+        } else if let a = attempt([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            do {
+                self = .object(try c.decode([String: JSONValue].self))
+            } catch {
+                throw (Self.isTypeMismatch(error) ? contentError : nil) ?? error
+            }
         }
+    }
+
+    private static func isTypeMismatch(_ error: any Error) -> Bool {
+        if case DecodingError.typeMismatch = error { true } else { false }
     }
 
     /// The JSON type's name, for error messages.

@@ -1,11 +1,11 @@
-# Writes the fuzzer's seed corpus: small valid GGUF files covering every metadata value type,
-# nested arrays, several tensor types and a custom alignment.
+# Writes the GGUF fuzzer's seed corpus (corpus/gguf): small valid GGUF files covering every
+# metadata value type, nested arrays, several tensor types and a custom alignment.
 # Pinned: gguf==0.19.0, numpy==2.4.6.   Run: python Tools/fuzz/make_seeds.py
 import os
 import numpy as np
 import gguf
 
-here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "gguf")
 os.makedirs(here, exist_ok=True)
 
 def write(name, build, alignment=None):

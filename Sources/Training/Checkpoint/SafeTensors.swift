@@ -72,7 +72,10 @@ public struct SafeTensors: Sendable {
     public init(data: Data) throws(SafeTensorsError) {
         guard data.count >= 8 else { throw .truncated(expected: 8, actual: data.count) }
         let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard length <= UInt64(data.count - 8) else { throw .truncated(expected: 8 + Int(clamping: length), actual: data.count) }
+        guard length <= UInt64(data.count - 8) else {
+            // A header length near 2^64 is reported as Int.max rather than overflowing.
+            throw .truncated(expected: length > UInt64(Int.max - 8) ? Int.max : 8 + Int(length), actual: data.count)
+        }
         let headerEnd = 8 + Int(length)
         guard let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
               let header = object as? [String: Any] else { throw .invalidHeader("not a JSON object") }
@@ -89,12 +92,20 @@ public struct SafeTensors: Sendable {
             }
             guard let dtype = DType(rawValue: dtypeName) else { throw .unsupportedType(tensor: name, dtype: dtypeName) }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw .badExtent(tensor: name, detail: "negative dimension in \(shape)") }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            // Element and byte counts are checked for overflow: a wrapped product could match the
+            // offsets and then trap in Tensor's shape check or in `count * width`.
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw .badExtent(tensor: name, detail: "shape \(shape) has more elements than fit in memory") }
+                count = product
+            }
             let width = dtype == .f32 ? 4 : 2
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodyCount else {
                 throw .badExtent(tensor: name, detail: "data_offsets \(offsets) outside the \(bodyCount)-byte body")
             }
-            guard offsets[1] - offsets[0] == count * width else {
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, offsets[1] - offsets[0] == byteCount else {
                 throw .badExtent(tensor: name, detail: "\(offsets[1] - offsets[0]) bytes for \(count) \(dtypeName) values")
             }
             let start = headerEnd + offsets[0]
