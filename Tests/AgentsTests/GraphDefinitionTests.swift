@@ -181,3 +181,30 @@ struct GraphDefinitionTests {
     }
 }
 
+
+extension GraphDefinitionTests {
+    @Test("validation is linear: a 20,000-node chain is checked in seconds, without deep recursion, and a cycle in it is found")
+    func longChain() throws {
+        let n = 20_000
+        func file(cycle: Bool) throws -> URL {
+            var nodes: [[String: Any]] = [], edges: [[String: Any]] = []
+            for i in 0..<n {
+                let prompt = i == 0 ? "{question}" : "{slot:s\(i)} {question}"
+                nodes.append(["id": "n\(i)", "model": "m", "prompts": ["first_round": prompt]])
+                if i > 0 { edges.append(["from": "n\(i - 1)", "to": "n\(i)", "slot": "s\(i)"]) }
+            }
+            if cycle {  // n0 also reads the last node, forward: a cycle through every node
+                nodes[0]["prompts"] = ["first_round": "{slot:back} {question}"]
+                edges.append(["from": "n\(n - 1)", "to": "n0", "slot": "back"])
+            }
+            let object: [String: Any] = ["style": "custom", "nodes": nodes, "edges": edges,
+                                         "schedule": ["order": (0..<n).map { "n\($0)" }, "answer": "n\(n - 1)"]]
+            return try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        }
+        let clock = ContinuousClock(), start = clock.now
+        _ = try GraphDefinition.load(try file(cycle: false))
+        #expect((clock.now - start) < .seconds(30), "took \(clock.now - start)")
+        let message = Self.loadError(try file(cycle: true))
+        #expect(message?.contains("cycle with no feedback edge: n0 → n1 → n2") == true, "\(message?.prefix(200) ?? "accepted")")
+    }
+}

@@ -37,7 +37,8 @@ extension GraphDefinition {
         let place = "schedule"
         guard schedule.rounds >= 1 else { throw fail(place, "rounds must be at least 1") }
         for id in schedule.order where index[id] == nil { throw fail(place, "order names no node '\(id)'") }
-        for node in nodes where schedule.order.filter({ $0 == node.id }).count != 1 {
+        let listed = Dictionary(schedule.order.map { ($0, 1) }, uniquingKeysWith: +)
+        for node in nodes where listed[node.id] != 1 {
             throw fail(place, "order must list node '\(node.id)' exactly once")
         }
         guard index[schedule.answer] != nil else { throw fail(place, "answer names no node '\(schedule.answer)'") }
@@ -55,22 +56,33 @@ extension GraphDefinition {
     }
 
     /// Forward edges must form no cycle: a loop needs a feedback edge to say which round it crosses.
+    /// Iterative depth-first search over an adjacency map (linear in nodes + edges, no recursion:
+    /// a hostile file's long chain cannot exhaust the stack).
     private func checkCycles(_ fail: (String, String) -> GraphError) throws(GraphError) {
-        var state: [String: Int] = [:]  // 1 visiting, 2 done
-        func visit(_ id: String, _ path: [String]) -> [String]? {
-            if state[id] == 2 { return nil }
-            if state[id] == 1 { return path + [id] }
-            state[id] = 1
-            for edge in edges where edge.from == id && edge.direction == .forward {
-                if let cycle = visit(edge.to, path + [id]) { return cycle }
-            }
-            state[id] = 2
-            return nil
-        }
-        for node in nodes {
-            if let cycle = visit(node.id, []) {
-                let start = cycle.firstIndex(of: cycle.last!)!
-                throw fail("edges", "cycle with no feedback edge: \(cycle[start...].joined(separator: " → "))")
+        var next: [String: [String]] = [:]
+        for edge in edges where edge.direction == .forward { next[edge.from, default: []].append(edge.to) }
+        var state: [String: Int] = [:]  // 1 on the current path, 2 done
+        for node in nodes where state[node.id] == nil {
+            var path: [(id: String, child: Int)] = [(node.id, 0)]
+            state[node.id] = 1
+            while let top = path.last {
+                let children = next[top.id] ?? []
+                guard top.child < children.count else {
+                    state[top.id] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].child += 1
+                let child = children[top.child]
+                switch state[child] {
+                case 1:
+                    let ids = path.map(\.id), start = ids.firstIndex(of: child)!
+                    throw fail("edges", "cycle with no feedback edge: \((ids[start...] + [child]).joined(separator: " → "))")
+                case 2: continue
+                default:
+                    state[child] = 1
+                    path.append((child, 0))
+                }
             }
         }
     }
@@ -78,8 +90,9 @@ extension GraphDefinition {
     /// Each slot of each template is filled by exactly one edge into that node; round-1 templates
     /// only by forward edges; every edge's slot appears where it can be delivered.
     private func checkSlots(_ fail: (String, String) -> GraphError) throws(GraphError) {
+        let incomingEdges = Dictionary(grouping: edges, by: \.to)
         for node in nodes {
-            let incoming = edges.filter { $0.to == node.id }
+            let incoming = incomingEdges[node.id] ?? []
             for (slot, edgesForSlot) in Dictionary(grouping: incoming, by: \.slot) where edgesForSlot.count > 1 {
                 let sources = edgesForSlot.map { "'\($0.from)'" }.joined(separator: " and ")
                 throw fail("node '\(node.id)'", "slot '\(slot)' is filled twice (by \(sources))")
@@ -113,14 +126,10 @@ extension GraphDefinition {
 
     /// Every node's output must reach the answering node (else its work is wasted).
     private func checkReachability(_ fail: (String, String) -> GraphError) throws(GraphError) {
-        var reaches: Set<String> = [schedule.answer]
-        var changed = true
-        while changed {
-            changed = false
-            for edge in edges where reaches.contains(edge.to) && !reaches.contains(edge.from) {
-                reaches.insert(edge.from)
-                changed = true
-            }
+        let sources = Dictionary(grouping: edges, by: \.to).mapValues { $0.map(\.from) }
+        var reaches: Set<String> = [schedule.answer], frontier = [schedule.answer]
+        while let id = frontier.popLast() {
+            for source in sources[id] ?? [] where reaches.insert(source).inserted { frontier.append(source) }
         }
         for node in nodes where !reaches.contains(node.id) {
             throw fail("node '\(node.id)'", "its output never reaches the answering node '\(schedule.answer)'")
