@@ -47,8 +47,8 @@ public enum AnswerForm: String, Codable, Sendable, CaseIterable {
     public static func detect(expected answers: [String]) -> AnswerForm {
         let letters = Set("ABCDEFGHIJ")
         let allLetters = !answers.isEmpty && answers.allSatisfy { answer in
-            let t = answer.trimmingCharacters(in: .whitespaces)
-            return t.count == 1 && letters.contains(Character(t.uppercased()))
+            let t = answer.trimmingCharacters(in: .whitespaces).uppercased()  // ("ß" uppercases to two letters)
+            return t.count == 1 && letters.contains(Character(t))
         }
         return allLetters ? .letter : .math
     }

@@ -33,7 +33,10 @@ public enum ChoiceAnswer {
     static func leadingLetter(_ text: Substring, after: Bool) -> String? {
         let opened = text.drop { $0.isWhitespace }
         let rest = opened.drop { $0 == "*" || $0 == "(" || $0 == "[" }
-        guard let first = rest.first, letters.contains(Character(first.uppercased())) else { return nil }
+        // (Some letters uppercase to two: "ß" → "SS"; only a single option letter counts.)
+        guard let first = rest.first, case let upper = first.uppercased(), upper.count == 1, letters.contains(Character(upper)) else {
+            return nil
+        }
         let tail = rest.dropFirst()
         if first.isLowercase { return tail.allSatisfy { $0.isWhitespace || ".)]*".contains($0) } ? first.uppercased() : nil }
         guard let next = tail.first else { return String(first) }

@@ -15,7 +15,7 @@ struct AnswerFormTests {
             ("The correct option is (E)", "E"),
             // No letter chosen.
             ("A patient with chest pain should be examined.", nil), ("Because of the heart.", nil), ("", nil),
-            ("About 10", nil), ("\\boxed{10}", nil),
+            ("About 10", nil), ("\\boxed{10}", nil), ("ß", nil), ("ßB", nil), ("The answer is ß", nil),
         ]
         for (reply, expected) in cases {
             #expect(ChoiceAnswer.extract(from: reply) == expected, "\(reply.debugDescription)")
@@ -46,6 +46,6 @@ struct AnswerFormTests {
         // A continued letter retry is graded as that letter.
         #expect(AnswerForm.letter.extract(from: "I am not sure.\nThe answer is (B") == "B")
         #expect(AnswerForm.detect(expected: ["A", "c", "D"]) == .letter && AnswerForm.detect(expected: ["A", "12"]) == .math)
-        #expect(AnswerForm.detect(expected: []) == .math)
+        #expect(AnswerForm.detect(expected: []) == .math && AnswerForm.detect(expected: ["ß"]) == .math)
     }
 }
