@@ -43,28 +43,28 @@ extension KeyedDecodingContainer where Key == FlexibleKey {
     }
 }
 
+/// `nodes[1].prompts`-style text of a coding path (the place a message about a JSON file names).
+public func codingPathText(_ codingPath: [any CodingKey]) -> String {
+    var out = ""
+    for key in codingPath {
+        if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return out
+}
+
 extension DecodingError {
-    /// "key path: what is wrong", for messages about the project's JSON files (no Foundation
-    /// debug dumps): `missing key "step"`, `links[0].kind: expected String`, `not valid JSON`.
+    /// "key path: what is wrong", for messages about the project's JSON files (system files,
+    /// checkpoint manifests), without Foundation's debug dumps.
     public var readableDescription: String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            var out = ""
-            for key in codingPath {
-                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return out
-        }
         switch self {
         case .keyNotFound(let key, let context):
-            let where_ = path(context.codingPath)
-            return "missing key \"\(key.stringValue)\"" + (where_.isEmpty ? "" : " in \(where_)")
+            let path = codingPathText(context.codingPath)
+            return "missing key \"\(key.stringValue)\"" + (path.isEmpty ? "" : " in \(path)")
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            let where_ = path(context.codingPath)
-            return (where_.isEmpty ? "the top level" : where_) + ": expected \(type)"
+            return "\(codingPathText(context.codingPath)): expected \(type)"
         case .dataCorrupted(let context):
-            let where_ = path(context.codingPath)
-            if context.underlyingError != nil, where_.isEmpty { return "not valid JSON" }
-            return (where_.isEmpty ? "" : "\(where_): ") + context.debugDescription
+            let path = codingPathText(context.codingPath)
+            return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
         @unknown default:
             return "\(self)"
         }

@@ -2,6 +2,7 @@
 // read as the sequential preset's graph so existing files and link checkpoints keep working).
 import Foundation
 import RoleData
+import Training
 
 extension GraphDefinition {
     /// Reads, decodes (unknown keys are errors) and validates the system file at `url`.
@@ -31,29 +32,13 @@ extension GraphDefinition {
         } catch let error as UnknownKeyError {
             throw .unknownKey(file: file, path: error.path, key: error.key, suggestion: error.suggestion)
         } catch let error as DecodingError {
-            throw .unreadable(file: file, detail: Self.describe(error))
+            throw .unreadable(file: file, detail: error.readableDescription)
         } catch GraphError.invalid(let named, let place, let problem) where named.isEmpty {
             throw .invalid(file: file, place: place, problem: problem)  // raised by a conversion that knows no file
         } catch let error as GraphError {
             throw error
         } catch {
             throw .unreadable(file: file, detail: "\(error)")
-        }
-    }
-
-    /// A decoding error as "key path: what is wrong".
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, let context):
-            let path = StrictKeys.path(context.codingPath)
-            return "missing key \"\(key.stringValue)\"" + (path.isEmpty ? "" : " in \(path)")
-        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            return "\(StrictKeys.path(context.codingPath)): expected \(type)"
-        case .dataCorrupted(let context):
-            let path = StrictKeys.path(context.codingPath)
-            return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
-        @unknown default:
-            return "\(error)"
         }
     }
 

@@ -1,5 +1,6 @@
 // Unknown-key detection for the project's JSON files: a misspelled key is an error naming its
 // path and the nearest valid key, never silently ignored.
+import Training
 
 /// A coding key for reading whatever keys an object has.
 struct AnyKey: CodingKey {
@@ -22,17 +23,8 @@ enum StrictKeys {
     static func check(_ decoder: any Decoder, allowed: [String]) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).sorted()
         for key in keys where !allowed.contains(key) {
-            throw UnknownKeyError(path: path(decoder.codingPath), key: key, suggestion: nearest(key, in: allowed))
+            throw UnknownKeyError(path: codingPathText(decoder.codingPath), key: key, suggestion: nearest(key, in: allowed))
         }
-    }
-
-    /// `nodes[1].prompts`-style path of a coding path.
-    static func path(_ codingPath: [any CodingKey]) -> String {
-        var out = ""
-        for key in codingPath {
-            if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
-        }
-        return out
     }
 
     /// The candidate closest to `key` by edit distance, if it is close enough to be a typo.
