@@ -119,6 +119,8 @@ extern const rmas_kernel_table rmas_kernels_avx512;
 /// The kernel `rmas_gemv` would run for `weight_type` and `n` columns on the best level, or
 /// NULL if unsupported (ckernels.c).
 rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n);
+void rmas_gemm_vectors_rows(rmas_gemv_fn fn, int n, const uint8_t *w, size_t stride, const void *const *xqs,
+                            float *const *ys, int nvec, int64_t first, int64_t count);
 
 // The portable quantizers (q8_scalar.c), shared by the AVX2 table.
 void rmas_quantize_q8_0_scalar(const float *x, void *y, int64_t n);

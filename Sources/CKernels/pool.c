@@ -49,6 +49,10 @@ typedef struct {
     float *y;
     int64_t nrows, chunk_rows;  // rows per chunk: a multiple of 4, except maybe the last chunk
     rmas_gemv_fn fn;
+    // Several activation vectors (nvec > 0): vector v reads xqs[v] and writes ys[v][0 ..< nrows].
+    int nvec;
+    const void *const *xqs;
+    float *const *ys;
 } job_t;
 
 // `claim` packs the job generation (bits 32-63), its chunk count (16-31) and the next unclaimed
@@ -98,7 +102,10 @@ static int run_chunks(uint32_t generation) {
         const job_t *j = &pool.job;
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
-        j->fn(j->n, j->w + first * j->stride, j->stride, j->xq, j->y + first, count);
+        if (j->nvec > 0)
+            rmas_gemm_vectors_rows(j->fn, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
+        else
+            j->fn(j->n, j->w + first * j->stride, j->stride, j->xq, j->y + first, count);
         atomic_fetch_sub_explicit(&pool.chunks_left, 1, memory_order_release);
         ran++;
         c = atomic_load_explicit(&pool.claim, memory_order_acquire);
@@ -150,26 +157,35 @@ static void ensure_helpers(int count) {
     }
 }
 
-int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
-                       int64_t nrows, int threads) {
-    if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0)
-        return rmas_gemv(weight_type, n, w, row_stride, xq, y, nrows);
-    rmas_gemv_fn fn = rmas_gemv_kernel(weight_type, n);
-    if (!fn || pool.backoff > 0) {
-        if (fn) pool.backoff--;
-        pthread_mutex_unlock(&pool.dispatch);
-        return fn ? (fn(n, w, row_stride, xq, y, nrows), 0) : -1;
+/// Rows first ..< first + count of a several-vector product: tiles of rows small enough to stay in
+/// L1 (a multiple of 4 rows, the kernels' group), each tile run against every vector in turn, so
+/// the weights are read from memory once for all the vectors. Each y is what the single-vector
+/// kernel gives (the kernels' per-row results do not depend on the grouping).
+void rmas_gemm_vectors_rows(rmas_gemv_fn fn, int n, const uint8_t *w, size_t stride, const void *const *xqs,
+                            float *const *ys, int nvec, int64_t first, int64_t count) {
+    int64_t tile = (int64_t)(16384 / (stride ? stride : 1)) / 4 * 4;
+    if (tile < 4) tile = 4;
+    for (int64_t r = first; r < first + count; r += tile) {
+        const int64_t rows = r + tile <= first + count ? tile : first + count - r;
+        for (int v = 0; v < nvec; v++) fn(n, w + r * stride, stride, xqs[v], ys[v] + r, rows);
     }
+}
+
+/// Runs `job` (its fn, rows and vectors set) on the caller and the helpers; the caller holds
+/// `pool.dispatch`, which this releases.
+static void dispatch_job(job_t job, int threads) {
     const int started = pool.helpers;
     ensure_helpers(threads - 1);
     const int fresh = pool.helpers != started;  // a helper just created may not run yet: don't judge
     const int workers = pool.helpers + 1 < threads ? pool.helpers + 1 : threads;
+    const int64_t nrows = job.nrows;
     // Two chunks per worker, in whole groups of 4 rows, so that a worker descheduled for a
     // moment leaves its second chunk to the others.
     int64_t chunk_rows = (nrows + 2 * workers - 1) / (2 * workers);
     chunk_rows = (chunk_rows + 3) / 4 * 4;
     const unsigned chunks = (unsigned)((nrows + chunk_rows - 1) / chunk_rows);
-    pool.job = (job_t){n, w, row_stride, xq, y, nrows, chunk_rows, fn};
+    job.chunk_rows = chunk_rows;
+    pool.job = job;
     atomic_store_explicit(&pool.chunks_left, (int)chunks, memory_order_relaxed);
     const uint32_t generation = generation_of(atomic_load_explicit(&pool.claim, memory_order_relaxed)) + 1;
     atomic_store_explicit(&pool.claim, (uint64_t)generation << 32 | (uint64_t)chunks << 16, memory_order_release);
@@ -197,5 +213,38 @@ int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride,
         }
     }
     pthread_mutex_unlock(&pool.dispatch);
+}
+
+int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
+                       int64_t nrows, int threads) {
+    if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0)
+        return rmas_gemv(weight_type, n, w, row_stride, xq, y, nrows);
+    rmas_gemv_fn fn = rmas_gemv_kernel(weight_type, n);
+    if (!fn || pool.backoff > 0) {
+        if (fn) pool.backoff--;
+        pthread_mutex_unlock(&pool.dispatch);
+        return fn ? (fn(n, w, row_stride, xq, y, nrows), 0) : -1;
+    }
+    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .xq = xq, .y = y, .nrows = nrows, .fn = fn}, threads);
+    return 0;
+}
+
+int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *const *xq,
+                               float *const *y, int nvec, int64_t nrows, int threads) {
+    rmas_gemv_fn fn = rmas_gemv_kernel(weight_type, n);
+    if (!fn || nvec < 0 || nrows < 0) return -1;
+    if (nvec == 0 || nrows == 0) return 0;
+    if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
+        rmas_gemm_vectors_rows(fn, n, w, row_stride, xq, y, nvec, 0, nrows);
+        return 0;
+    }
+    if (pool.backoff > 0) {
+        pool.backoff--;
+        pthread_mutex_unlock(&pool.dispatch);
+        rmas_gemm_vectors_rows(fn, n, w, row_stride, xq, y, nvec, 0, nrows);
+        return 0;
+    }
+    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .nvec = nvec, .xqs = xq, .ys = y},
+                 threads);
     return 0;
 }

@@ -44,7 +44,7 @@ public final class Linear: @unchecked Sendable {
     deinit { dense?.deallocate() }
 
     /// Whether single positions take the 8-bit-activation path under `precision`.
-    private let hasFastInt8Path: Bool
+    let hasFastInt8Path: Bool
 
     /// `y [T × out] = x [T × in] · Wᵀ`.
     public func forward(

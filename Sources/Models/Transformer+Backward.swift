@@ -76,7 +76,7 @@ extension Transformer {
             tape.checkpoint(l).update(from: x, count: t * d)
             let scratch = shared ?? tape.keepLayer(configuration: c)
             scratch.x.update(from: x, count: t * d)
-            layerForward(l, t: t, start: 0, cache: cache, scratch: scratch, rope: rope.table(sliding: isSlidingWindowLayer(l)),
+            layerForward(l, t: t, start: 0, cache: cache, scratch: scratch, rope: rope,
                          precision: .float32, threads: threads)
             x = UnsafePointer(scratch.x)
         }
@@ -120,7 +120,7 @@ extension Transformer {
             let (s, buffers) = shared ?? tape.layers[l]
             if recompute {
                 s.x.update(from: tape.checkpoint(l), count: t * d)
-                layerForward(l, t: t, start: 0, cache: cache, scratch: s, rope: table, precision: .float32, threads: threads)
+                layerForward(l, t: t, start: 0, cache: cache, scratch: s, rope: rope, precision: .float32, threads: threads)
             }
             layerBackward(l, t: t, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
                           gradient: g, threads: threads)

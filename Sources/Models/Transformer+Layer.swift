@@ -50,20 +50,50 @@ final class ForwardScratch {
     }
 }
 
+/// One sequence's place in a forward call over the stacked rows of one or more sequences:
+/// scratch rows `row ..< row + count`, at cache positions `start ..< start + count` of `cache`.
+struct SequenceRows {
+    let row: Int
+    let count: Int
+    let start: Int
+    let cache: KVCache
+    let rope: Transformer.RoPETables
+    let precision: ActivationPrecision
+
+    var segment: RowSegment { RowSegment(start: row, count: count, precision: precision) }
+}
+
 extension Transformer {
     /// Runs layer `l` on `s.x` `[T × D]` (positions start ..< start+T) in place, appending K/V to `cache`.
     func layerForward(
-        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETable,
+        _ l: Int, t: Int, start: Int, cache: KVCache, scratch s: ForwardScratch, rope: RoPETables,
         precision: ActivationPrecision, threads: Int
     ) {
+        layerForward(l, sequences: [SequenceRows(row: 0, count: t, start: start, cache: cache, rope: rope, precision: precision)],
+                     scratch: s, threads: threads)
+    }
+
+    /// Runs layer `l` in place on the stacked rows of `sequences` in `s.x` `[T × D]` (T = Σ count),
+    /// appending each sequence's K/V to its cache. Row-wise work runs over all T rows at once,
+    /// matrix products through ``Linear/forward(_:segments:_:threads:)``, RoPE, caching and
+    /// attention per sequence: each sequence's rows come out as a call with it alone gives them.
+    func layerForward(_ l: Int, sequences: [SequenceRows], scratch s: ForwardScratch, threads: Int) {
         let c = configuration, w = weights.layers[l], d = c.width, dh = c.keyLength
         let qWidth = c.headCount * dh, kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
+        let t = sequences.reduce(0) { $0 + $1.count }, segments = sequences.map(\.segment), sliding = isSlidingWindowLayer(l)
+        func project(_ linear: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+            if sequences.count == 1 {
+                linear.forward(x, rows: t, y, threads: threads, precision: sequences[0].precision)
+            } else {
+                linear.forward(x, segments: segments, y, threads: threads)
+            }
+        }
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); [q/k norm]; RoPE; cache k, v; attend.
         RMSNorm.forward(x: s.x, weight: w.attentionNorm, y: s.normed, rows: t, width: d, epsilon: eps, threads: threads)
-        w.query.forward(s.normed, rows: t, s.q, threads: threads, precision: precision)
-        w.key.forward(s.normed, rows: t, s.k, threads: threads, precision: precision)
-        w.value.forward(s.normed, rows: t, s.v, threads: threads, precision: precision)
+        project(w.query, s.normed, s.q)
+        project(w.key, s.normed, s.k)
+        project(w.value, s.normed, s.v)
         if let b = w.queryBias { addBias(b, to: s.q, rows: t) }
         if let b = w.keyBias { addBias(b, to: s.k, rows: t) }
         if let b = w.valueBias { addBias(b, to: s.v, rows: t) }
@@ -74,24 +104,26 @@ extension Transformer {
             s.qRotated.update(from: s.q, count: t * qWidth)
             s.kRotated.update(from: s.k, count: t * kvWidth)
         }
-        rope.apply(s.qRotated, rows: t, heads: c.headCount, headDim: dh)
-        rope.apply(s.kRotated, rows: t, heads: c.kvHeadCount, headDim: dh)
-        (cache.keys[l] + start * kvWidth).update(from: s.kRotated, count: t * kvWidth)
-        (cache.values[l] + start * kvWidth).update(from: s.v, count: t * kvWidth)
-        let shape = attentionShape(layer: l, queries: t, start: start)
-        Attention.forward(shape: shape, q: s.qRotated, keys: cache.keys[l], values: cache.values[l], out: s.attention,
-                          threads: threads)
-        w.attentionOutput.forward(s.attention, rows: t, s.projected, threads: threads, precision: precision)
+        for q in sequences {
+            let rope = q.rope.table(sliding: sliding)
+            rope.apply(s.qRotated + q.row * qWidth, rows: q.count, heads: c.headCount, headDim: dh)
+            rope.apply(s.kRotated + q.row * kvWidth, rows: q.count, heads: c.kvHeadCount, headDim: dh)
+            (q.cache.keys[l] + q.start * kvWidth).update(from: s.kRotated + q.row * kvWidth, count: q.count * kvWidth)
+            (q.cache.values[l] + q.start * kvWidth).update(from: s.v + q.row * kvWidth, count: q.count * kvWidth)
+            Attention.forward(shape: attentionShape(layer: l, queries: q.count, start: q.start), q: s.qRotated + q.row * qWidth,
+                              keys: q.cache.keys[l], values: q.cache.values[l], out: s.attention + q.row * qWidth, threads: threads)
+        }
+        project(w.attentionOutput, s.attention, s.projected)
         s.attentionProjected?.update(from: s.projected, count: t * d)
         addResidual(s.projected, postNorm: w.postAttentionNorm, scratch: s, rows: t, threads: threads)
         s.residualAfterAttention?.update(from: s.x, count: t * d)
 
         // Feed-forward: h = norm(x); a = act(h·Wgᵀ) ⊙ (h·Wuᵀ); x += a·Wdᵀ [post-norm first].
         RMSNorm.forward(x: s.x, weight: w.ffnNorm, y: s.normed, rows: t, width: d, epsilon: eps, threads: threads)
-        w.ffnGate.forward(s.normed, rows: t, s.gate, threads: threads, precision: precision)
-        w.ffnUp.forward(s.normed, rows: t, s.up, threads: threads, precision: precision)
+        project(w.ffnGate, s.normed, s.gate)
+        project(w.ffnUp, s.normed, s.up)
         c.architecture.activation.forward(gate: s.gate, up: s.up, out: s.activated, count: t * c.ffnWidth, threads: threads)
-        w.ffnDown.forward(s.activated, rows: t, s.projected, threads: threads, precision: precision)
+        project(w.ffnDown, s.activated, s.projected)
         addResidual(s.projected, postNorm: w.postFFNNorm, scratch: s, rows: t, threads: threads)
     }
 

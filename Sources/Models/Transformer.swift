@@ -109,39 +109,98 @@ public final class Transformer: Sendable {
     public func forward(embeddings: UnsafePointer<Float>, count t: Int, cache: KVCache, outputs: Outputs = .last,
                         logits wantLogits: Bool = true, precision: ActivationPrecision = .float32,
                         threads: Int = Parallel.defaultThreadCount) -> Result {
-        let c = configuration, d = c.width
-        let start = cache.count
-        cache.reserve(start + t)
-        let scratch = ForwardScratch(configuration: c, positions: t)
-        defer { scratch.deallocate() }
-        scratch.x.update(from: embeddings, count: t * d)
+        forward(batch: [SequenceInput(embeddings: embeddings, count: t, cache: cache, outputs: outputs, logits: wantLogits,
+                                      precision: precision)], threads: threads)[0]
+    }
 
-        let rope = RoPETables(configuration: c, positions: start..<(start + t))
-        for l in 0..<c.layerCount {
-            layerForward(l, t: t, start: start, cache: cache, scratch: scratch,
-                         rope: rope.table(sliding: isSlidingWindowLayer(l)), precision: precision, threads: threads)
+    /// One sequence's part of a batched forward call: T input embeddings `[T × D]` (valid for
+    /// the call) to append to `cache`, and what to return, as in
+    /// ``forward(embeddings:count:cache:outputs:logits:precision:threads:)``.
+    public struct SequenceInput {
+        public var embeddings: UnsafePointer<Float>
+        public var count: Int
+        public var cache: KVCache
+        public var outputs: Outputs
+        public var logits: Bool
+        public var precision: ActivationPrecision
+
+        public init(embeddings: UnsafePointer<Float>, count: Int, cache: KVCache, outputs: Outputs = .last, logits: Bool = true,
+                    precision: ActivationPrecision = .float32) {
+            self.embeddings = embeddings
+            self.count = count
+            self.cache = cache
+            self.outputs = outputs
+            self.logits = logits
+            self.precision = precision
         }
-        cache.advance(by: t)
+    }
 
-        let rows = outputs.rows(t)
-        var hidden = [Float](repeating: 0, count: rows.count * d)
-        hidden.withUnsafeMutableBufferPointer { out in
-            for (r, row) in rows.enumerated() {
-                precondition(row >= 0 && row < t, "output row \(row) outside 0..<\(t)")
-                RMSNorm.forward(x: scratch.x + row * d, weight: weights.outputNorm, y: out.baseAddress! + r * d,
-                                rows: 1, width: d, epsilon: c.rmsNormEpsilon)
+    /// Runs several sequences, each with its own cache, through the model in one pass over the
+    /// weights: their rows are stacked (`[ΣT × D]`), row-wise work and matrix products run once
+    /// over the stack, attention per sequence. Result i is bit-for-bit what
+    /// ``forward(embeddings:count:cache:outputs:logits:precision:threads:)`` returns for input i
+    /// alone; what a batch saves is weight traffic (single-position rows of many sequences share
+    /// one read of each matrix). Every cache must be a different object.
+    public func forward(batch: [SequenceInput], threads: Int = Parallel.defaultThreadCount) -> [Result] {
+        let c = configuration, d = c.width
+        guard !batch.isEmpty else { return [] }
+        precondition(Set(batch.map { ObjectIdentifier($0.cache) }).count == batch.count, "a batch with one cache twice")
+        var sequences: [SequenceRows] = [], total = 0
+        for input in batch {
+            precondition(input.count >= 0, "negative position count")
+            let start = input.cache.count
+            input.cache.reserve(start + input.count)
+            sequences.append(SequenceRows(row: total, count: input.count, start: start, cache: input.cache,
+                                          rope: RoPETables(configuration: c, positions: start..<(start + input.count)),
+                                          precision: input.precision))
+            total += input.count
+        }
+        let scratch = ForwardScratch(configuration: c, positions: total)
+        defer { scratch.deallocate() }
+        for (input, q) in zip(batch, sequences) { (scratch.x + q.row * d).update(from: input.embeddings, count: input.count * d) }
+        let live = sequences.filter { $0.count > 0 }
+        if !live.isEmpty {
+            for l in 0..<c.layerCount { layerForward(l, sequences: live, scratch: scratch, threads: threads) }
+        }
+        for (input, q) in zip(batch, sequences) { input.cache.advance(by: q.count) }
+
+        // Final norm of the requested rows, then logits for the sequences that want them.
+        var results: [Result] = []
+        var logitRows: [(sequence: Int, segment: RowSegment)] = [], stacked = 0
+        for (i, (input, q)) in zip(batch, sequences).enumerated() {
+            let rows = input.outputs.rows(q.count)
+            var hidden = [Float](repeating: 0, count: rows.count * d)
+            hidden.withUnsafeMutableBufferPointer { out in
+                for (r, row) in rows.enumerated() {
+                    precondition(row >= 0 && row < q.count, "output row \(row) outside 0..<\(q.count)")
+                    RMSNorm.forward(x: scratch.x + (q.row + row) * d, weight: weights.outputNorm, y: out.baseAddress! + r * d,
+                                    rows: 1, width: d, epsilon: c.rmsNormEpsilon)
+                }
+            }
+            results.append(Result(rows: rows, hidden: hidden, logits: []))
+            if input.logits, !rows.isEmpty {
+                logitRows.append((i, RowSegment(start: stacked, count: rows.count, precision: input.precision)))
+                stacked += rows.count
             }
         }
-        var logits: [Float] = []
-        if wantLogits, !rows.isEmpty {
-            logits = [Float](repeating: 0, count: rows.count * c.vocabularySize)
-            hidden.withUnsafeBufferPointer { h in
-                logits.withUnsafeMutableBufferPointer { out in
-                    weights.output.forward(h.baseAddress!, rows: rows.count, out.baseAddress!, threads: threads,
-                                           precision: precision)
+        guard !logitRows.isEmpty else { return results }
+        let v = c.vocabularySize
+        var hidden = [Float](), logits = [Float](repeating: 0, count: stacked * v)
+        hidden.reserveCapacity(stacked * d)
+        for (i, _) in logitRows { hidden += results[i].hidden }
+        hidden.withUnsafeBufferPointer { h in
+            logits.withUnsafeMutableBufferPointer { out in
+                if logitRows.count == 1 {
+                    weights.output.forward(h.baseAddress!, rows: stacked, out.baseAddress!, threads: threads,
+                                           precision: logitRows[0].segment.precision)
+                } else {
+                    weights.output.forward(h.baseAddress!, segments: logitRows.map(\.segment), out.baseAddress!, threads: threads)
                 }
             }
         }
-        return Result(rows: rows, hidden: hidden, logits: logits)
+        for (i, segment) in logitRows {
+            results[i].logits = Array(logits[(segment.start * v)..<((segment.start + segment.count) * v)])
+        }
+        return results
     }
 }

@@ -96,6 +96,14 @@ int rmas_gemv(int weight_type, int n, const void *w, size_t row_stride, const vo
 int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
                        int64_t nrows, int threads);
 
+/// Several activation vectors against one matrix: y[v][r] = dot(row r, xq[v]) for v in
+/// 0 ..< nvec, r in 0 ..< nrows. Tiles of rows small enough for L1 are run against every
+/// vector in turn, so the weights stream from memory once for all vectors (a batch of decode
+/// steps costs about one step's memory traffic); each y[v][r] is the value `rmas_gemv` gives
+/// for xq[v] alone. Threads as in `rmas_gemv_parallel`. Returns 0, or -1 if unsupported.
+int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *const *xq,
+                               float *const *y, int nvec, int64_t nrows, int threads);
+
 /// As `rmas_gemv`, on level `isa` (for tests and benchmarks); -1 if the CPU lacks it.
 int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_stride, const void *xq,
                   float *y, int64_t nrows);
