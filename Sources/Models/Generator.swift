@@ -45,8 +45,14 @@ public struct GenerationResult: Sendable {
 /// The token loop: prefill (chunked), then sample → stream → decode one position at a time.
 public struct Generator: Sendable {
     public let model: LanguageModel
+    /// Where the forward calls run (``DirectExecutor``, or a ``BatchingExecutor`` shared by
+    /// sequences in flight).
+    public let executor: any ForwardExecutor
 
-    public init(model: LanguageModel) { self.model = model }
+    public init(model: LanguageModel, executor: any ForwardExecutor = .direct) {
+        self.model = model
+        self.executor = executor
+    }
 
     /// Generates after `prompt`, continuing `cache` (pass an empty cache for a fresh sequence).
     ///
@@ -65,8 +71,8 @@ public struct Generator: Sendable {
             let chunk = Array(prompt[offset..<min(offset + parameters.prefillChunk, prompt.count)])
             offset += chunk.count
             let isLast = offset == prompt.count
-            logits = transformer.forward(tokens: chunk, cache: cache, outputs: isLast ? .last : .none,
-                                         precision: parameters.precision, threads: parameters.threads).logits
+            logits = executor.forward(transformer, tokens: chunk, cache: cache, outputs: isLast ? .last : .none,
+                                      precision: parameters.precision, threads: parameters.threads).logits
         }
         let prefillSeconds = (clock.now - prefillStart).seconds
         var result = generate(afterLogits: logits, history: prompt, cache: cache, parameters: parameters, onText: onText)
@@ -106,8 +112,8 @@ public struct Generator: Sendable {
             }
             if !piece.isEmpty, !onText(piece) { reason = .cancelled; break }
             if generated.count == parameters.maxTokens { break }
-            logits = transformer.forward(tokens: [next], cache: cache, outputs: .last, precision: parameters.precision,
-                                         threads: parameters.threads).logits
+            logits = executor.forward(transformer, tokens: [next], cache: cache, outputs: .last, precision: parameters.precision,
+                                      threads: parameters.threads).logits
         }
         let tail = decoder.flush()
         if reason != .stopString, !tail.isEmpty { text += tail; _ = onText(tail) }

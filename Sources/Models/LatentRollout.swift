@@ -17,19 +17,19 @@ extension Transformer {
     public typealias HiddenToEmbedding = (_ hidden: UnsafePointer<Float>, _ embedding: UnsafeMutablePointer<Float>) -> Void
 
     /// Runs `prompt` `[T × D]` (appended to `cache`), then m − 1 fed-back latent steps, using the
-    /// KV cache: one prefill plus m − 1 single-position forwards, O(m) instead of the reference's
+    /// KV cache (forwards through `executor`): one prefill plus m − 1 single-position forwards, O(m) instead of the reference's
     /// O(m) full recomputes. Afterwards `cache` holds the prompt and e₁ … e_{m−1}; e_m is
     /// returned but not fed (call ``forward(embeddings:count:cache:outputs:logits:precision:threads:)``
     /// with it to continue, e.g. into text decoding). Always `.float32`: these states are fed back.
     public func latentRollout(
         prompt: UnsafePointer<Float>, count t: Int, steps m: Int, cache: KVCache, link: HiddenToEmbedding,
-        threads: Int = Parallel.defaultThreadCount
+        threads: Int = Parallel.defaultThreadCount, executor: any ForwardExecutor = .direct
     ) -> LatentRollout {
         precondition(t >= 1 && m >= 1, "a rollout needs a prompt and at least one step")
         let d = configuration.width
         var hidden = [Float](repeating: 0, count: m * d), embeddings = hidden
         cache.reserve(cache.count + t + m - 1)
-        var last = forward(embeddings: prompt, count: t, cache: cache, outputs: .last, logits: false, threads: threads).hidden
+        var last = executor.forward(self, embeddings: prompt, count: t, cache: cache, outputs: .last, logits: false, threads: threads).hidden
         for i in 0..<m {
             hidden.withUnsafeMutableBufferPointer { h in
                 embeddings.withUnsafeMutableBufferPointer { e in
@@ -39,8 +39,8 @@ extension Transformer {
             }
             if i + 1 < m {
                 last = embeddings.withUnsafeBufferPointer {
-                    forward(embeddings: $0.baseAddress! + i * d, count: 1, cache: cache, outputs: .last, logits: false,
-                            threads: threads).hidden
+                    executor.forward(self, embeddings: $0.baseAddress! + i * d, count: 1, cache: cache, outputs: .last, logits: false,
+                                     threads: threads).hidden
                 }
             }
         }

@@ -21,7 +21,8 @@ extension GraphRunner {
         let model = node.model
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
         let logits = prompt.embeddings.withUnsafeBufferPointer {
-            model.transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, threads: generation.threads).logits
+            executor.forward(model.transformer, embeddings: $0.baseAddress!, count: prompt.count, cache: cache,
+                             threads: generation.threads).logits
         }
         var parameters = generation
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
@@ -31,7 +32,7 @@ extension GraphRunner {
             (text, generated, calls) = toolLoop(model: model, prompt: prompt, cache: cache, logits: logits, parameters: parameters,
                                                 options: options, tools: tools, node: node.id, round: round, onText: onText, events: events)
         } else {
-            let result = Generator(model: model).generate(afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache,
+            let result = Generator(model: model, executor: executor).generate(afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache,
                                                           parameters: parameters, onText: onText)
             (text, generated, calls) = (result.text, result.tokens.count, nil)
         }
@@ -67,15 +68,15 @@ extension GraphRunner {
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + m + generation.maxTokens + 1)
         let rollout = prompt.embeddings.withUnsafeBufferPointer {
             model.transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
-                                            link: node.inner.hiddenToEmbedding, threads: generation.threads)
+                                            link: node.inner.hiddenToEmbedding, threads: generation.threads, executor: executor)
         }
         // The rollout cached the prompt and latents 1 … m − 1; the last latent gives the first logits.
         let logits = Array(rollout.embeddings[((m - 1) * d)...]).withUnsafeBufferPointer {
-            model.transformer.forward(embeddings: $0.baseAddress!, count: 1, cache: cache, threads: generation.threads).logits
+            executor.forward(model.transformer, embeddings: $0.baseAddress!, count: 1, cache: cache, threads: generation.threads).logits
         }
         var parameters = generation
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
-        let result = Generator(model: model).generate(
+        let result = Generator(model: model, executor: executor).generate(
             afterLogits: logits, history: prompt.tokens.compactMap { $0 }, cache: cache, parameters: parameters,
             onText: { events(.text(node: node.id, round: 1, chunk: $0)); return true })
         let record = StageRecord(round: 1, node: node.id, promptTokens: prompt.count, latentInputs: 0, latentSteps: m,
@@ -132,7 +133,7 @@ extension GraphRunner {
         var parameters = generation
         parameters.maxTokens = form.retry.tokens
         let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens + 1)
-        let continuation = Generator(model: model).generate(prompt: tokens, cache: cache, parameters: parameters)
+        let continuation = Generator(model: model, executor: executor).generate(prompt: tokens, cache: cache, parameters: parameters)
         result.text = prefix + continuation.text
         last.promptTokens += tokens.count
         last.generatedTokens += continuation.tokens.count
@@ -157,14 +158,14 @@ extension GraphRunner {
                 cache.trim(to: promptCount)
                 let ids = model.tokenizer.encode(text, addBOS: false, parseSpecial: false)
                 cache.reserve(promptCount + ids.count + budget + 1)
-                logits = model.transformer.forward(tokens: ids, cache: cache, outputs: .last, precision: parameters.precision,
-                                                   threads: parameters.threads).logits
+                logits = executor.forward(model.transformer, tokens: ids, cache: cache, outputs: .last, precision: parameters.precision,
+                                          threads: parameters.threads).logits
             }
             var turn = parameters
             turn.maxTokens = budget
             turn.stopStrings += stops
             let history = promptTokens + model.tokenizer.encode(text, addBOS: false, parseSpecial: false)
-            let result = Generator(model: model).generate(afterLogits: logits, history: history, cache: cache, parameters: turn, onText: onText)
+            let result = Generator(model: model, executor: executor).generate(afterLogits: logits, history: history, cache: cache, parameters: turn, onText: onText)
             return (result.text, result.tokens.count, result.stopReason == .stopString ? result.stopString : nil)
         }, emit: { _ = onText($0) }, called: { events(.toolCall(node: node, round: round, call: $0)) })
     }

@@ -14,11 +14,18 @@ public struct GraphRunner: Sendable {
     public let graph: AgentGraph
     /// Runs the tool loops of nodes that have one (nil: a tool-loop node decodes plainly).
     public let tools: ToolExecutor?
+    /// Where the models' forward calls run: alone, or batched with other questions' calls
+    /// (a ``BatchingExecutor`` shared by the threads answering them).
+    public let executor: any ForwardExecutor
 
-    public init(graph: AgentGraph, tools: ToolExecutor? = nil) {
+    public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct) {
         self.graph = graph
         self.tools = tools
+        self.executor = executor
     }
+
+    /// The same runner with its forward calls run by `executor`.
+    public func with(executor: any ForwardExecutor) -> GraphRunner { GraphRunner(graph: graph, tools: tools, executor: executor) }
 
     /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
     /// model (default: the answering node's) alone and ignores rounds and latent steps;
@@ -197,7 +204,7 @@ public struct GraphRunner: Sendable {
         let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count + m)
         let result = prompt.embeddings.withUnsafeBufferPointer {
             transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
-                                      link: node.inner.hiddenToEmbedding, threads: threads)
+                                      link: node.inner.hiddenToEmbedding, threads: threads, executor: executor)
         }
         let record = StageRecord(round: round, node: node.id, promptTokens: prompt.count - prompt.latentCount,
                                  latentInputs: prompt.latentCount, latentSteps: m, generatedTokens: 0, seconds: (clock.now - start).seconds)
