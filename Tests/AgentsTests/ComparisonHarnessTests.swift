@@ -7,13 +7,15 @@ import Training
 /// The comparison harness called as a library (what a server or notebook would do), no executable.
 @Suite("Comparison harness (library)")
 struct ComparisonHarnessTests {
-    static func comparison(_ output: URL, maxTokens: Int = 4) throws -> Comparison {
+    static func comparison(_ output: URL, maxTokens: Int = 4, methods: Set<InferenceMethod> = [.latent, .text, .single],
+                           inFlight: Int = 1) throws -> Comparison {
         let rows = (0..<3).map { n in DataRow(question: "\(n) + 2?", fields: ["final_answer": "\(n + 2)"]) }
         let questions = try Comparison.questions(rows, offset: 0, limit: nil)
         let settings = Comparison.Settings(system: "tiny", data: "rows", latentSteps: 2, maxTokens: maxTokens, temperature: 0, seed: 0,
-                                           answerRetry: true, prompts: nil, links: nil)
-        return Comparison(plan: Comparison.plan(methods: [.latent, .text, .single], rounds: [1, 2]), questions: questions,
-                          settings: settings, output: output, threads: 1, machine: "test", command: "test")
+                                           answerRetry: true, prompts: nil, links: nil,
+                                           selfConsistency: methods.contains(.selfConsistency) ? .init(samples: 3, temperature: 0.8) : nil)
+        return Comparison(plan: Comparison.plan(methods: methods, rounds: [1, 2]), questions: questions,
+                          settings: settings, output: output, threads: 1, inFlight: inFlight, machine: "test", command: "test")
     }
 
     @Test("answers every (question, method, rounds), resumes without redoing any, and refuses other settings")
@@ -36,5 +38,27 @@ struct ComparisonHarnessTests {
         // Other settings are refused before anything is written.
         #expect(throws: AgentError.self) { try Self.comparison(output, maxTokens: 5).recorded() }
         #expect(try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"), decoder: ProjectJSON.decoder()).count == 15)
+    }
+
+    @Test("answering several questions at once with batched forwards records the same outcomes as one at a time")
+    func batchedEqualsSerial() throws {
+        let graph = try TinyGraph.sequential(weightType: .q8_0)  // quantized: decode takes the 8-bit batched kernels
+        let methods: Set<InferenceMethod> = [.latent, .text, .single, .latentZero, .latentShuffled, .solverInner, .selfConsistency]
+        var outcomes: [[QuestionOutcome]] = []
+        for inFlight in [1, 5] {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-harness-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let comparison = try Self.comparison(output, maxTokens: 6, methods: methods, inFlight: inFlight)
+            var reports = 0
+            _ = try comparison.run(recorded: try comparison.recorded(), makeRunner: { GraphRunner(graph: graph) }) { _ in reports += 1 }
+            let recorded = try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"),
+                                              decoder: ProjectJSON.decoder())
+            #expect(reports == recorded.count && recorded.count == 3 * comparison.plan.count)
+            outcomes.append(recorded.sorted { ($0.index, $0.method.rank, $0.rounds) < ($1.index, $1.method.rank, $1.rounds) })
+        }
+        #expect(outcomes[0].map(\.text) == outcomes[1].map(\.text))
+        #expect(outcomes[0].map(\.predicted) == outcomes[1].map(\.predicted))
+        #expect(outcomes[0].map { $0.stages.map(\.generatedTokens) } == outcomes[1].map { $0.stages.map(\.generatedTokens) })
+        #expect(outcomes[0].contains { !($0.text ?? "").isEmpty })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 @testable import Agents
 import Links
 import Models
@@ -9,30 +10,33 @@ import TestSupport
 enum TinyGraph {
     /// Writes wide.gguf (a 64-wide qwen2) and narrow.gguf (a 32-wide llama) into `directory`.
     @discardableResult
-    static func writeModels(in directory: URL) throws -> (wide: URL, narrow: URL) {
+    static func writeModels(in directory: URL, weightType: GGMLType = .f32) throws -> (wide: URL, narrow: URL) {
         let wide = directory.appendingPathComponent("wide.gguf"), narrow = directory.appendingPathComponent("narrow.gguf")
-        try Data(TinyModel(.qwen2).serialized()).write(to: wide)
+        var planner = TinyModel(.qwen2)
+        planner.weightType = weightType
+        try Data(planner.serialized()).write(to: wide)
         var critic = TinyModel(.llama)
+        critic.weightType = weightType
         critic.width = 32
         critic.headDim = 8
-        critic.ffn = 48
+        critic.ffn = weightType == .f32 ? 48 : 64  // quantized rows are whole 32-element blocks
         try Data(critic.serialized()).write(to: narrow)
         return (wide, narrow)
     }
 
     /// The two models of ``writeModels(in:)``, written into a fresh folder and loaded.
-    static func models() throws -> (wide: LanguageModel, narrow: LanguageModel, folder: URL) {
+    static func models(weightType: GGMLType = .f32) throws -> (wide: LanguageModel, narrow: LanguageModel, folder: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-graph-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let (wide, narrow) = try writeModels(in: directory)
+        let (wide, narrow) = try writeModels(in: directory, weightType: weightType)
         return (try LanguageModel.load(path: wide.path), try LanguageModel.load(path: narrow.path), directory)
     }
 
     /// The sequential graph (built-in wording) over tiny models, with the links the pre-graph
     /// tests used: planner and solver share the 64-wide qwen2 file; the critic is the 32-wide
     /// llama; inner links seeds 1–3, outer links seeds 4–6.
-    static func sequential(rounds: Int = 1) throws -> AgentGraph {
-        let (big, small, _) = try models()
+    static func sequential(rounds: Int = 1, weightType: GGMLType = .f32) throws -> AgentGraph {
+        let (big, small, _) = try models(weightType: weightType)
         let definition = GraphDefinition.sequential(rounds: rounds)
         return try AgentGraph(
             definition: definition,

@@ -35,6 +35,9 @@ extension Comparison {
 
     /// Answers what `recorded` lacks (the runner is made only then: loading models is the slow
     /// part), appending each outcome to outcomes.jsonl; returns the final report's Markdown.
+    /// With ``inFlight`` above 1, that many questions' answers are worked on at once by threads
+    /// whose forward calls are batched (``BatchingExecutor``): outcomes are the same, recorded in
+    /// the order they finish.
     public func run(
         recorded existing: [QuestionOutcome], makeRunner: () throws -> GraphRunner, progress: (Progress) -> Void = { _ in }
     ) throws -> String {
@@ -43,14 +46,14 @@ extension Comparison {
         let finished = Set(recorded.map(Run.init))
         let pending = runs.filter { !finished.contains($0) }
         if !pending.isEmpty {
-            let runner = try makeRunner()
+            let made = try makeRunner()
             let log = try JSONLines.Appender(url: outcomesURL, encoder: ProjectJSON.encoder())
             let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })
             let clock = ContinuousClock(), start = clock.now
             var done = 0
-            for batch in Self.batches(pending) {
-                let question = questions[position[batch.index]!]
-                for outcome in try answers(question, batch, runner: runner) {
+            let batches = Self.batches(pending)
+            func record(_ batch: Batch, _ outcomes: [QuestionOutcome]) throws {
+                for outcome in outcomes {
                     try log.append(outcome)
                     recorded.append(outcome)
                     done += 1
@@ -62,6 +65,17 @@ extension Comparison {
                 // A long run keeps a current report, over the questions every method has answered.
                 if recorded.filter({ $0.index == batch.index }).count == plan.count {
                     _ = try writeReport(recorded, resumed: resumed)
+                }
+            }
+            if inFlight <= 1 {
+                for batch in batches { try record(batch, try answers(questions[position[batch.index]!], batch, runner: made)) }
+            } else {
+                let executor = BatchingExecutor(threads: threads)
+                let runner = made.with(executor: executor)
+                try ConcurrentWork.run(count: batches.count, workers: inFlight, participate: { executor.participate($0) }) { i in
+                    try answers(questions[position[batches[i].index]!], batches[i], runner: runner)
+                } deliver: { i, outcomes in
+                    try record(batches[i], outcomes)
                 }
             }
         }
@@ -100,6 +114,9 @@ extension Comparison {
         let complete = outcomes.answeredByAll(of: plan)
         let answered = Set(complete.map(\.index)).count
         var notes = [settings.summary]
+        if inFlight > 1 {
+            notes.append("\(inFlight) questions were answered at once with batched forwards; stage times are wall times shared between them")
+        }
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         if answered < questions.count {
             notes.append("so far \(answered) of \(questions.count) questions are answered by every method; this report covers those")

@@ -7,7 +7,7 @@ import RoleData
 import Training
 
 /// One comparison run over a question set, written to `output`.
-public struct Comparison {
+public struct Comparison: Sendable {
     /// One answer to record: a question (by its row index in the data), a method and its rounds.
     public struct Run: Hashable, Sendable {
         public var index: Int
@@ -133,12 +133,15 @@ public struct Comparison {
     public let settings: Settings
     public let output: URL
     public let threads: Int
+    /// Questions worked on at once (their forward calls batched); 1 answers one at a time.
+    public let inFlight: Int
     /// Shown in the report's metadata.
     public let machine: String
     public let command: String
 
     public init(plan: [(method: InferenceMethod, rounds: Int)], questions: [Question], settings: Settings, output: URL, threads: Int,
-                machine: String = Comparison.machine, command: String) {
+                inFlight: Int = 1, machine: String = Comparison.machine, command: String) {
+        self.inFlight = max(1, inFlight)
         self.plan = plan
         self.questions = questions
         self.settings = settings

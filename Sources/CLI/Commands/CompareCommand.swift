@@ -43,6 +43,8 @@ struct CompareCommand: ParsableCommand {
     var answerForm: AnswerForm?
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
+    @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1; stage times are then wall times shared with the other questions.", in: 1...64)
+    var batch = 1
     @Flag(help: "Print the summary as JSON on stdout (report.json: accuracies with 95% CIs, McNemar tests, tokens, time) instead of Markdown.")
     var json = false
 
@@ -68,7 +70,7 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         let comparison = Comparison(plan: plan, questions: questions, settings: settings, output: URL(fileURLWithPath: out),
-                                    threads: threads, command: Self.commandLine)
+                                    threads: threads, inFlight: batch, command: Self.commandLine)
         let recorded = try comparison.recorded()
         let total = questions.count * plan.count
         if !recorded.isEmpty { Console.error("continuing: \(recorded.count) of \(total) answers are already in \(out)/outcomes.jsonl") }
