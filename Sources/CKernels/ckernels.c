@@ -106,6 +106,11 @@ rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n) {
     return t->gemv[weight_type];
 }
 
+rmas_gemm_fn rmas_gemm_kernel(int weight_type, int n) {
+    if (!rmas_gemv_kernel(weight_type, n)) return NULL;
+    return best_table()->gemm[weight_type];
+}
+
 int rmas_quantize_activation(int weight_type, const float *x, void *xq, int64_t n) {
     return quantize_with(best_table(), weight_type, x, xq, n);
 }

@@ -102,24 +102,40 @@ static inline int8_t rmas_round_q8(float v) {
 /// `y[0 ..< nrows]` = dot of row r (at `w + r·row_stride`) with the activation blocks `xq`.
 typedef void (*rmas_gemv_fn)(int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows);
 typedef void (*rmas_quantize_fn)(const float *x, void *y, int64_t n);
+/// `y[v][y_offset + r]` = dot of row r with the activation blocks `xq[v]`, for v in 0 ..< nvec
+/// and r in 0 ..< nrows; each equal to what the same table's gemv gives for xq[v] alone.
+typedef void (*rmas_gemm_fn)(int n, const void *w, size_t row_stride, const void *const *xq, float *const *y,
+                             int64_t y_offset, int nvec, int64_t nrows);
 
 /// One instruction set's kernels. `gemv` is indexed by the weight's GGML type id (< 16); a null
 /// entry means the type has no kernel there.
 typedef struct {
     rmas_quantize_fn quantize_q8_0, quantize_q8_1, quantize_q8_K;
     rmas_gemv_fn gemv[16];
+    /// Several-vector kernels sharing the weight decoding (null: gemv per vector).
+    rmas_gemm_fn gemm[16];
 } rmas_kernel_table;
 
 extern const rmas_kernel_table rmas_kernels_scalar;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const rmas_kernel_table rmas_kernels_avx2;
 extern const rmas_kernel_table rmas_kernels_avx512;
+void rmas_avx512_gemm_q8_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q4_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q5_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q4_1(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q5_1(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q4_K(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q5_K(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
+void rmas_avx512_gemm_q6_K(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 #endif
 
 /// The kernel `rmas_gemv` would run for `weight_type` and `n` columns on the best level, or
 /// NULL if unsupported (ckernels.c).
 rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n);
-void rmas_gemm_vectors_rows(rmas_gemv_fn fn, int n, const uint8_t *w, size_t stride, const void *const *xqs,
+/// The several-vector kernel for `weight_type` on the best level, or NULL (use gemv per vector).
+rmas_gemm_fn rmas_gemm_kernel(int weight_type, int n);
+void rmas_gemm_vectors_rows(rmas_gemv_fn fn, rmas_gemm_fn gemm, int n, const uint8_t *w, size_t stride, const void *const *xqs,
                             float *const *ys, int nvec, int64_t first, int64_t count);
 
 // The portable quantizers (q8_scalar.c), shared by the AVX2 table.

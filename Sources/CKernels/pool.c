@@ -49,6 +49,7 @@ typedef struct {
     float *y;
     int64_t nrows, chunk_rows;  // rows per chunk: a multiple of 4, except maybe the last chunk
     rmas_gemv_fn fn;
+    rmas_gemm_fn gemm;  // several-vector kernel, or NULL
     // Several activation vectors (nvec > 0): vector v reads xqs[v] and writes ys[v][0 ..< nrows].
     int nvec;
     const void *const *xqs;
@@ -103,7 +104,7 @@ static int run_chunks(uint32_t generation) {
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
         if (j->nvec > 0)
-            rmas_gemm_vectors_rows(j->fn, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
+            rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
         else
             j->fn(j->n, j->w + first * j->stride, j->stride, j->xq, j->y + first, count);
         atomic_fetch_sub_explicit(&pool.chunks_left, 1, memory_order_release);
@@ -161,8 +162,19 @@ static void ensure_helpers(int count) {
 /// L1 (a multiple of 4 rows, the kernels' group), each tile run against every vector in turn, so
 /// the weights are read from memory once for all the vectors. Each y is what the single-vector
 /// kernel gives (the kernels' per-row results do not depend on the grouping).
-void rmas_gemm_vectors_rows(rmas_gemv_fn fn, int n, const uint8_t *w, size_t stride, const void *const *xqs,
-                            float *const *ys, int nvec, int64_t first, int64_t count) {
+void rmas_gemm_vectors_rows(rmas_gemv_fn fn, rmas_gemm_fn gemm, int n, const uint8_t *w, size_t stride,
+                            const void *const *xqs, float *const *ys, int nvec, int64_t first, int64_t count) {
+    if (gemm) {
+        // The kernel decodes each weight block once per group of vectors; rows in L1-sized
+        // tiles, so groups after the first read them from cache.
+        int64_t tile = (int64_t)(32768 / (stride ? stride : 1)) / 4 * 4;
+        if (tile < 4) tile = 4;
+        for (int64_t r = first; r < first + count; r += tile) {
+            const int64_t rows = r + tile <= first + count ? tile : first + count - r;
+            gemm(n, w + r * stride, stride, xqs, ys, r, nvec, rows);
+        }
+        return;
+    }
     int64_t tile = (int64_t)(16384 / (stride ? stride : 1)) / 4 * 4;
     if (tile < 4) tile = 4;
     for (int64_t r = first; r < first + count; r += tile) {
@@ -232,19 +244,20 @@ int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride,
 int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *const *xq,
                                float *const *y, int nvec, int64_t nrows, int threads) {
     rmas_gemv_fn fn = rmas_gemv_kernel(weight_type, n);
+    rmas_gemm_fn gemm = rmas_gemm_kernel(weight_type, n);
     if (!fn || nvec < 0 || nrows < 0) return -1;
     if (nvec == 0 || nrows == 0) return 0;
     if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
-        rmas_gemm_vectors_rows(fn, n, w, row_stride, xq, y, nvec, 0, nrows);
+        rmas_gemm_vectors_rows(fn, gemm, n, w, row_stride, xq, y, nvec, 0, nrows);
         return 0;
     }
     if (pool.backoff > 0) {
         pool.backoff--;
         pthread_mutex_unlock(&pool.dispatch);
-        rmas_gemm_vectors_rows(fn, n, w, row_stride, xq, y, nvec, 0, nrows);
+        rmas_gemm_vectors_rows(fn, gemm, n, w, row_stride, xq, y, nvec, 0, nrows);
         return 0;
     }
-    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .nvec = nvec, .xqs = xq, .ys = y},
+    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .gemm = gemm, .nvec = nvec, .xqs = xq, .ys = y},
                  threads);
     return 0;
 }

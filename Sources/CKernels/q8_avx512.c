@@ -22,73 +22,7 @@
 // Every kernel prefetches the rows a few KiB ahead (see PREFETCH_BYTES) and handles ROWS rows
 // per pass; a row's result does not depend on how many rows share its pass.
 #if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-
-#include "internal.h"
-
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
-#define INLINE static inline __attribute__((always_inline)) TARGET
-
-/// Rows per pass of the multi-row kernels: 4 rows share each activation load and scale
-/// conversion (measured 15–25% faster than 1 row for the 32-element formats, ~5% for K formats;
-/// 2 rows are in between).
-#ifndef ROWS
-#define ROWS 4
-#endif
-
-/// While a pass reads rows r ..< r + ROWS, the same bytes of a row about PREFETCH_BYTES further
-/// on are prefetched (at least one pass ahead). That keeps enough DRAM reads in flight that the
-/// weights of a decode step (96 MB, streamed from memory) go through about 1.5× faster than with
-/// the hardware prefetchers alone (measured 13.6 → 8.8 ms on one core; 16 KiB ahead is no
-/// better, non-temporal hints worse). Past the matrix end the hints touch whatever follows;
-/// prefetches never fault.
-#ifndef PF_HINT  // (tuning builds may override these three)
-#define PF_HINT _MM_HINT_T0
-#endif
-#ifndef PREFETCH_BYTES
-#define PREFETCH_BYTES 4096
-#endif
-
-/// The prefetch distance in bytes for rows `stride` bytes apart: a whole number of rows.
-INLINE size_t prefetch_distance(size_t stride) {
-    size_t rows = (PREFETCH_BYTES + stride - 1) / (stride ? stride : 1);
-    return stride * (rows < ROWS ? ROWS : rows);
-}
-
-// MARK: - Helpers
-
-INLINE __m512i load512(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
-INLINE __m256i load256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
-INLINE __m128i load128(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
-
-/// Prefetch hints for `bytes` bytes from `p` (one per 64).
-INLINE void prefetch(const uint8_t *p, int bytes) {
-    if (PREFETCH_BYTES == 0) return;  // (tuning builds only)
-    for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), PF_HINT);
-}
-
-/// Two 32-byte runs as one zmm: `a` in bytes 0-31, `b` in 32-63.
-INLINE __m512i load2x256(const uint8_t *a, const uint8_t *b) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(a)), load256(b), 1);
-}
-
-/// f16 pairs → floats: [a.lo, a.hi, b.lo, b.hi] from the 32-bit words at a and b.
-INLINE __m128 halves2x2(const uint8_t *a, const uint8_t *b) {
-    return _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)rmas_ld32(a)), (int)rmas_ld32(b), 1));
-}
-
-/// f16 scalars → floats: [a, 0, b, 0].
-INLINE __m128 halves2(const uint8_t *a, const uint8_t *b) {
-    return _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(rmas_ld16(a)), rmas_ld16(b), 2));
-}
-
-/// Float clamp to ±127 then round to nearest-even int32 (see rmas_round_q8; NaN → -127).
-INLINE __m512i round_q8(__m512 v) {
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
-    return _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-
-INLINE uint16_t f32_to_f16(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+#include "avx512_common.h"
 
 // MARK: - Quantizers
 
@@ -156,60 +90,6 @@ TARGET static void quantize_q8_K(const float *x, void *vy, int64_t n) {
         memcpy(y, &d, 4);
         memcpy(y + RMAS_Q8_K_BSUMS, bsums, sizeof bsums);
     }
-}
-
-// MARK: - 32-element formats
-
-enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };
-
-INLINE int wbytes(enum kind32 k) {
-    return k == K_Q8_0 ? RMAS_Q8_0_BYTES : k == K_Q4_0 ? RMAS_Q4_0_BYTES : k == K_Q5_0 ? RMAS_Q5_0_BYTES
-         : k == K_Q4_1 ? RMAS_Q4_1_BYTES : RMAS_Q5_1_BYTES;
-}
-INLINE int affine(enum kind32 k) { return k == K_Q4_1 || k == K_Q5_1; }
-/// Offset of the 16 nibble bytes (4/5-bit formats).
-INLINE int nibbles_at(enum kind32 k) { return k == K_Q4_0 ? 2 : k == K_Q4_1 ? 4 : k == K_Q5_0 ? 6 : 8; }
-/// Offset of the 32 fifth bits (q5 formats).
-INLINE int qh_at(enum kind32 k) { return k == K_Q5_0 ? 2 : 4; }
-/// What the stored unsigned weight exceeds the signed quant by (0 for the affine formats).
-INLINE int offset(enum kind32 k) { return k == K_Q8_0 ? 128 : k == K_Q4_0 ? 8 : k == K_Q5_0 ? 16 : 0; }
-
-/// The 64 unsigned weight quants of blocks a and b (b unused when !two; its lanes then meet
-/// zero activations), in element order.
-INLINE __m512i weights32(enum kind32 k, const uint8_t *a, const uint8_t *b, int two) {
-    if (k == K_Q8_0) {
-        const __m512i w = two ? load2x256(a + 2, b + 2) : _mm512_zextsi256_si512(load256(a + 2));
-        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
-    }
-    // 128-bit lanes [a.qs, a.qs, b.qs, b.qs]; lanes 1 and 3 shifted to their high nibbles.
-    __m512i q = _mm512_broadcast_i32x4(load128(a + nibbles_at(k)));
-    if (two) q = _mm512_mask_broadcast_i32x4(q, 0xFF00, load128(b + nibbles_at(k)));
-    q = _mm512_mask_srli_epi16(q, (__mmask32)0xFF00FF00u, q, 4);
-    q = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));
-    if (k == K_Q5_0 || k == K_Q5_1) {
-        uint64_t high = rmas_ld32(a + qh_at(k));
-        if (two) high |= (uint64_t)rmas_ld32(b + qh_at(k)) << 32;
-        q = _mm512_mask_add_epi8(q, (__mmask64)high, q, _mm512_set1_epi8(16));
-    }
-    return q;
-}
-
-/// The f16 scale fields of eight consecutive blocks `bytes` apart from `p`, as floats: the two
-/// halves of each block's first 32-bit word for the affine formats ([d0, m0, d1, m1, ...]), else
-/// the first half ([d0, d1, ..., d7] in lanes 0-7).
-INLINE __m512 halves8(const uint8_t *p, int bytes, int pairs) {
-    if (pairs) {
-        const __m256i v = _mm256_setr_epi32((int)rmas_ld32(p), (int)rmas_ld32(p + bytes), (int)rmas_ld32(p + 2 * bytes),
-                                            (int)rmas_ld32(p + 3 * bytes), (int)rmas_ld32(p + 4 * bytes),
-                                            (int)rmas_ld32(p + 5 * bytes), (int)rmas_ld32(p + 6 * bytes),
-                                            (int)rmas_ld32(p + 7 * bytes));
-        return _mm512_cvtph_ps(v);
-    }
-    const __m128i v = _mm_setr_epi16((short)rmas_ld16(p), (short)rmas_ld16(p + bytes), (short)rmas_ld16(p + 2 * bytes),
-                                     (short)rmas_ld16(p + 3 * bytes), (short)rmas_ld16(p + 4 * bytes),
-                                     (short)rmas_ld16(p + 5 * bytes), (short)rmas_ld16(p + 6 * bytes),
-                                     (short)rmas_ld16(p + 7 * bytes));
-    return _mm512_castps256_ps512(_mm256_cvtph_ps(v));
 }
 
 /// y[r] for R rows (R ≤ ROWS, a constant after inlining) of 32-element blocks of kind k.
@@ -295,18 +175,6 @@ GEMV32(gemv_q4_1, K_Q4_1)
 GEMV32(gemv_q5_1, K_Q5_1)
 
 // MARK: - K formats
-
-/// Word-index vectors for vpermw: `spread_pairs(i)` = [2i ×16, 2i+1 ×16] (one scale per 32
-/// elements, q4_K/q5_K); `spread_quads(k)` = [4k ×8, 4k+1 ×8, 4k+2 ×8, 4k+3 ×8] (one per 16, q6_K).
-INLINE __m512i spread_pairs(int i) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)(2 * i))),
-                              _mm256_set1_epi16((short)(2 * i + 1)), 1);
-}
-INLINE __m512i spread_quads(int k) {
-    const long long w = 0x0001000100010001LL;  // four words of 1
-    return _mm512_set_epi64((4 * k + 3) * w, (4 * k + 3) * w, (4 * k + 2) * w, (4 * k + 2) * w,
-                            (4 * k + 1) * w, (4 * k + 1) * w, (4 * k) * w, (4 * k) * w);
-}
 
 /// q4_K (q5 = 0) and q5_K: y[r] for R rows.
 INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
@@ -434,6 +302,11 @@ const rmas_kernel_table rmas_kernels_avx512 = {
     .gemv = {
         [2] = gemv_q4_0, [3] = gemv_q4_1, [6] = gemv_q5_0, [7] = gemv_q5_1, [8] = gemv_q8_0,
         [12] = gemv_q4_K, [13] = gemv_q5_K, [14] = gemv_q6_K,
+    },
+    .gemm = {
+        [2] = rmas_avx512_gemm_q4_0, [3] = rmas_avx512_gemm_q4_1, [6] = rmas_avx512_gemm_q5_0,
+        [7] = rmas_avx512_gemm_q5_1, [8] = rmas_avx512_gemm_q8_0, [12] = rmas_avx512_gemm_q4_K,
+        [13] = rmas_avx512_gemm_q5_K, [14] = rmas_avx512_gemm_q6_K,
     },
 };
 #endif

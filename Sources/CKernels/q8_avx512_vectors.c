@@ -1,0 +1,269 @@
+// AVX-512 VNNI kernels for several activation vectors against one weight matrix (a batch of
+// decode steps): each pass decodes a weight block once and dots it with up to VECS vectors.
+//
+// Provenance: the math and the per-(row, vector) order of operations are gemv32's in
+// q8_avx512.c, so every y[v][r] is bit-for-bit what the single-vector kernel gives for vector v
+// alone; only the weight decoding and scale conversion are shared between the vectors.
+#if defined(__x86_64__) || defined(_M_X64)
+#include "avx512_common.h"
+
+/// Vectors per pass: one row's VECS float accumulators, its four decoded weight vectors and the
+/// scale spreads stay in registers; activations come from L1.
+#define VECS 4  // 8 measured 3× slower for q5_0 (spills)
+/// Columns up to which the activations' scales are converted once per call (32 KiB of stack).
+#define MAX_COLUMNS 16384
+
+/// y[v][off + r] for `nrows` rows and V (≤ VECS) vectors of 32-element blocks of kind k. Rows go
+/// one at a time, each decoded once for all V vectors: per (row, vector) the operations are
+/// gemv32's, in its order, with the activation scales gemv32 converts per pass converted once
+/// here (the same values).
+INLINE void gemm32(enum kind32 k, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
+                   int64_t off, int64_t nrows, const int V) {
+    const int wb = wbytes(k), xb = affine(k) ? RMAS_Q8_1_BYTES : RMAS_Q8_0_BYTES, xqs = affine(k) ? 4 : 2;
+    const size_t ahead = prefetch_distance(stride);
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512i spread8[4];
+    for (int p = 0; p < 4; p++) {
+        const int a = affine(k) ? 4 * p : 2 * p, b = affine(k) ? 4 * p + 2 : 2 * p + 1;
+        spread8[p] = _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
+    }
+    const int blocks = n / RMAS_QK, chunks = blocks / 8;
+    // Each vector's eight-block scale vectors, as gemv32's halves8 gives them.
+    float xsf[VECS][MAX_COLUMNS / 256][16] __attribute__((aligned(64)));
+    for (int v = 0; v < V; v++)
+        for (int c = 0; c < chunks; c++)
+            _mm512_store_ps(xsf[v][c], halves8((const uint8_t *)x[v] + (size_t)c * 8 * xb, xb, affine(k)));
+    for (int64_t r = 0; r < nrows; r++) {
+        const uint8_t *row = w + r * stride;
+        __m512 acc[VECS];
+        for (int v = 0; v < V; v++) acc[v] = _mm512_setzero_ps();
+        int b = 0;
+        for (int c = 0; c < chunks; c++, b += 8) {
+            const uint8_t *wa = row + (size_t)b * wb;
+            const __m512 ws = halves8(wa, wb, affine(k));
+            prefetch(wa + ahead, 8 * wb);
+            __m512i wq[4];
+            for (int p = 0; p < 4; p++) wq[p] = weights32(k, wa + 2 * p * wb, wa + (2 * p + 1) * wb, 1);
+            for (int v = 0; v < V; v++) {
+                const uint8_t *xa = (const uint8_t *)x[v] + (size_t)b * xb;
+                const __m512 prod = _mm512_mul_ps(ws, _mm512_load_ps(xsf[v][c]));
+                if (affine(k)) acc[v] = _mm512_mask_add_ps(acc[v], 0xAAAA, acc[v], prod);
+                for (int p = 0; p < 4; p++) {
+                    const __m512i xq = load2x256(xa + 2 * p * xb + xqs, xa + (2 * p + 1) * xb + xqs);
+                    __m512i init = _mm512_setzero_si512();
+                    if (offset(k)) init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(init, _mm512_set1_epi8((char)offset(k)), xq));
+                    const __m512i sum = _mm512_dpbusd_epi32(init, wq[p], xq);
+                    acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_permutexvar_ps(spread8[p], prod), acc[v]);
+                }
+            }
+        }
+        for (; b < blocks; b += 2) {
+            const int two = b + 1 < blocks;
+            const uint8_t *wa = row + (size_t)b * wb, *wb2 = wa + wb;
+            prefetch(wa + ahead, 2 * wb);
+            const __m512i wq = weights32(k, wa, wb2, two);
+            __m128 ws;
+            if (affine(k)) ws = two ? halves2x2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wa)));
+            else ws = two ? halves2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wa)));
+            for (int v = 0; v < V; v++) {
+                const uint8_t *xa = (const uint8_t *)x[v] + (size_t)b * xb, *xb2 = xa + xb;
+                const __m512i xq = two ? load2x256(xa + xqs, xb2 + xqs) : _mm512_zextsi256_si512(load256(xa + xqs));
+                __m128 xs;
+                if (affine(k)) xs = two ? halves2x2(xa, xb2) : _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(xa)));
+                else xs = two ? halves2(xa, xb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(xa)));
+                __m512i init = _mm512_setzero_si512();
+                if (offset(k)) init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(init, _mm512_set1_epi8((char)offset(k)), xq));
+                const __m512i sum = _mm512_dpbusd_epi32(init, wq, xq);
+                const __m128 prod = _mm_mul_ps(ws, xs);
+                if (affine(k)) acc[v] = _mm512_mask_add_ps(acc[v], 0xA, acc[v], _mm512_castps128_ps512(prod));
+                const __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(prod));
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[v]);
+            }
+        }
+        for (int v = 0; v < V; v++) y[v][off + r] = _mm512_reduce_add_ps(acc[v]);
+    }
+}
+
+/// Vectors VECS at a time (constant-V instantiations keep the accumulators in registers); more
+/// columns than MAX_COLUMNS fall back to the single-vector kernel per vector.
+INLINE void gemm32_rows(enum kind32 k, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
+                        int64_t off, int nvec, int64_t nrows) {
+    for (int v = 0; v < nvec; v += VECS) {
+        const int left = nvec - v < VECS ? nvec - v : VECS;
+        if (n > MAX_COLUMNS) {
+            for (int u = 0; u < left; u++) rmas_kernels_avx512.gemv[k == K_Q8_0 ? 8 : k == K_Q4_0 ? 2 : k == K_Q5_0 ? 6 : k == K_Q4_1 ? 3 : 7](
+                n, w, stride, x[v + u], y[v + u] + off, nrows);
+            continue;
+        }
+#define PASS(VV) gemm32(k, n, w, stride, x + v, y + v, off, nrows, VV)
+        switch (left) {
+        case 4: PASS(4); break;
+        case 3: PASS(3); break;
+        case 2: PASS(2); break;
+        default: PASS(1); break;
+        }
+#undef PASS
+    }
+}
+
+#define GEMM32(name, kind)                                                                                   \
+    TARGET void name(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off, \
+                     int nvec, int64_t nrows) {                                                              \
+        gemm32_rows(kind, n, w, stride, x, y, off, nvec, nrows);                                             \
+    }
+
+GEMM32(rmas_avx512_gemm_q8_0, K_Q8_0)
+GEMM32(rmas_avx512_gemm_q4_0, K_Q4_0)
+GEMM32(rmas_avx512_gemm_q5_0, K_Q5_0)
+GEMM32(rmas_avx512_gemm_q4_1, K_Q4_1)
+GEMM32(rmas_avx512_gemm_q5_1, K_Q5_1)
+// MARK: - K formats
+
+/// Blocks up to which the K kernels keep per-vector activation terms on the stack (32 KiB).
+#define MAX_K_BLOCKS 32
+
+/// q4_K (q5 = 0) and q5_K: y[v][off + r] for `nrows` rows and V (≤ VECS) vectors; per (row,
+/// vector) gemv_k45's operations in its order, each row's quants and scales decoded once.
+INLINE void gemm_k45(int q5, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
+                     int64_t off, int64_t nrows, const int V) {
+    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES, qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    const size_t ahead = prefetch_distance(stride);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    __m512i spread[4], fifth[4];
+    for (int i = 0; i < 4; i++) {
+        spread[i] = spread_pairs(i);
+        fifth[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (2 * i)))),
+                                      _mm256_set1_epi8((char)(1 << (2 * i + 1))), 1);
+    }
+    const int blocks = n / RMAS_QK_K;
+    for (int64_t r = 0; r < nrows; r++) {
+        const uint8_t *row = w + r * stride;
+        __m512 acc[VECS];
+        for (int v = 0; v < V; v++) acc[v] = _mm512_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *wq = row + (size_t)b * wb;
+            prefetch(wq + ahead, wb);
+            const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
+            const uint64_t sc = (a0 & 0x3F3F3F3Fu) | (uint64_t)((a2 & 0x0F0F0F0Fu) | ((a0 >> 2) & 0x30303030u)) << 32;
+            const uint64_t mn = (a1 & 0x3F3F3F3Fu) | (uint64_t)(((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 2) & 0x30303030u)) << 32;
+            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn), dup));
+            __m512i highs = _mm512_setzero_si512();
+            if (q5) highs = _mm512_broadcast_i64x4(load256(wq + RMAS_Q5_K_QH));
+            __m512i q[4], s4[4];
+            for (int i = 0; i < 4; i++) {
+                q[i] = _mm512_broadcast_i64x4(load256(wq + qs_at + 32 * i));
+                q[i] = _mm512_and_si512(_mm512_mask_srli_epi16(q[i], (__mmask32)0xFFFF0000u, q[i], 4), low4);
+                if (q5) q[i] = _mm512_mask_add_epi8(q[i], _mm512_test_epi8_mask(highs, fifth[i]), q[i], _mm512_set1_epi8(16));
+                s4[i] = _mm512_permutexvar_epi16(spread[i], scales);
+            }
+            const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wq)));
+            for (int v = 0; v < V; v++) {
+                const uint8_t *xb = (const uint8_t *)x[v] + (size_t)b * RMAS_Q8_K_BYTES;
+                __m512i sum = _mm512_setzero_si512();
+                for (int i = 0; i < 4; i++)
+                    sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[i], load512(xb + RMAS_Q8_K_QS + 64 * i)), s4[i]);
+                const __m256i msum = _mm256_madd_epi16(load256(xb + RMAS_Q8_K_BSUMS), mins);
+                const __m128 dd = _mm_mul_ps(dw, _mm_set1_ps(rmas_ldf32(xb)));  // [d·dx, dmin·dx]
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(dd), acc[v]);
+                acc[v] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(msum)),
+                                          _mm512_broadcastss_ps(_mm_movehdup_ps(dd)), acc[v]);
+            }
+        }
+        for (int v = 0; v < V; v++) y[v][off + r] = _mm512_reduce_add_ps(acc[v]);
+    }
+}
+
+/// q6_K: y[v][off + r] for `nrows` rows and V (≤ VECS) vectors; per (row, vector) gemv_q6k's
+/// operations in its order, each row's quants and scales decoded once. The activations' 32·(pair
+/// sums) are computed once per call (≤ MAX_K_BLOCKS blocks).
+INLINE void gemm_q6k(int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                     int64_t nrows, const int V) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    const size_t ahead = prefetch_distance(stride);
+    __m512i spread[4];
+    for (int k = 0; k < 4; k++) spread[k] = spread_quads(k);
+    const int blocks = n / RMAS_QK_K;
+    __m512i x32[VECS][MAX_K_BLOCKS][4];
+    for (int v = 0; v < V; v++)
+        for (int b = 0; b < blocks; b++)
+            for (int k = 0; k < 4; k++)
+                x32[v][b][k] = _mm512_maddubs_epi16(_mm512_set1_epi8(32),
+                                                    load512((const uint8_t *)x[v] + (size_t)b * RMAS_Q8_K_BYTES + RMAS_Q8_K_QS + 64 * k));
+    for (int64_t r = 0; r < nrows; r++) {
+        const uint8_t *row = w + r * stride;
+        __m512 acc[VECS];
+        for (int v = 0; v < V; v++) acc[v] = _mm512_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *wq = row + (size_t)b * RMAS_Q6_K_BYTES;
+            prefetch(wq + ahead, RMAS_Q6_K_BYTES);
+            const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
+            __m512i q[4], s4[4];
+            for (int h = 0; h < 2; h++) {
+                const __m512i ql = load512(wq + 64 * h);
+                __m512i qh = _mm512_broadcast_i64x4(load256(wq + RMAS_Q6_K_QH + 32 * h));
+                qh = _mm512_mask_srli_epi16(qh, (__mmask32)0xFFFF0000u, qh, 2);
+                q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, low4), _mm512_slli_epi16(qh, 4), bits45, 0xF8);
+                q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), qh, bits45, 0xF8);
+                s4[2 * h] = _mm512_permutexvar_epi16(spread[2 * h], scales);
+                s4[2 * h + 1] = _mm512_permutexvar_epi16(spread[2 * h + 1], scales);
+            }
+            const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wq + RMAS_Q6_K_D)));
+            for (int v = 0; v < V; v++) {
+                const uint8_t *xb = (const uint8_t *)x[v] + (size_t)b * RMAS_Q8_K_BYTES;
+                __m512i sum = _mm512_setzero_si512();
+                for (int h = 0; h < 2; h++) {
+                    const __m512i plo = _mm512_sub_epi16(_mm512_maddubs_epi16(q[2 * h], load512(xb + RMAS_Q8_K_QS + 128 * h)),
+                                                         x32[v][b][2 * h]);
+                    const __m512i phi = _mm512_sub_epi16(
+                        _mm512_maddubs_epi16(q[2 * h + 1], load512(xb + RMAS_Q8_K_QS + 128 * h + 64)), x32[v][b][2 * h + 1]);
+                    sum = _mm512_dpwssd_epi32(sum, plo, s4[2 * h]);
+                    sum = _mm512_dpwssd_epi32(sum, phi, s4[2 * h + 1]);
+                }
+                const __m128 d = _mm_mul_ss(dw, _mm_set_ss(rmas_ldf32(xb)));
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(d), acc[v]);
+            }
+        }
+        for (int v = 0; v < V; v++) y[v][off + r] = _mm512_reduce_add_ps(acc[v]);
+    }
+}
+
+/// Vectors VECS at a time for a K format (kind 4, 5 or 6); rows longer than MAX_K_BLOCKS
+/// blocks (q6_K) use the single-vector kernel per vector.
+INLINE void gemm_k_rows(int kind, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
+                        int64_t off, int nvec, int64_t nrows) {
+    for (int v = 0; v < nvec; v += VECS) {
+        const int left = nvec - v < VECS ? nvec - v : VECS;
+        if (kind == 6 && n / RMAS_QK_K > MAX_K_BLOCKS) {
+            for (int u = 0; u < left; u++) rmas_kernels_avx512.gemv[14](n, w, stride, x[v + u], y[v + u] + off, nrows);
+            continue;
+        }
+#define PASS(VV)                                                                   \
+    do {                                                                           \
+        if (kind == 6) gemm_q6k(n, w, stride, x + v, y + v, off, nrows, VV);       \
+        else gemm_k45(kind == 5, n, w, stride, x + v, y + v, off, nrows, VV);      \
+    } while (0)
+        switch (left) {
+        case 4: PASS(4); break;
+        case 3: PASS(3); break;
+        case 2: PASS(2); break;
+        default: PASS(1); break;
+        }
+#undef PASS
+    }
+}
+
+TARGET void rmas_avx512_gemm_q4_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                                  int nvec, int64_t nrows) {
+    gemm_k_rows(4, n, w, stride, x, y, off, nvec, nrows);
+}
+TARGET void rmas_avx512_gemm_q5_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                                  int nvec, int64_t nrows) {
+    gemm_k_rows(5, n, w, stride, x, y, off, nvec, nrows);
+}
+TARGET void rmas_avx512_gemm_q6_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                                  int nvec, int64_t nrows) {
+    gemm_k_rows(6, n, w, stride, x, y, off, nvec, nrows);
+}
+#endif
