@@ -9,7 +9,8 @@ import Kernels
 ///
 /// Threads that will call it in a loop (one per question in flight) register with
 /// ``participate(_:)``; the worker then waits until every registered thread has a call pending
-/// (or `gatherWindow` has passed since the oldest, as when a thread is busy elsewhere) and runs
+/// (or `gatherWindow` has passed since the oldest call or the last forward's end, whichever is
+/// later, as when a thread is busy elsewhere) and runs
 /// all pending calls of the model with the most of them in one forward. Calls from threads that
 /// never registered run as soon as the worker is free. Forwards run one at a time, each on
 /// `threads` cores, so B questions never oversubscribe the machine.
@@ -109,11 +110,15 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
 
         /// The worker's loop: gather, run, hand back, until stopped with nothing pending.
         func serve() {
+            var idleSince = ContinuousClock.now
             condition.lock()
             while true {
                 while fields.pending.isEmpty, !fields.stopped { condition.wait() }
                 if fields.pending.isEmpty { break }
-                let deadline = fields.pending[0].arrival + gatherWindow
+                // Wait from the later of the oldest call and the end of the last forward: the calls
+                // that arrived during a forward would otherwise go at once, without the threads that
+                // forward just served, and the batch would stay split in two alternating halves.
+                let deadline = max(fields.pending[0].arrival, idleSince) + gatherWindow
                 while fields.pending.count < fields.participants, fields.pending.count < maxCalls, ContinuousClock.now < deadline {
                     let left = (deadline - ContinuousClock.now).seconds
                     _ = condition.wait(until: Date(timeIntervalSinceNow: max(left, 0)))
@@ -123,6 +128,7 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
                 let results = batch[0].transformer.forward(batch: batch.map(\.input), threads: threads)
                 condition.lock()
                 for (call, result) in zip(batch, results) { call.result = result }
+                idleSince = ContinuousClock.now
                 fields.statistics.forwards += 1
                 fields.statistics.calls += batch.count
                 fields.statistics.largestBatch = max(fields.statistics.largestBatch, batch.count)

@@ -43,6 +43,7 @@ extension Comparison {
     ) throws -> String {
         var recorded = existing
         let resumed = recorded.count
+        var batching: BatchingExecutor.Statistics?
         let finished = Set(recorded.map(Run.init))
         let pending = runs.filter { !finished.contains($0) }
         if !pending.isEmpty {
@@ -77,9 +78,10 @@ extension Comparison {
                 } deliver: { i, outcomes in
                     try record(batches[i], outcomes)
                 }
+                batching = executor.statistics
             }
         }
-        return try writeReport(recorded, resumed: resumed)
+        return try writeReport(recorded, resumed: resumed, batching: batching)
     }
 
     /// One method's graded answers to one question, one per round count of `batch`.
@@ -110,12 +112,16 @@ extension Comparison {
 
     /// Writes report.md, report.json and plot.svg over the questions of `outcomes` that every
     /// (method, rounds) of the plan has answered, and returns the Markdown.
-    func writeReport(_ outcomes: [QuestionOutcome], resumed: Int) throws -> String {
+    func writeReport(_ outcomes: [QuestionOutcome], resumed: Int, batching: BatchingExecutor.Statistics? = nil) throws -> String {
         let complete = outcomes.answeredByAll(of: plan)
         let answered = Set(complete.map(\.index)).count
         var notes = [settings.summary]
         if inFlight > 1 {
             notes.append("\(inFlight) questions were answered at once with batched forwards; stage times are wall times shared between them")
+        }
+        if let batching, batching.forwards > 0 {
+            notes.append(String(format: "this invocation's batched forwards served %.1f sequences each on average (%d forwards, largest %d)",
+                                batching.meanBatch, batching.forwards, batching.largestBatch))
         }
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         if answered < questions.count {
