@@ -35,12 +35,15 @@ struct BenchCommand: ParsableCommand {
     var pairs = 1
     @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
     var python = "python3"
+    @Option(help: "Measure batched decoding instead (as llama-batched-bench): for each B, B sequences decode --gen-tokens steps together after a --prompt-tokens prefill each; prints aggregate tok/s and the ratio to B = 1.", in: 1...256)
+    var batch = CommaSeparated<Int>([])
 
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
         let c = model.configuration
         BLAS.setThreadCount(threads)
         if train { return try runTraining(model) }
+        if !batch.values.isEmpty { return try runBatched(model) }
         var rng = SplitMix64(seed: 42)
         let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
         let clock = ContinuousClock()
