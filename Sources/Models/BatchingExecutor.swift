@@ -32,9 +32,13 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
     /// - Parameters:
     ///   - threads: cores each batched forward uses.
     ///   - maxCalls: the most calls one forward serves.
+    ///   - maxPositions: the most positions one forward takes (a call's prompt chunk counts whole;
+    ///     a forward always takes at least one call), bounding its activation memory.
     ///   - gatherWindow: how long the oldest call may wait for the other participants.
-    public init(threads: Int = Parallel.defaultThreadCount, maxCalls: Int = 64, gatherWindow: Duration = .milliseconds(3)) {
-        let state = State(threads: max(1, threads), maxCalls: max(1, maxCalls), gatherWindow: gatherWindow)
+    public init(threads: Int = Parallel.defaultThreadCount, maxCalls: Int = 64, maxPositions: Int = 2048,
+                gatherWindow: Duration = .milliseconds(3)) {
+        let state = State(threads: max(1, threads), maxCalls: max(1, maxCalls), maxPositions: max(1, maxPositions),
+                          gatherWindow: gatherWindow)
         self.state = state
         worker = Thread { state.serve() }
         worker.name = "rmas-batching"
@@ -80,11 +84,14 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
 
         private let condition = NSCondition()
         private var fields = Fields()
-        let threads: Int, maxCalls: Int, gatherWindow: Duration
+        let threads: Int, maxCalls: Int, maxPositions: Int, gatherWindow: Duration
+        /// How long the oldest call may be passed over for a model with more calls pending.
+        let patience = Duration.milliseconds(250)
 
-        init(threads: Int, maxCalls: Int, gatherWindow: Duration) {
+        init(threads: Int, maxCalls: Int, maxPositions: Int, gatherWindow: Duration) {
             self.threads = threads
             self.maxCalls = maxCalls
+            self.maxPositions = maxPositions
             self.gatherWindow = gatherWindow
         }
 
@@ -137,16 +144,26 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
             condition.unlock()
         }
 
-        /// The pending calls of the model with the most of them (ties: the oldest call's), at most
-        /// `maxCalls`, oldest first; removed from `pending`.
+        /// The pending calls of the model with the most of them (ties: the oldest call's), or of the
+        /// oldest call's model once that call has waited `patience` (so a thread on a model few others
+        /// use is not starved by a busier one); at most `maxCalls` and `maxPositions` (but at least
+        /// one), oldest first; removed from `pending`.
         private func takeBatch() -> [Call] {
             var counts: [ObjectIdentifier: Int] = [:]
             for call in fields.pending { counts[ObjectIdentifier(call.transformer), default: 0] += 1 }
             let top = counts.values.max()!
-            let chosen = fields.pending.first { counts[ObjectIdentifier($0.transformer)] == top }!.transformer
-            var batch: [Call] = [], rest: [Call] = []
+            let oldest = fields.pending[0]
+            let chosen = ContinuousClock.now - oldest.arrival > patience ? oldest.transformer
+                : fields.pending.first { counts[ObjectIdentifier($0.transformer)] == top }!.transformer
+            var batch: [Call] = [], rest: [Call] = [], positions = 0
             for call in fields.pending {
-                if call.transformer === chosen, batch.count < maxCalls { batch.append(call) } else { rest.append(call) }
+                let fits = batch.isEmpty || (batch.count < maxCalls && positions + call.input.count <= maxPositions)
+                if call.transformer === chosen, fits {
+                    batch.append(call)
+                    positions += call.input.count
+                } else {
+                    rest.append(call)
+                }
             }
             fields.pending = rest
             return batch

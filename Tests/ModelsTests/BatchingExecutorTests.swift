@@ -69,6 +69,33 @@ struct BatchingExecutorTests {
         #expect(statistics.forwards < statistics.calls)
     }
 
+    @Test("a forward takes at most maxPositions positions (but always one call)")
+    func positionCap() throws {
+        let model = try TinyModel(.llama).transformer()
+        let executor = BatchingExecutor(threads: 1, maxPositions: 5, gatherWindow: .seconds(5))
+        let barrier = Barrier(3)
+        let group = DispatchGroup()
+        let logits = Mutex<[Int: [Float]]>([:])
+        for i in 0..<3 {
+            group.enter()
+            Thread {
+                executor.participate {
+                    barrier.arriveAndWait()
+                    let tokens = [Int32](repeating: Int32(3 + i), count: 4 + 3 * i)  // 4, 7 and 10 positions
+                    let result = executor.forward(model, tokens: tokens, cache: KVCache(configuration: model.configuration), threads: 1)
+                    logits.withLock { $0[i] = result.logits }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        #expect(executor.statistics.forwards == 3 && executor.statistics.largestBatch == 1)
+        for i in 0..<3 {
+            let alone = model.forward(tokens: [Int32](repeating: Int32(3 + i), count: 4 + 3 * i), cache: KVCache(configuration: model.configuration))
+            #expect(logits.withLock { $0[i] } == alone.logits)
+        }
+    }
+
     @Test("calls from threads that never registered run at once")
     func unregisteredCallsRun() throws {
         let model = try TinyModel(.llama).transformer()
