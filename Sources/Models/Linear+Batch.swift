@@ -22,8 +22,13 @@ extension Linear {
     /// `y [R × out] = x [R × in] · Wᵀ` over the stacked rows of `segments`: every segment's rows
     /// equal ``forward(_:rows:_:threads:precision:)`` of that segment alone. Segments of at most
     /// ``matvecPositionLimit`` rows are gathered into one several-vector product per precision
-    /// (weights read once); longer ones (prefill chunks) run their own GEMM.
+    /// (weights read once); longer ones (prefill chunks) run their own GEMM. A single segment is
+    /// exactly the unbatched call.
     public func forward(_ x: UnsafePointer<Float>, segments: [RowSegment], _ y: UnsafeMutablePointer<Float>, threads: Int) {
+        if segments.count == 1, let s = segments.first {
+            forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: s.precision)
+            return
+        }
         var int8Rows: [Int] = [], floatRows: [Int] = []
         for s in segments {
             if s.count > Self.matvecPositionLimit {

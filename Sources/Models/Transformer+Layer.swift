@@ -82,11 +82,7 @@ extension Transformer {
         let qWidth = c.headCount * dh, kvWidth = c.kvHeadCount * dh, eps = c.rmsNormEpsilon
         let t = sequences.reduce(0) { $0 + $1.count }, segments = sequences.map(\.segment), sliding = isSlidingWindowLayer(l)
         func project(_ linear: Linear, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-            if sequences.count == 1 {
-                linear.forward(x, rows: t, y, threads: threads, precision: sequences[0].precision)
-            } else {
-                linear.forward(x, segments: segments, y, threads: threads)
-            }
+            linear.forward(x, segments: segments, y, threads: threads)
         }
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); [q/k norm]; RoPE; cache k, v; attend.

@@ -190,12 +190,7 @@ public final class Transformer: Sendable {
         for (i, _) in logitRows { hidden += results[i].hidden }
         hidden.withUnsafeBufferPointer { h in
             logits.withUnsafeMutableBufferPointer { out in
-                if logitRows.count == 1 {
-                    weights.output.forward(h.baseAddress!, rows: stacked, out.baseAddress!, threads: threads,
-                                           precision: logitRows[0].segment.precision)
-                } else {
-                    weights.output.forward(h.baseAddress!, segments: logitRows.map(\.segment), out.baseAddress!, threads: threads)
-                }
+                weights.output.forward(h.baseAddress!, segments: logitRows.map(\.segment), out.baseAddress!, threads: threads)
             }
         }
         for (i, segment) in logitRows {
