@@ -45,12 +45,10 @@ typedef struct {
     int n;
     const uint8_t *w;
     size_t stride;
-    const void *xq;
-    float *y;
     int64_t nrows, chunk_rows;  // rows per chunk: a multiple of 4, except maybe the last chunk
     rmas_gemv_fn fn;
     rmas_gemm_fn gemm;  // several-vector kernel, or NULL
-    // Several activation vectors (nvec > 0): vector v reads xqs[v] and writes ys[v][0 ..< nrows].
+    // Vector v reads xqs[v] and writes ys[v][0 ..< nrows] (one vector: a plain matvec).
     int nvec;
     const void *const *xqs;
     float *const *ys;
@@ -103,10 +101,7 @@ static int run_chunks(uint32_t generation) {
         const job_t *j = &pool.job;
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
-        if (j->nvec > 0)
-            rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
-        else
-            j->fn(j->n, j->w + first * j->stride, j->stride, j->xq, j->y + first, count);
+        rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
         atomic_fetch_sub_explicit(&pool.chunks_left, 1, memory_order_release);
         ran++;
         c = atomic_load_explicit(&pool.claim, memory_order_acquire);
@@ -158,28 +153,24 @@ static void ensure_helpers(int count) {
     }
 }
 
-/// Rows first ..< first + count of a several-vector product: tiles of rows small enough to stay in
-/// L1 (a multiple of 4 rows, the kernels' group), each tile run against every vector in turn, so
-/// the weights are read from memory once for all the vectors. Each y is what the single-vector
-/// kernel gives (the kernels' per-row results do not depend on the grouping).
+/// Rows first ..< first + count of a product with `nvec` activation vectors. One vector is a plain
+/// matvec over the rows. Several go in tiles of rows small enough to stay in L1 (a multiple of 4
+/// rows, the kernels' group): the several-vector kernel, where the format has one, decodes each
+/// weight block once per group of vectors; otherwise the single-vector kernel runs once per vector
+/// over the tile. Either way the weights are read from memory once for all the vectors, and each
+/// y is what the single-vector kernel gives (per-row results do not depend on the grouping).
 void rmas_gemm_vectors_rows(rmas_gemv_fn fn, rmas_gemm_fn gemm, int n, const uint8_t *w, size_t stride,
                             const void *const *xqs, float *const *ys, int nvec, int64_t first, int64_t count) {
-    if (gemm) {
-        // The kernel decodes each weight block once per group of vectors; rows in L1-sized
-        // tiles, so groups after the first read them from cache.
-        int64_t tile = (int64_t)(32768 / (stride ? stride : 1)) / 4 * 4;
-        if (tile < 4) tile = 4;
-        for (int64_t r = first; r < first + count; r += tile) {
-            const int64_t rows = r + tile <= first + count ? tile : first + count - r;
-            gemm(n, w + r * stride, stride, xqs, ys, r, nvec, rows);
-        }
+    if (nvec == 1) {
+        fn(n, w + first * stride, stride, xqs[0], ys[0] + first, count);
         return;
     }
-    int64_t tile = (int64_t)(16384 / (stride ? stride : 1)) / 4 * 4;
+    int64_t tile = (int64_t)((gemm ? 32768 : 16384) / (stride ? stride : 1)) / 4 * 4;
     if (tile < 4) tile = 4;
     for (int64_t r = first; r < first + count; r += tile) {
         const int64_t rows = r + tile <= first + count ? tile : first + count - r;
-        for (int v = 0; v < nvec; v++) fn(n, w + r * stride, stride, xqs[v], ys[v] + r, rows);
+        if (gemm) gemm(n, w + r * stride, stride, xqs, ys, r, nvec, rows);
+        else for (int v = 0; v < nvec; v++) fn(n, w + r * stride, stride, xqs[v], ys[v] + r, rows);
     }
 }
 
@@ -229,16 +220,7 @@ static void dispatch_job(job_t job, int threads) {
 
 int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
                        int64_t nrows, int threads) {
-    if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0)
-        return rmas_gemv(weight_type, n, w, row_stride, xq, y, nrows);
-    rmas_gemv_fn fn = rmas_gemv_kernel(weight_type, n);
-    if (!fn || pool.backoff > 0) {
-        if (fn) pool.backoff--;
-        pthread_mutex_unlock(&pool.dispatch);
-        return fn ? (fn(n, w, row_stride, xq, y, nrows), 0) : -1;
-    }
-    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .xq = xq, .y = y, .nrows = nrows, .fn = fn}, threads);
-    return 0;
+    return rmas_gemm_vectors_parallel(weight_type, n, w, row_stride, &xq, &y, 1, nrows, threads);
 }
 
 int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *const *xq,
