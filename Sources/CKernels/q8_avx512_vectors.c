@@ -84,39 +84,6 @@ INLINE void gemm32(enum kind32 k, int n, const uint8_t *w, size_t stride, const 
     }
 }
 
-/// Vectors VECS at a time (constant-V instantiations keep the accumulators in registers); more
-/// columns than MAX_COLUMNS fall back to the single-vector kernel per vector.
-INLINE void gemm32_rows(enum kind32 k, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
-                        int64_t off, int nvec, int64_t nrows) {
-    for (int v = 0; v < nvec; v += VECS) {
-        const int left = nvec - v < VECS ? nvec - v : VECS;
-        if (n > MAX_COLUMNS) {
-            for (int u = 0; u < left; u++) rmas_kernels_avx512.gemv[k == K_Q8_0 ? 8 : k == K_Q4_0 ? 2 : k == K_Q5_0 ? 6 : k == K_Q4_1 ? 3 : 7](
-                n, w, stride, x[v + u], y[v + u] + off, nrows);
-            continue;
-        }
-#define PASS(VV) gemm32(k, n, w, stride, x + v, y + v, off, nrows, VV)
-        switch (left) {
-        case 4: PASS(4); break;
-        case 3: PASS(3); break;
-        case 2: PASS(2); break;
-        default: PASS(1); break;
-        }
-#undef PASS
-    }
-}
-
-#define GEMM32(name, kind)                                                                                   \
-    TARGET void name(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off, \
-                     int nvec, int64_t nrows) {                                                              \
-        gemm32_rows(kind, n, w, stride, x, y, off, nvec, nrows);                                             \
-    }
-
-GEMM32(rmas_avx512_gemm_q8_0, K_Q8_0)
-GEMM32(rmas_avx512_gemm_q4_0, K_Q4_0)
-GEMM32(rmas_avx512_gemm_q5_0, K_Q5_0)
-GEMM32(rmas_avx512_gemm_q4_1, K_Q4_1)
-GEMM32(rmas_avx512_gemm_q5_1, K_Q5_1)
 // MARK: - K formats
 
 /// Blocks up to which the K kernels keep per-vector activation terms on the stack (32 KiB).
@@ -229,41 +196,56 @@ INLINE void gemm_q6k(int n, const uint8_t *w, size_t stride, const void *const *
     }
 }
 
-/// Vectors VECS at a time for a K format (kind 4, 5 or 6); rows longer than MAX_K_BLOCKS
-/// blocks (q6_K) use the single-vector kernel per vector.
-INLINE void gemm_k_rows(int kind, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
-                        int64_t off, int nvec, int64_t nrows) {
-    for (int v = 0; v < nvec; v += VECS) {
-        const int left = nvec - v < VECS ? nvec - v : VECS;
-        if (kind == 6 && n / RMAS_QK_K > MAX_K_BLOCKS) {
-            for (int u = 0; u < left; u++) rmas_kernels_avx512.gemv[14](n, w, stride, x[v + u], y[v + u] + off, nrows);
-            continue;
-        }
-#define PASS(VV)                                                                   \
-    do {                                                                           \
-        if (kind == 6) gemm_q6k(n, w, stride, x + v, y + v, off, nrows, VV);       \
-        else gemm_k45(kind == 5, n, w, stride, x + v, y + v, off, nrows, VV);      \
-    } while (0)
-        switch (left) {
-        case 4: PASS(4); break;
-        case 3: PASS(3); break;
-        case 2: PASS(2); break;
-        default: PASS(1); break;
-        }
-#undef PASS
+// MARK: - Entry points
+
+/// One pass of V (≤ VECS, a constant after inlining) vectors over `nrows` rows of GGML type `type`.
+INLINE void gemm_pass(int type, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                      int64_t nrows, const int V) {
+    switch (type) {
+    case 2: gemm32(K_Q4_0, n, w, stride, x, y, off, nrows, V); break;
+    case 3: gemm32(K_Q4_1, n, w, stride, x, y, off, nrows, V); break;
+    case 6: gemm32(K_Q5_0, n, w, stride, x, y, off, nrows, V); break;
+    case 7: gemm32(K_Q5_1, n, w, stride, x, y, off, nrows, V); break;
+    case 8: gemm32(K_Q8_0, n, w, stride, x, y, off, nrows, V); break;
+    case 12: gemm_k45(0, n, w, stride, x, y, off, nrows, V); break;
+    case 13: gemm_k45(1, n, w, stride, x, y, off, nrows, V); break;
+    default: gemm_q6k(n, w, stride, x, y, off, nrows, V); break;
     }
 }
 
-TARGET void rmas_avx512_gemm_q4_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
-                                  int nvec, int64_t nrows) {
-    gemm_k_rows(4, n, w, stride, x, y, off, nvec, nrows);
+/// Vectors VECS at a time (constant-V passes keep the accumulators in registers). Rows longer than
+/// the passes' stack arrays hold (MAX_COLUMNS; q6_K: MAX_K_BLOCKS blocks) use the single-vector
+/// kernel per vector.
+INLINE void gemm_groups(int type, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y, int64_t off,
+                        int nvec, int64_t nrows) {
+    const int fits = type == 14 ? n / RMAS_QK_K <= MAX_K_BLOCKS : type >= 12 || n <= MAX_COLUMNS;
+    for (int v = 0; v < nvec; v += VECS) {
+        const int left = nvec - v < VECS ? nvec - v : VECS;
+        if (!fits) {
+            for (int u = 0; u < left; u++) rmas_kernels_avx512.gemv[type](n, w, stride, x[v + u], y[v + u] + off, nrows);
+            continue;
+        }
+        switch (left) {
+        case 4: gemm_pass(type, n, w, stride, x + v, y + v, off, nrows, 4); break;
+        case 3: gemm_pass(type, n, w, stride, x + v, y + v, off, nrows, 3); break;
+        case 2: gemm_pass(type, n, w, stride, x + v, y + v, off, nrows, 2); break;
+        default: gemm_pass(type, n, w, stride, x + v, y + v, off, nrows, 1); break;
+        }
+    }
 }
-TARGET void rmas_avx512_gemm_q5_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
-                                  int nvec, int64_t nrows) {
-    gemm_k_rows(5, n, w, stride, x, y, off, nvec, nrows);
-}
-TARGET void rmas_avx512_gemm_q6_K(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off,
-                                  int nvec, int64_t nrows) {
-    gemm_k_rows(6, n, w, stride, x, y, off, nvec, nrows);
-}
+
+#define GEMM(name, type)                                                                                     \
+    TARGET void name(int n, const void *w, size_t stride, const void *const *x, float *const *y, int64_t off, \
+                     int nvec, int64_t nrows) {                                                              \
+        gemm_groups(type, n, w, stride, x, y, off, nvec, nrows);                                             \
+    }
+
+GEMM(rmas_avx512_gemm_q4_0, 2)
+GEMM(rmas_avx512_gemm_q4_1, 3)
+GEMM(rmas_avx512_gemm_q5_0, 6)
+GEMM(rmas_avx512_gemm_q5_1, 7)
+GEMM(rmas_avx512_gemm_q8_0, 8)
+GEMM(rmas_avx512_gemm_q4_K, 12)
+GEMM(rmas_avx512_gemm_q5_K, 13)
+GEMM(rmas_avx512_gemm_q6_K, 14)
 #endif
