@@ -141,4 +141,50 @@ INLINE __m512i spread_quads(int k) {
                             (4 * k + 1) * w, (4 * k + 1) * w, (4 * k) * w, (4 * k) * w);
 }
 
+/// A q4_K/q5_K weight block (`q5` selects q5_K) decoded for the integer dots: its 4 × 64
+/// unsigned quants in element order (`q[i]`: low nibbles of qs[32i ..< 32i+32], then high
+/// nibbles, plus 16 where q5_K's fifth bit is set), each 64's pair of 6-bit scales spread to
+/// int16 lanes (`scales[i]`, for vpdpwssd), and the 8 mins doubled to 16 int16 lanes (`mins`,
+/// one per 16 activation sums, for the Σ m·bsums term).
+INLINE void k45_block(int q5, const uint8_t *wq, __m512i q[4], __m512i scales[4], __m256i *mins) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    // The eight 6-bit scales and mins, as bytes (see q8_scalar.c unpack_k_scales).
+    const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
+    const uint64_t sc = (a0 & 0x3F3F3F3Fu) | (uint64_t)((a2 & 0x0F0F0F0Fu) | ((a0 >> 2) & 0x30303030u)) << 32;
+    const uint64_t mn = (a1 & 0x3F3F3F3Fu) | (uint64_t)(((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 2) & 0x30303030u)) << 32;
+    const __m512i words = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+    *mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn), dup));
+    __m512i highs = _mm512_setzero_si512();
+    if (q5) highs = _mm512_broadcast_i64x4(load256(wq + RMAS_Q5_K_QH));
+    const int qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    for (int i = 0; i < 4; i++) {
+        q[i] = _mm512_broadcast_i64x4(load256(wq + qs_at + 32 * i));
+        q[i] = _mm512_and_si512(_mm512_mask_srli_epi16(q[i], (__mmask32)0xFFFF0000u, q[i], 4), low4);
+        if (q5) {
+            const __m512i fifth = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (2 * i)))),
+                                                     _mm256_set1_epi8((char)(1 << (2 * i + 1))), 1);
+            q[i] = _mm512_mask_add_epi8(q[i], _mm512_test_epi8_mask(highs, fifth), q[i], _mm512_set1_epi8(16));
+        }
+        scales[i] = _mm512_permutexvar_epi16(spread_pairs(i), words);
+    }
+}
+
+/// A q6_K weight block decoded for the integer dots: its 4 × 64 unsigned 6-bit quants in element
+/// order (`q[2h]`: elements 128h + [0, 64), low nibbles | qh bits; `q[2h+1]`: 128h + [64, 128),
+/// high nibbles | qh bits), and each 64's four 8-bit scales spread to int16 lanes (`scales[k]`).
+INLINE void q6k_block(const uint8_t *wq, __m512i q[4], __m512i scales[4]) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    const __m512i words = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
+    for (int h = 0; h < 2; h++) {
+        const __m512i ql = load512(wq + 64 * h);
+        __m512i qh = _mm512_broadcast_i64x4(load256(wq + RMAS_Q6_K_QH + 32 * h));
+        qh = _mm512_mask_srli_epi16(qh, (__mmask32)0xFFFF0000u, qh, 2);  // upper half: bits 2-3 → 0-1
+        q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, low4), _mm512_slli_epi16(qh, 4), bits45, 0xF8);
+        q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), qh, bits45, 0xF8);
+        scales[2 * h] = _mm512_permutexvar_epi16(spread_quads(2 * h), words);
+        scales[2 * h + 1] = _mm512_permutexvar_epi16(spread_quads(2 * h + 1), words);
+    }
+}
+
 #endif

@@ -178,16 +178,8 @@ GEMV32(gemv_q5_1, K_Q5_1)
 
 /// q4_K (q5 = 0) and q5_K: y[r] for R rows.
 INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
-    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES, qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES;
     const size_t ahead = prefetch_distance(stride);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-    __m512i spread[4], fifth[4];
-    for (int i = 0; i < 4; i++) {
-        spread[i] = spread_pairs(i);
-        fifth[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (2 * i)))),
-                                      _mm256_set1_epi8((char)(1 << (2 * i + 1))), 1);
-    }
     __m512 acc[ROWS];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < n / RMAS_QK_K; b++) {
@@ -199,25 +191,11 @@ INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8
         for (int r = 0; r < R; r++) {
             const uint8_t *wq = w + r * stride + (size_t)b * wb;
             prefetch(wq + ahead, wb);
-            // The eight 6-bit scales and mins, as bytes (see q8_scalar.c unpack_k_scales).
-            const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
-            const uint64_t sc = (a0 & 0x3F3F3F3Fu) |
-                                (uint64_t)((a2 & 0x0F0F0F0Fu) | ((a0 >> 2) & 0x30303030u)) << 32;
-            const uint64_t mn = (a1 & 0x3F3F3F3Fu) |
-                                (uint64_t)(((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 2) & 0x30303030u)) << 32;
-            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
-            const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn), dup));
-            __m512i highs = _mm512_setzero_si512();
-            if (q5) highs = _mm512_broadcast_i64x4(load256(wq + RMAS_Q5_K_QH));
+            __m512i q[4], scales[4];
+            __m256i mins;
+            k45_block(q5, wq, q, scales, &mins);
             __m512i sum = _mm512_setzero_si512();
-            for (int i = 0; i < 4; i++) {
-                // Elements 64i ..< 64i + 64: low nibbles of qs[32i ..< 32i+32], then high nibbles.
-                __m512i q = _mm512_broadcast_i64x4(load256(wq + qs_at + 32 * i));
-                q = _mm512_and_si512(_mm512_mask_srli_epi16(q, (__mmask32)0xFFFF0000u, q, 4), low4);
-                if (q5) q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(highs, fifth[i]), q, _mm512_set1_epi8(16));
-                const __m512i pairs = _mm512_maddubs_epi16(q, xq[i]);
-                sum = _mm512_dpwssd_epi32(sum, pairs, _mm512_permutexvar_epi16(spread[i], scales));
-            }
+            for (int i = 0; i < 4; i++) sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[i], xq[i]), scales[i]);
             // Σ_j m_j·(bsums[2j] + bsums[2j+1]).
             const __m256i msum = _mm256_madd_epi16(bsums, mins);
             const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wq))), dx);  // [d·dx, dmin·dx]
@@ -231,10 +209,7 @@ INLINE void gemv_k45(int q5, int n, const uint8_t *w, size_t stride, const uint8
 
 /// q6_K: y[r] for R rows.
 INLINE void gemv_q6k(int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
-    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
     const size_t ahead = prefetch_distance(stride);
-    __m512i spread[4];
-    for (int k = 0; k < 4; k++) spread[k] = spread_quads(k);
     __m512 acc[ROWS];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < n / RMAS_QK_K; b++) {
@@ -250,23 +225,11 @@ INLINE void gemv_q6k(int n, const uint8_t *w, size_t stride, const uint8_t *x, f
         for (int r = 0; r < R; r++) {
             const uint8_t *wq = w + r * stride + (size_t)b * RMAS_Q6_K_BYTES;
             prefetch(wq + ahead, RMAS_Q6_K_BYTES);
-            const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
+            __m512i q[4], scales[4];
+            q6k_block(wq, q, scales);
             __m512i sum = _mm512_setzero_si512();
-            for (int h = 0; h < 2; h++) {
-                const __m512i ql = load512(wq + 64 * h);
-                __m512i qh = _mm512_broadcast_i64x4(load256(wq + RMAS_Q6_K_QH + 32 * h));
-                qh = _mm512_mask_srli_epi16(qh, (__mmask32)0xFFFF0000u, qh, 2);  // upper half: bits 2-3 → 0-1
-                // Elements 128h + [0, 64): low nibbles | (qh bits 0-1 / 2-3) << 4.
-                const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, low4), _mm512_slli_epi16(qh, 4),
-                                                             bits45, 0xF8);
-                // Elements 128h + [64, 128): high nibbles | qh bits 4-5 / 6-7.
-                const __m512i hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), qh,
-                                                             bits45, 0xF8);
-                const __m512i plo = _mm512_sub_epi16(_mm512_maddubs_epi16(lo, xq[2 * h]), x32[2 * h]);
-                const __m512i phi = _mm512_sub_epi16(_mm512_maddubs_epi16(hi, xq[2 * h + 1]), x32[2 * h + 1]);
-                sum = _mm512_dpwssd_epi32(sum, plo, _mm512_permutexvar_epi16(spread[2 * h], scales));
-                sum = _mm512_dpwssd_epi32(sum, phi, _mm512_permutexvar_epi16(spread[2 * h + 1], scales));
-            }
+            for (int k = 0; k < 4; k++)
+                sum = _mm512_dpwssd_epi32(sum, _mm512_sub_epi16(_mm512_maddubs_epi16(q[k], xq[k]), x32[k]), scales[k]);
             const __m128 d = _mm_mul_ss(_mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wq + RMAS_Q6_K_D))), dx);
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(d), acc[r]);
         }

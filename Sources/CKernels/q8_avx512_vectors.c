@@ -90,19 +90,11 @@ INLINE void gemm32(enum kind32 k, int n, const uint8_t *w, size_t stride, const 
 #define MAX_K_BLOCKS 32
 
 /// q4_K (q5 = 0) and q5_K: y[v][off + r] for `nrows` rows and V (≤ VECS) vectors; per (row,
-/// vector) gemv_k45's operations in its order, each row's quants and scales decoded once.
+/// vector) gemv_k45's operations in its order, each row's block decoded once (k45_block).
 INLINE void gemm_k45(int q5, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
                      int64_t off, int64_t nrows, const int V) {
-    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES, qs_at = q5 ? RMAS_Q5_K_QS : RMAS_Q4_K_QS;
+    const int wb = q5 ? RMAS_Q5_K_BYTES : RMAS_Q4_K_BYTES;
     const size_t ahead = prefetch_distance(stride);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-    __m512i spread[4], fifth[4];
-    for (int i = 0; i < 4; i++) {
-        spread[i] = spread_pairs(i);
-        fifth[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (2 * i)))),
-                                      _mm256_set1_epi8((char)(1 << (2 * i + 1))), 1);
-    }
     const int blocks = n / RMAS_QK_K;
     for (int64_t r = 0; r < nrows; r++) {
         const uint8_t *row = w + r * stride;
@@ -111,26 +103,15 @@ INLINE void gemm_k45(int q5, int n, const uint8_t *w, size_t stride, const void 
         for (int b = 0; b < blocks; b++) {
             const uint8_t *wq = row + (size_t)b * wb;
             prefetch(wq + ahead, wb);
-            const uint32_t a0 = rmas_ld32(wq + 4), a1 = rmas_ld32(wq + 8), a2 = rmas_ld32(wq + 12);
-            const uint64_t sc = (a0 & 0x3F3F3F3Fu) | (uint64_t)((a2 & 0x0F0F0F0Fu) | ((a0 >> 2) & 0x30303030u)) << 32;
-            const uint64_t mn = (a1 & 0x3F3F3F3Fu) | (uint64_t)(((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 2) & 0x30303030u)) << 32;
-            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
-            const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn), dup));
-            __m512i highs = _mm512_setzero_si512();
-            if (q5) highs = _mm512_broadcast_i64x4(load256(wq + RMAS_Q5_K_QH));
-            __m512i q[4], s4[4];
-            for (int i = 0; i < 4; i++) {
-                q[i] = _mm512_broadcast_i64x4(load256(wq + qs_at + 32 * i));
-                q[i] = _mm512_and_si512(_mm512_mask_srli_epi16(q[i], (__mmask32)0xFFFF0000u, q[i], 4), low4);
-                if (q5) q[i] = _mm512_mask_add_epi8(q[i], _mm512_test_epi8_mask(highs, fifth[i]), q[i], _mm512_set1_epi8(16));
-                s4[i] = _mm512_permutexvar_epi16(spread[i], scales);
-            }
+            __m512i q[4], scales[4];
+            __m256i mins;
+            k45_block(q5, wq, q, scales, &mins);
             const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)rmas_ld32(wq)));
             for (int v = 0; v < V; v++) {
                 const uint8_t *xb = (const uint8_t *)x[v] + (size_t)b * RMAS_Q8_K_BYTES;
                 __m512i sum = _mm512_setzero_si512();
                 for (int i = 0; i < 4; i++)
-                    sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[i], load512(xb + RMAS_Q8_K_QS + 64 * i)), s4[i]);
+                    sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[i], load512(xb + RMAS_Q8_K_QS + 64 * i)), scales[i]);
                 const __m256i msum = _mm256_madd_epi16(load256(xb + RMAS_Q8_K_BSUMS), mins);
                 const __m128 dd = _mm_mul_ps(dw, _mm_set1_ps(rmas_ldf32(xb)));  // [d·dx, dmin·dx]
                 acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(dd), acc[v]);
@@ -143,14 +124,11 @@ INLINE void gemm_k45(int q5, int n, const uint8_t *w, size_t stride, const void 
 }
 
 /// q6_K: y[v][off + r] for `nrows` rows and V (≤ VECS) vectors; per (row, vector) gemv_q6k's
-/// operations in its order, each row's quants and scales decoded once. The activations' 32·(pair
+/// operations in its order, each row's block decoded once (q6k_block). The activations' 32·(pair
 /// sums) are computed once per call (≤ MAX_K_BLOCKS blocks).
 INLINE void gemm_q6k(int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y, int64_t off,
                      int64_t nrows, const int V) {
-    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
     const size_t ahead = prefetch_distance(stride);
-    __m512i spread[4];
-    for (int k = 0; k < 4; k++) spread[k] = spread_quads(k);
     const int blocks = n / RMAS_QK_K;
     __m512i x32[VECS][MAX_K_BLOCKS][4];
     for (int v = 0; v < V; v++)
@@ -165,29 +143,15 @@ INLINE void gemm_q6k(int n, const uint8_t *w, size_t stride, const void *const *
         for (int b = 0; b < blocks; b++) {
             const uint8_t *wq = row + (size_t)b * RMAS_Q6_K_BYTES;
             prefetch(wq + ahead, RMAS_Q6_K_BYTES);
-            const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(wq + RMAS_Q6_K_SCALES)));
-            __m512i q[4], s4[4];
-            for (int h = 0; h < 2; h++) {
-                const __m512i ql = load512(wq + 64 * h);
-                __m512i qh = _mm512_broadcast_i64x4(load256(wq + RMAS_Q6_K_QH + 32 * h));
-                qh = _mm512_mask_srli_epi16(qh, (__mmask32)0xFFFF0000u, qh, 2);
-                q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, low4), _mm512_slli_epi16(qh, 4), bits45, 0xF8);
-                q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), qh, bits45, 0xF8);
-                s4[2 * h] = _mm512_permutexvar_epi16(spread[2 * h], scales);
-                s4[2 * h + 1] = _mm512_permutexvar_epi16(spread[2 * h + 1], scales);
-            }
+            __m512i q[4], scales[4];
+            q6k_block(wq, q, scales);
             const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wq + RMAS_Q6_K_D)));
             for (int v = 0; v < V; v++) {
                 const uint8_t *xb = (const uint8_t *)x[v] + (size_t)b * RMAS_Q8_K_BYTES;
                 __m512i sum = _mm512_setzero_si512();
-                for (int h = 0; h < 2; h++) {
-                    const __m512i plo = _mm512_sub_epi16(_mm512_maddubs_epi16(q[2 * h], load512(xb + RMAS_Q8_K_QS + 128 * h)),
-                                                         x32[v][b][2 * h]);
-                    const __m512i phi = _mm512_sub_epi16(
-                        _mm512_maddubs_epi16(q[2 * h + 1], load512(xb + RMAS_Q8_K_QS + 128 * h + 64)), x32[v][b][2 * h + 1]);
-                    sum = _mm512_dpwssd_epi32(sum, plo, s4[2 * h]);
-                    sum = _mm512_dpwssd_epi32(sum, phi, s4[2 * h + 1]);
-                }
+                for (int k = 0; k < 4; k++)
+                    sum = _mm512_dpwssd_epi32(
+                        sum, _mm512_sub_epi16(_mm512_maddubs_epi16(q[k], load512(xb + RMAS_Q8_K_QS + 64 * k)), x32[v][b][k]), scales[k]);
                 const __m128 d = _mm_mul_ss(dw, _mm_set_ss(rmas_ldf32(xb)));
                 acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_broadcastss_ps(d), acc[v]);
             }
