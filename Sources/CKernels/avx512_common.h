@@ -75,17 +75,6 @@ INLINE uint16_t f32_to_f16(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_T
 
 // MARK: - 32-element formats
 
-enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };
-
-INLINE int wbytes(enum kind32 k) {
-    return k == K_Q8_0 ? RMAS_Q8_0_BYTES : k == K_Q4_0 ? RMAS_Q4_0_BYTES : k == K_Q5_0 ? RMAS_Q5_0_BYTES
-         : k == K_Q4_1 ? RMAS_Q4_1_BYTES : RMAS_Q5_1_BYTES;
-}
-INLINE int affine(enum kind32 k) { return k == K_Q4_1 || k == K_Q5_1; }
-/// Offset of the 16 nibble bytes (4/5-bit formats).
-INLINE int nibbles_at(enum kind32 k) { return k == K_Q4_0 ? 2 : k == K_Q4_1 ? 4 : k == K_Q5_0 ? 6 : 8; }
-/// Offset of the 32 fifth bits (q5 formats).
-INLINE int qh_at(enum kind32 k) { return k == K_Q5_0 ? 2 : 4; }
 /// What the stored unsigned weight exceeds the signed quant by (0 for the affine formats).
 INLINE int offset(enum kind32 k) { return k == K_Q8_0 ? 128 : k == K_Q4_0 ? 8 : k == K_Q5_0 ? 16 : 0; }
 

@@ -99,6 +99,22 @@ static inline int8_t rmas_round_q8(float v) {
     return (int8_t)rmas_rint_small(v);
 }
 
+// MARK: - 32-element formats' layouts (shared by the vector kernels)
+
+enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };
+
+/// Bytes per 32-element weight block.
+static inline int wbytes(enum kind32 k) {
+    return k == K_Q8_0 ? RMAS_Q8_0_BYTES : k == K_Q4_0 ? RMAS_Q4_0_BYTES : k == K_Q5_0 ? RMAS_Q5_0_BYTES
+         : k == K_Q4_1 ? RMAS_Q4_1_BYTES : RMAS_Q5_1_BYTES;
+}
+/// Whether the block has a min (x = d·q + m) rather than a signed centre.
+static inline int affine(enum kind32 k) { return k == K_Q4_1 || k == K_Q5_1; }
+/// Offset of the 16 nibble bytes (4/5-bit formats).
+static inline int nibbles_at(enum kind32 k) { return k == K_Q4_0 ? 2 : k == K_Q4_1 ? 4 : k == K_Q5_0 ? 6 : 8; }
+/// Offset of the 32 fifth bits (q5 formats).
+static inline int qh_at(enum kind32 k) { return k == K_Q5_0 ? 2 : 4; }
+
 /// `y[0 ..< nrows]` = dot of row r (at `w + r·row_stride`) with the activation blocks `xq`.
 typedef void (*rmas_gemv_fn)(int n, const void *w, size_t row_stride, const void *xq, float *y, int64_t nrows);
 typedef void (*rmas_quantize_fn)(const float *x, void *y, int64_t n);

@@ -55,15 +55,6 @@ INLINE __m256i fifth_bits(uint32_t bits) {
 
 // MARK: - 32-element formats
 
-enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };
-
-INLINE int wbytes(enum kind32 k) {
-    return k == K_Q8_0 ? RMAS_Q8_0_BYTES : k == K_Q4_0 ? RMAS_Q4_0_BYTES : k == K_Q5_0 ? RMAS_Q5_0_BYTES
-         : k == K_Q4_1 ? RMAS_Q4_1_BYTES : RMAS_Q5_1_BYTES;
-}
-INLINE int affine(enum kind32 k) { return k == K_Q4_1 || k == K_Q5_1; }
-INLINE int nibbles_at(enum kind32 k) { return k == K_Q4_0 ? 2 : k == K_Q4_1 ? 4 : k == K_Q5_0 ? 6 : 8; }
-INLINE int qh_at(enum kind32 k) { return k == K_Q5_0 ? 2 : 4; }
 /// The offset subtracted from the stored unsigned 4/5-bit quants (q8_0 is signed already).
 INLINE int offset(enum kind32 k) { return k == K_Q4_0 ? 8 : k == K_Q5_0 ? 16 : 0; }
 
