@@ -78,6 +78,18 @@ INLINE uint16_t f32_to_f16(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_T
 /// What the stored unsigned weight exceeds the signed quant by (0 for the affine formats).
 INLINE int offset(enum kind32 k) { return k == K_Q8_0 ? 128 : k == K_Q4_0 ? 8 : k == K_Q5_0 ? 16 : 0; }
 
+/// Scale-lane permutations of the 32-element kernels: `*pair` sends lane 0 of a block pair's
+/// [d_a·dx_a, ·, d_b·dx_b, ·] to lanes 0-7 and lane 2 to lanes 8-15; `eight[p]` does the same for
+/// pair p of an eight-block scale vector, where block j's d·dx is lane 2j (affine: d, m
+/// interleaved) or lane j.
+INLINE void scale_spreads32(enum kind32 k, __m512i *pair, __m512i eight[4]) {
+    *pair = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (int p = 0; p < 4; p++) {
+        const int a = affine(k) ? 4 * p : 2 * p, b = affine(k) ? 4 * p + 2 : 2 * p + 1;
+        eight[p] = _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
+    }
+}
+
 /// The 64 unsigned weight quants of blocks a and b (b unused when !two; its lanes then meet
 /// zero activations), in element order.
 INLINE __m512i weights32(enum kind32 k, const uint8_t *a, const uint8_t *b, int two) {

@@ -99,14 +99,8 @@ TARGET static void quantize_q8_K(const float *x, void *vy, int64_t n) {
 INLINE void gemv32(enum kind32 k, int n, const uint8_t *w, size_t stride, const uint8_t *x, float *y, const int R) {
     const int wb = wbytes(k), xb = affine(k) ? RMAS_Q8_1_BYTES : RMAS_Q8_0_BYTES, xqs = affine(k) ? 4 : 2;
     const size_t ahead = prefetch_distance(stride);
-    // Lanes 0-7 take lane 0 of a pair's scale vector, lanes 8-15 lane 2.
-    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    // In the eight-block scale vector, block j's d·dx is lane 2j (affine: d, m interleaved) or j.
-    __m512i spread8[4];
-    for (int p = 0; p < 4; p++) {
-        const int a = affine(k) ? 4 * p : 2 * p, b = affine(k) ? 4 * p + 2 : 2 * p + 1;
-        spread8[p] = _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
-    }
+    __m512i spread, spread8[4];
+    scale_spreads32(k, &spread, spread8);
     // Affine formats also add their m·s terms into the odd lanes of acc; the lanes are summed
     // at the end, so where a term lands does not matter.
     __m512 acc[ROWS];

@@ -21,12 +21,8 @@ INLINE void gemm32(enum kind32 k, int n, const uint8_t *w, size_t stride, const 
                    int64_t off, int64_t nrows, const int V) {
     const int wb = wbytes(k), xb = affine(k) ? RMAS_Q8_1_BYTES : RMAS_Q8_0_BYTES, xqs = affine(k) ? 4 : 2;
     const size_t ahead = prefetch_distance(stride);
-    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    __m512i spread8[4];
-    for (int p = 0; p < 4; p++) {
-        const int a = affine(k) ? 4 * p : 2 * p, b = affine(k) ? 4 * p + 2 : 2 * p + 1;
-        spread8[p] = _mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
-    }
+    __m512i spread, spread8[4];
+    scale_spreads32(k, &spread, spread8);
     const int blocks = n / RMAS_QK, chunks = blocks / 8;
     // Each vector's eight-block scale vectors, as gemv32's halves8 gives them.
     float xsf[VECS][MAX_COLUMNS / 256][16] __attribute__((aligned(64)));
