@@ -119,6 +119,9 @@ extension ModelStore {
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { throw .toolMissing(tool: executable, detail: error.localizedDescription) }
         let data = errors.fileHandleForReading.readDataToEndOfFile()
+        // Closed here, not left to deallocation: Foundation's Process keeps its pipes alive, and a
+        // long-lived process (the server) would otherwise gain a descriptor per call.
+        try? errors.fileHandleForReading.close()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         if process.terminationStatus == 127 { throw .toolMissing(tool: executable, detail: Self.lastLines(text)) }

@@ -140,7 +140,11 @@ extension BadInputGridTests {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["--experimental-dump-help"]
-        process.standardOutput = try FileHandle(forWritingTo: output)
+        let handle = try FileHandle(forWritingTo: output)
+        // Closed explicitly: the Process keeps the handle alive past this call, and a leaked
+        // descriptor per launch (hundreds in this suite) made Foundation's Process.run crash.
+        defer { try? handle.close() }
+        process.standardOutput = handle
         try process.run()
         process.waitUntilExit()
         let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
@@ -235,6 +239,8 @@ extension BadInputGridTests {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         guard let handle = try? FileHandle(forWritingTo: err) else { return Outcome(status: -1, signaled: false, stderr: "no stderr file") }
+        // Closed explicitly (see `commands`): one leaked descriptor per launch otherwise.
+        defer { try? handle.close() }
         process.standardError = handle
         do { try process.run() } catch { return Outcome(status: -1, signaled: false, stderr: "\(error)") }
         let deadline = Date().addingTimeInterval(120)

@@ -62,8 +62,10 @@ struct CompareCommandTests {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
+        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+        defer { try? outHandle.close(); try? errHandle.close() }  // the Process would keep them open
+        process.standardOutput = outHandle
+        process.standardError = errHandle
         try process.run()
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
