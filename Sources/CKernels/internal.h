@@ -132,10 +132,21 @@ typedef struct {
     rmas_gemm_fn gemm[16];
 } rmas_kernel_table;
 
+/// A packed-GEMM micro-tile (gemm.c): C[rows × cols] = alpha·A·B + beta·C over `kc` values of k,
+/// `a` and `b` pointing at the tile's and the panel's data for the first of them (layouts in
+/// ckernels.h); rows ≤ RMAS_GEMM_MR, cols ≤ RMAS_GEMM_NR; C is not read when beta is 0.
+typedef void (*rmas_gemm_tile_fn)(int rows, int cols, int64_t kc, const void *a, const void *b, float *c,
+                                  int64_t ldc, float alpha, float beta);
+
 extern const rmas_kernel_table rmas_kernels_scalar;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const rmas_kernel_table rmas_kernels_avx2;
 extern const rmas_kernel_table rmas_kernels_avx512;
+/// Whether the CPU has AVX512-BF16 (and the AVX-512 level of `RMAS_ISA_AVX512VNNI`).
+int rmas_cpu_has_avx512bf16(void);
+void rmas_gemm_tile_f32_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
+void rmas_gemm_tile_bf16_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
+void rmas_gemm_tile_f32_avx2(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_avx512_gemm_q8_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 void rmas_avx512_gemm_q4_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 void rmas_avx512_gemm_q5_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);

@@ -1,4 +1,5 @@
 // Provenance: CBLAS row-major sgemm (Netlib CBLAS interface, as OpenBLAS and Accelerate export it).
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,9 +12,15 @@ import Darwin
 /// BLAS headers, and (b) `OPENBLAS_CORETYPE` can be set *before* OpenBLAS initialises: on this
 /// project's Zen 5 machines OpenBLAS otherwise picks its AVX2 "Haswell" kernel at half the speed
 /// of the AVX-512 "SkylakeX" one (perf-anchors.md: 219 vs 415 GFLOP/s on 2 cores). When no BLAS
-/// can be loaded, ``gemm`` runs ``gemmReference`` (correct, slow) and ``backend`` says so.
+/// can be loaded (or `RMAS_BLAS=builtin` is set), ``gemm`` runs this project's packed GEMM
+/// (``PackedGEMM``; fp32, AVX-512/AVX2/portable C, measured 0.45–0.94× OpenBLAS's 2-thread rate on
+/// the Qwen2.5 shapes, BENCHMARKS.md) and ``backend`` says so.
 public enum BLAS {
-    public enum Backend: Sendable, Equatable { case openBLAS(coreType: String), accelerate, portable }
+    public enum Backend: Sendable, Equatable {
+        case openBLAS(coreType: String), accelerate
+        /// ``PackedGEMM``: no system library.
+        case builtin
+    }
 
     private typealias SGEMM = @convention(c) (
         Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
@@ -33,6 +40,9 @@ public enum BLAS {
     public static var backend: Backend { loaded.backend }
 
     private static func load() -> Loaded {
+        if let choice = getenv("RMAS_BLAS"), String(cString: choice) == "builtin" {
+            return Loaded(sgemm: nil, setThreads: nil, backend: .builtin)
+        }
         #if os(macOS)
         let candidates = ["/System/Library/Frameworks/Accelerate.framework/Accelerate"]
         #else
@@ -49,11 +59,17 @@ public enum BLAS {
             #endif
             return Loaded(sgemm: unsafeBitCast(symbol, to: SGEMM.self), setThreads: setThreads, backend: backend)
         }
-        return Loaded(sgemm: nil, setThreads: nil, backend: .portable)
+        return Loaded(sgemm: nil, setThreads: nil, backend: .builtin)
     }
 
-    /// Sets BLAS's own worker count (OpenBLAS only; a no-op elsewhere).
-    public static func setThreadCount(_ threads: Int) { loaded.setThreads?(Int32(threads)) }
+    /// Sets BLAS's own worker count (OpenBLAS, and the built-in GEMM's thread split).
+    public static func setThreadCount(_ threads: Int) {
+        loaded.setThreads?(Int32(threads))
+        builtinThreads.withLock { $0 = max(1, threads) }
+    }
+
+    private static let builtinThreads = Mutex(Parallel.defaultThreadCount)
+    static var threadCount: Int { builtinThreads.withLock { $0 } }
 
     /// `C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C`, all row-major, where `op(B)` is `Bᵀ`
     /// when `transposeB` (B stored `[N×K]`, the GGUF weight layout: one row per output feature)
@@ -71,12 +87,12 @@ public enum BLAS {
             sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a,
                   Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         } else {
-            gemmReference(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
-                          transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+            PackedGEMM.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
+                            transposeB: transposeB, beta: beta, c: c, ldc: ldc, threads: threadCount)
         }
     }
 
-    /// The naive triple loop (Float accumulation): the algorithmic reference and the fallback.
+    /// The naive triple loop (Float accumulation): the algorithmic reference for tests.
     public static func gemmReference(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,

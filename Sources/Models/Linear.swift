@@ -21,9 +21,11 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
 /// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
 ///
 /// Single positions (decode, latent steps) use the quantized matvec kernels, which stream the
-/// compact weights. Several positions at once (prefill, training) use fp32 BLAS GEMM on a
-/// dequantized copy made on first use and kept: the measured trade of memory for prefill speed
-/// (perf-anchors.md: fp32 GEMM reaches ~400 GFLOP/s here, quantized dot paths ~100).
+/// compact weights. Several positions at once (prefill, training) use fp32 GEMM on a dequantized
+/// copy made on first use and kept: the measured trade of memory for prefill speed
+/// (perf-anchors.md: fp32 GEMM reaches ~400 GFLOP/s here, quantized dot paths ~100). With the
+/// system OpenBLAS that copy is the plain `[out × in]` matrix; with the built-in GEMM it is packed
+/// into panels once (``PackedMatrix``), one copy for `x·Wᵀ` and, on first backward, one for `dy·W`.
 public final class Linear: @unchecked Sendable {
     public let matrix: QuantizedMatrix
     public var outputs: Int { matrix.rows }
@@ -32,6 +34,7 @@ public final class Linear: @unchecked Sendable {
     // The dense copy is created once under `lock` and then only read.
     private let lock = NSLock()
     private var dense: UnsafeMutablePointer<Float>?
+    private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
     public static let matvecPositionLimit = 2
@@ -63,6 +66,9 @@ public final class Linear: @unchecked Sendable {
                     x: UnsafeBufferPointer(start: x + t * inputs, count: inputs),
                     y: UnsafeMutableBufferPointer(start: y + t * outputs, count: outputs), threads: threads)
             }
+        } else if BLAS.backend == .builtin {
+            PackedGEMM.multiply(m: rows, a: x, lda: inputs, b: packed(transposed: false, threads: threads), c: y,
+                                ldc: outputs, threads: threads)
         } else {
             BLAS.gemm(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: denseWeights(threads: threads),
                       ldb: inputs, transposeB: true, c: y, ldc: outputs)
@@ -76,6 +82,11 @@ public final class Linear: @unchecked Sendable {
         _ dy: UnsafePointer<Float>, rows: Int, _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
         threads: Int = Parallel.defaultThreadCount
     ) {
+        if BLAS.backend == .builtin {
+            PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, threads: threads),
+                                beta: accumulate ? 1 : 0, c: dx, ldc: inputs, threads: threads)
+            return
+        }
         BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: denseWeights(threads: threads), ldb: inputs,
                   transposeB: false, beta: accumulate ? 1 : 0, c: dx, ldc: inputs)
     }
@@ -95,10 +106,38 @@ public final class Linear: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
-    /// Bytes held by the dense copy (0 until first multi-position use).
+    /// W packed for the built-in GEMM, on first call: as `B = Wᵀ [in × out]` for `x·Wᵀ`, or
+    /// (`transposed`) as `B = W [out × in]` for `dy·W`. Rows are dequantized in chunks on
+    /// `threads` threads, each packing its own rows.
+    func packed(transposed: Bool, threads: Int) -> PackedMatrix {
+        lock.lock()
+        defer { lock.unlock() }
+        if let done = transposed ? packedBackward : packedForward { return done }
+        let target = transposed ? PackedMatrix(format: .float32, k: outputs, n: inputs)
+                                : PackedMatrix(format: .float32, k: inputs, n: outputs)
+        let (m, n) = (matrix, inputs)
+        Parallel.forEachChunk(count: outputs, threads: threads, minimumChunk: 64) { range in
+            let chunk = 64
+            let rows = UnsafeMutablePointer<Float>.allocate(capacity: chunk * n)
+            defer { rows.deallocate() }
+            for r0 in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let count = min(chunk, range.upperBound - r0)
+                for r in 0..<count { m.dequantizeRow(r0 + r, into: UnsafeMutableBufferPointer(start: rows + r * n, count: n)) }
+                if transposed {
+                    target.pack(rows, kStride: n, jStride: 1, k0: r0, kCount: count, j0: 0, jCount: n)
+                } else {
+                    target.pack(rows, kStride: 1, jStride: n, k0: 0, kCount: n, j0: r0, jCount: count)
+                }
+            }
+        }
+        if transposed { packedBackward = target } else { packedForward = target }
+        return target
+    }
+
+    /// Bytes held by the dense or packed copies (0 until first multi-position use).
     public var denseByteCount: Int {
         lock.lock()
         defer { lock.unlock() }
-        return dense == nil ? 0 : outputs * inputs * 4
+        return (dense == nil ? 0 : outputs * inputs * 4) + (packedForward?.byteCount ?? 0) + (packedBackward?.byteCount ?? 0)
     }
 }

@@ -110,6 +110,48 @@ int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_str
 /// As `rmas_quantize_activation`, on level `isa`; -1 if the CPU lacks it.
 int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void *xq, int64_t n);
 
+
+// MARK: - Packed GEMM (fp32 and bf16)
+//
+// C[M×N] = alpha·A[M×K]·B[K×N] + beta·C, row-major C with leading dimension ldc, in three steps:
+// B is packed into panels of RMAS_GEMM_NR columns (frozen weights: once, and kept), A into
+// tiles of RMAS_GEMM_MR rows (per call), and `rmas_gemm_packed_run` multiplies a range of
+// panels (callers split the panels over threads). Formats: RMAS_GEMM_F32 (fp32 FMA; AVX-512,
+// AVX2 or portable C), RMAS_GEMM_BF16 (operands rounded to bfloat16, nearest-even, products
+// accumulated in fp32 by AVX512-BF16 `vdpbf16ps`; only where `rmas_gemm_format_supported`).
+//
+// Layouts (K' = K rounded up to even for bf16): B panel p holds columns 32p ..< 32p + 32,
+//   f32:  [K][32] floats;          bf16: [K'/2][32][2] bfloat16 (pairs of consecutive k);
+// A tile t holds rows 14t ..< 14t + 14,
+//   f32:  [K][14] floats;          bf16: [K'/2][14][2] bfloat16.
+// Pad lanes (columns ≥ N, rows ≥ M, k ≥ K) are zero. Every C element is the same function of
+// its own row of A and column of B whatever M, the tile it falls in or the panel range, so a
+// row's result does not depend on the other rows multiplied with it.
+
+enum { RMAS_GEMM_F32 = 0, RMAS_GEMM_BF16 = 1 };
+#define RMAS_GEMM_NR 32
+#define RMAS_GEMM_MR 14
+
+/// Whether this CPU runs `format` (F32: always; BF16: with AVX512-BF16).
+int rmas_gemm_format_supported(int format);
+/// Bytes of packed B for K×N, and of packed A for M×K (0 for an unknown format or negative sizes).
+size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n);
+size_t rmas_gemm_packed_a_bytes(int format, int64_t m, int64_t k);
+/// Writes B(k0 + i, j0 + j) = src[i·k_stride + j·j_stride] for i < kcount, j < jcount into the
+/// packed B (K×N) `packed`, which the caller zero-filled once. Returns 0, or -1 on bad arguments.
+int rmas_gemm_pack_b(int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k0, int64_t kcount,
+                     int64_t j0, int64_t jcount, int64_t k, int64_t n, void *packed);
+/// Packs tiles t0 ..< t1 of A(i, kk) = a[i·lda + kk] (or a[kk·lda + i] when `transpose`), M×K,
+/// pads included (tiles are disjoint, so threads may pack different ranges at once).
+int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k, int64_t t0,
+                     int64_t t1, void *packed);
+/// C columns of panels p0 ..< p1 (rows 0 ..< M): alpha·A·B + beta·C (C not read when beta is 0).
+int rmas_gemm_packed_run(int format, const void *a_packed, int64_t m, int64_t k, const void *b_packed, int64_t n,
+                         int64_t p0, int64_t p1, float *c, int64_t ldc, float alpha, float beta);
+/// As `rmas_gemm_packed_run` with the kernels of level `isa` (RMAS_ISA_*; tests); -1 if unsupported.
+int rmas_gemm_packed_run_isa(int isa, int format, const void *a_packed, int64_t m, int64_t k, const void *b_packed,
+                             int64_t n, int64_t p0, int64_t p1, float *c, int64_t ldc, float alpha, float beta);
+
 #ifdef __cplusplus
 }
 #endif

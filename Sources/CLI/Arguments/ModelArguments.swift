@@ -13,9 +13,6 @@ struct ModelArguments: ParsableArguments {
 
 /// Resolves a registry name or file path to a GGUF path, fetching a known model if missing.
 func resolveModelPath(_ spec: String) throws -> String {
-    if BLAS.backend == .portable {
-        Console.error("note: no BLAS library found (install libopenblas0); prefill uses a slow portable kernel")
-    }
     let store = ModelStore()
     do {
         return try store.resolve(spec)

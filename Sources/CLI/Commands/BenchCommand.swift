@@ -37,6 +37,8 @@ struct BenchCommand: ParsableCommand {
     var python = "python3"
     @Option(help: "Measure batched decoding instead (as llama-batched-bench): for each B, B sequences decode --gen-tokens steps together after a --prompt-tokens prefill each; prints aggregate tok/s and the ratio to B = 1.", in: 1...256)
     var batch = CommaSeparated<Int>([])
+    @Flag(help: "Measure the prefill matrix products instead: the model's layer shapes at M = --prompt-tokens through the system BLAS and our packed GEMM (fp32, bf16), alternating.")
+    var gemm = false
 
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
@@ -44,6 +46,7 @@ struct BenchCommand: ParsableCommand {
         BLAS.setThreadCount(threads)
         if train { return try runTraining(model) }
         if !batch.values.isEmpty { return try runBatched(model) }
+        if gemm { return try runGEMM(model) }
         var rng = SplitMix64(seed: 42)
         let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
         let clock = ContinuousClock()
