@@ -10,12 +10,16 @@ public enum AnswerForm: String, Codable, Sendable, CaseIterable {
     case latex
     /// A multiple-choice letter (``ChoiceAnswer``): MMLU-, GPQA- and MedQA-style data.
     case letter
+    /// A program (``CodeAnswer``), graded by running the task's tests on it, never by comparing
+    /// text: HumanEval-style data.
+    case code
 
     /// The answer `text` gives, nil when it gives none.
     public func extract(from text: String) -> String? {
         switch self {
         case .math, .latex: AnswerExtractor.extract(from: text)
         case .letter: ChoiceAnswer.extract(from: text)
+        case .code: CodeAnswer.extract(from: text)
         }
     }
 
@@ -25,21 +29,25 @@ public enum AnswerForm: String, Codable, Sendable, CaseIterable {
         case .math: AnswerComparator.canonical(answer)
         case .latex: LatexAnswer.canonical(answer)
         case .letter: ChoiceAnswer.extract(from: answer) ?? answer.uppercased()
+        case .code: answer.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
 
-    /// Whether `predicted` (nil: none found) is `expected`.
+    /// Whether `predicted` (nil: none found) is `expected`. Code is never right by its text (it is
+    /// graded by running the tests: `CodeEvaluation`), so for ``code`` this is false.
     public func matches(_ predicted: String?, expected: String) -> Bool {
-        guard let predicted else { return false }
+        guard let predicted, self != .code else { return false }
         return canonical(predicted) == canonical(expected)
     }
 
     /// The retry of a reply without an answer: the text appended before the model continues it,
-    /// and how many tokens it may add.
-    public var retry: (prefix: String, tokens: Int) {
+    /// and how many tokens it may add; nil for code (a program cut off is not finished by a few
+    /// more tokens).
+    public var retry: (prefix: String, tokens: Int)? {
         switch self {
         case .math, .latex: ("\nFinal Answer: \\boxed{", 16)
         case .letter: ("\nThe answer is (", 2)
+        case .code: nil
         }
     }
 

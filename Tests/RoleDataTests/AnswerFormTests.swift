@@ -41,8 +41,9 @@ struct AnswerFormTests {
 
     @Test("each form's retry asks for its own kind of answer")
     func retries() {
-        #expect(AnswerForm.math.retry.prefix == "\nFinal Answer: \\boxed{" && AnswerForm.math.retry.tokens == 16)
-        #expect(AnswerForm.letter.retry.prefix == "\nThe answer is (" && AnswerForm.letter.retry.tokens == 2)
+        #expect(AnswerForm.math.retry?.prefix == "\nFinal Answer: \\boxed{" && AnswerForm.math.retry?.tokens == 16)
+        #expect(AnswerForm.letter.retry?.prefix == "\nThe answer is (" && AnswerForm.letter.retry?.tokens == 2)
+        #expect(AnswerForm.code.retry == nil)
         // A continued letter retry is graded as that letter.
         #expect(AnswerForm.letter.extract(from: "I am not sure.\nThe answer is (B") == "B")
         #expect(AnswerForm.detect(expected: ["A", "c", "D"]) == .letter && AnswerForm.detect(expected: ["A", "12"]) == .math)

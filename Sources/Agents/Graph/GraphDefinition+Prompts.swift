@@ -9,21 +9,28 @@ extension GraphDefinition {
     }
 
     /// The user message of node `i` in `round`: slots hold their markers (``PromptFill/marker(slot:)``),
-    /// or `slotTexts[slot]` where given (the text method; inner-link training data).
-    public func userPrompt(_ i: Int, question: String, round: Int, slotTexts: [String: String] = [:]) -> String {
-        var values = ["question": question, "round": String(round), "instruction": instruction(for: question)]
+    /// or `slotTexts[slot]` where given (the text method; inner-link training data). `form` picks
+    /// the instruction (nil: as the question looks, choice or free).
+    public func userPrompt(_ i: Int, question: String, round: Int, slotTexts: [String: String] = [:], form: AnswerForm? = nil) -> String {
+        var values = ["question": question, "round": String(round), "instruction": instruction(for: question, form: form)]
         for edge in incoming(i, round: round) { values["slot:\(edge.slot)"] = slotTexts[edge.slot] ?? PromptFill.marker(slot: edge.slot) }
         return PromptFill.fill(nodes[i].prompts.template(round: round), with: values)
     }
 
     /// The single-agent baseline's user message.
-    public func singleUserPrompt(question: String) -> String {
-        PromptFill.fill(singlePrompt, with: ["question": question, "instruction": instruction(for: question)])
+    public func singleUserPrompt(question: String, form: AnswerForm? = nil) -> String {
+        PromptFill.fill(singlePrompt, with: ["question": question, "instruction": instruction(for: question, form: form)])
     }
 
-    /// The answer-format instruction for `question` (choice questions get the choice wording).
-    func instruction(for question: String) -> String {
-        PromptFill.isChoiceQuestion(question) ? instructions.choice : instructions.free
+    /// The answer-format instruction for `question`: the code wording for code tasks, else the
+    /// choice wording for choice questions (letter tasks, or a question listing options) and the
+    /// free one otherwise.
+    func instruction(for question: String, form: AnswerForm? = nil) -> String {
+        switch form {
+        case .code: instructions.code
+        case .letter: instructions.choice
+        case .math, .latex, nil: PromptFill.isChoiceQuestion(question) ? instructions.choice : instructions.free
+        }
     }
 
     /// Node `i`'s inner-training conversation from `row` (spec §1.3): its round-1 prompt with each

@@ -150,19 +150,27 @@ public struct GraphDefinition: Sendable, Equatable, Codable {
         public var free: String
         /// When the question lists options "A." … "D.".
         public var choice: String
+        /// For code tasks (the question is a function to complete); optional in system files.
+        public var code: String
 
-        public init(free: String, choice: String) {
+        /// The built-in code-task wording.
+        public static let codeDefault = "Complete the Python function above. Reply with the whole function, "
+            + "including its signature, in one ```python code block."
+
+        public init(free: String, choice: String, code: String = Instructions.codeDefault) {
             self.free = free
             self.choice = choice
+            self.code = code
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case free, choice }
+        enum CodingKeys: String, CodingKey, CaseIterable { case free, choice, code }
 
         public init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             free = try c.decode(String.self, forKey: .free)
             choice = try c.decode(String.self, forKey: .choice)
+            code = try c.decodeIfPresent(String.self, forKey: .code) ?? Self.codeDefault
         }
     }
 

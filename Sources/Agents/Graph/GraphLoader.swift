@@ -162,6 +162,8 @@ extension GraphDefinition {
         func record(_ g: GraphDefinition) -> [String: String] {
             var out = ["system": g.systemPrompt, "single": g.singlePrompt, "instruction.free": g.instructions.free,
                        "instruction.choice": g.instructions.choice]
+            // Recorded only when changed, so settings recorded before the code wording existed still match.
+            if g.instructions.code != GraphDefinition.Instructions.codeDefault { out["instruction.code"] = g.instructions.code }
             for node in g.nodes {
                 out["\(node.id).first_round"] = node.prompts.firstRound
                 if let later = node.prompts.laterRounds { out["\(node.id).later_rounds"] = later }

@@ -122,16 +122,16 @@ extension GraphRunner {
     /// `text + form.retry.prefix` (math: `"\nFinal Answer: \boxed{"`, 16 tokens; letter:
     /// `"\nThe answer is ("`, 2 tokens) as a plain LM (no chat format, no question); the result
     /// is the whole continued string. Its tokens count in the last stage. With a token budget of
-    /// 0 nothing is generated, the retry included.
+    /// 0 nothing is generated, the retry included; code has no retry.
     func retryAnswer(_ result: inout SystemRunResult, node i: Int, generation: GenerationParameters, form: AnswerForm = .math) {
-        guard generation.maxTokens > 0, form.extract(from: result.text) == nil,
+        guard generation.maxTokens > 0, let retry = form.retry, form.extract(from: result.text) == nil,
               var last = result.stages.popLast() else { return }
         let clock = ContinuousClock(), start = clock.now
-        let prefix = result.text + form.retry.prefix
+        let prefix = result.text + retry.prefix
         let model = graph.nodes[i].model
         let tokens = model.tokenizer.encode(prefix, addBOS: model.tokenizer.addBOSByDefault, parseSpecial: false)
         var parameters = generation
-        parameters.maxTokens = form.retry.tokens
+        parameters.maxTokens = retry.tokens
         let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens + 1)
         let continuation = Generator(model: model, executor: executor).generate(prompt: tokens, cache: cache, parameters: parameters)
         result.text = prefix + continuation.text

