@@ -22,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: - Library targets (dependency arrows point toward numerics)
@@ -48,6 +49,12 @@ let package = Package(
         .target(
             name: "Agents", dependencies: ["Kernels", "Models", "Tokenization", "Training", "Links", "RoleData", "ModelFetch", "Sandbox"],
             swiftSettings: swiftSettings),
+        // `rmas serve`: the OpenAI-compatible HTTP server over loaded systems and base models.
+        .target(
+            name: "Server",
+            dependencies: ["Agents", "Models", "Tokenization", "Kernels", "RoleData", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Resources/index.html")],
+            swiftSettings: swiftSettings),
         .target(
             name: "TestSupport", dependencies: ["Kernels", "GGUF", "Models", "ModelFetch", "Training"],
             swiftSettings: swiftSettings),
@@ -56,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "rmas",
             dependencies: [
-                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch", "Training", "Links", "RoleData", "Agents",
+                "Kernels", "GGUF", "Tokenization", "Models", "ModelFetch", "Training", "Links", "RoleData", "Agents", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI",
@@ -87,6 +94,9 @@ let package = Package(
             name: "RoleDataTests", dependencies: ["RoleData", "Kernels"],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServerTests", dependencies: ["Server", "Agents", "Models", "Links", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Links", "RoleData", "Training", "Models", "ModelFetch", "Kernels", "TestSupport"],
             exclude: ["Fixtures"],

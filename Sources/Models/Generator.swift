@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Kernels
 import Tokenization
@@ -17,6 +18,8 @@ public struct GenerationParameters: Sendable {
     /// How activations enter the decode steps' matrix products: `.int8` by default, as
     /// llama.cpp decodes; `.float32` reproduces fp32 PyTorch.
     public var precision = ActivationPrecision.int8
+    /// Checked before every decode step: once set, generation stops (stop reason `cancelled`).
+    public var cancellation: CancellationFlag?
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, stopStrings: [String] = [],
                 precision: ActivationPrecision = .int8, threads: Int = Parallel.defaultThreadCount) {
@@ -95,6 +98,7 @@ public struct Generator: Sendable {
         var reason = StopReason.maxTokens, matched: String?
         let decodeStart = clock.now
         while generated.count < parameters.maxTokens, !logits.isEmpty {
+            if parameters.cancellation?.isCancelled == true { reason = .cancelled; break }
             let next = logits.withUnsafeBufferPointer { sampler.sample($0, history: history) }
             if model.tokenizer.isEndOfGeneration(next) { reason = .endOfGeneration; break }
             generated.append(next)
@@ -120,6 +124,14 @@ public struct Generator: Sendable {
         return GenerationResult(tokens: generated, text: text, stopReason: reason, stopString: matched, promptTokens: prompt.count,
                                 prefillSeconds: 0, decodeSeconds: (clock.now - decodeStart).seconds)
     }
+}
+
+/// A flag one thread sets and others poll (a client gone, a deadline passed).
+public final class CancellationFlag: Sendable {
+    private let flag = Mutex(false)
+    public init() {}
+    public func cancel() { flag.withLock { $0 = true } }
+    public var isCancelled: Bool { flag.withLock { $0 } }
 }
 
 extension Duration {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed JSON value, kept only long enough to validate a row and name what a wrong value is.
-enum JSONValue: Decodable, Equatable {
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +9,7 @@ enum JSONValue: Decodable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         // The first failure that is not a type mismatch: the value had that type but content the
         // decoder refuses (an unpaired surrogate escape "\ud800", a number beyond Double; found by
@@ -45,7 +45,7 @@ enum JSONValue: Decodable, Equatable {
     }
 
     /// The JSON type's name, for error messages.
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
