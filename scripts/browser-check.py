@@ -22,6 +22,7 @@ EXTRACT = """JSON.stringify({
   turns: [...document.querySelectorAll('.turn')].map(t => ({kind: t.className, text: t.textContent})),
   nodes: [...document.querySelectorAll('.node')].map(n => ({name: n.querySelector('.name').textContent,
                                                          stats: n.querySelector('.stats').textContent})),
+  edges: [...document.querySelectorAll('#edges li')].map(li => li.textContent),
   totals: document.getElementById('totals').textContent,
   compare: document.getElementById('compare').textContent,
 })"""

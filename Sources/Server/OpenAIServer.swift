@@ -1,6 +1,7 @@
 // Provenance: the OpenAI chat-completions HTTP API (JSON responses, `text/event-stream` chunks
 // ending in `data: [DONE]`, `usage`), `/health` and `/metrics` as llama-server serves them; this
 // server adds per-stage `timings` and stage events (extension field `rmas`) for multi-agent runs.
+import Agents
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -88,7 +89,9 @@ public final class OpenAIServer: Sendable {
         guard let engine = ready else { throw ServerError.loading }
         let created = Int(Date().timeIntervalSince1970)
         let data = engine.catalog.names.map { name -> [String: Any] in
-            ["id": name, "object": "model", "created": created, "owned_by": engine.catalog.kind(name)]
+            var entry: [String: Any] = ["id": name, "object": "model", "created": created, "owned_by": engine.catalog.kind(name)]
+            if case .system(let graph, _)? = try? engine.catalog.entry(name) { entry["rmas_graph"] = Self.describe(graph) }
+            return entry
         }
         metrics.request("models", status: 200)
         return Self.json(200, ["object": "list", "data": data])
@@ -225,6 +228,16 @@ public final class OpenAIServer: Sendable {
         var response = Self.response(error.status, "application/json", error.body)
         if case .busy(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
         return response
+    }
+
+    /// A system's agents and edges (extension field `rmas_graph` of `/v1/models`), for clients
+    /// that draw the collaboration: node ids and models in schedule order, the answering node,
+    /// rounds, and each edge's ends and direction (forward within a round, feedback into the next).
+    static func describe(_ graph: AgentGraph) -> [String: Any] {
+        let ids = graph.nodes.map(\.id)
+        return ["nodes": graph.order.map { ["id": ids[$0], "model": graph.definition.nodes[$0].model] },
+                "edges": graph.edges.map { ["from": ids[$0.from], "to": ids[$0.to], "direction": $0.direction.rawValue] },
+                "answer": ids[graph.answer], "rounds": graph.definition.schedule.rounds]
     }
 
     static func usage(_ o: ChatOutcome) -> [String: Any] {

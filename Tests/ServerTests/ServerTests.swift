@@ -103,7 +103,10 @@ struct ServerTests {
         let health = try await Self.fetch(running.base + "/health")
         #expect(health.status == 200)
         let models = try Self.object(try await Self.fetch(running.base + "/v1/models").body)
-        #expect((models["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["tiny-system", "tiny-model"])
+        let listed = models["data"] as? [[String: Any]] ?? []
+        #expect(listed.compactMap { $0["id"] as? String } == ["tiny-system", "tiny-model"])
+        let graph = listed.first?["rmas_graph"] as? [String: Any]
+        #expect(graph?["answer"] as? String == "solver" && (graph?["edges"] as? [Any])?.count == 3, "the system's graph is described")
         for (model, stages) in [("tiny-system", 3), ("tiny-model", 1)] {
             let reply = try await Self.fetch(running.base + "/v1/chat/completions", method: "POST", body: Self.chatBody(["model": model]))
             #expect(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
@@ -296,7 +299,10 @@ extension ServerTests {
         #expect(turns.first?["text"] as? String == "What is 2 + 3?" && turns.count == 2, "\(turns)")
         #expect(!kinds.contains { $0.contains("error") }, "\(turns)")
         let nodes = state["nodes"] as? [[String: Any]] ?? []
-        #expect(nodes.compactMap { $0["name"] as? String } == ["planner", "refiner", "solver"], "every agent shown in order")
+        #expect(nodes.compactMap { $0["name"] as? String }.map { $0.split(separator: " ").first.map(String.init) ?? "" }
+                == ["planner", "refiner", "solver"], "every agent shown in order: \(nodes)")
+        #expect(state["edges"] as? [String] == ["planner → refiner: latent thoughts", "refiner → solver: latent thoughts",
+                                                 "solver → planner: latent thoughts (feedback, next round)"], "\(state)")
         #expect(nodes.allSatisfy { ($0["stats"] as? String ?? "").contains("latent steps") }, "\(nodes)")
         #expect((state["totals"] as? String ?? "").hasPrefix("tiny-system (latent): "), "\(state)")
         #expect((state["compare"] as? String ?? "").hasPrefix("text method: "), "the text method's cost shown: \(state)")
