@@ -5,6 +5,8 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFiniteLoss(step: Int)
     case checkpoint(String)
     case invalidArgument(String)
+    /// The run's ``GenerationParameters/cancellation`` was set (a client left, a deadline passed).
+    case cancelled
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .nonFiniteLoss(let step): "the loss became NaN or infinite at step \(step); the last checkpoint is intact"
         case .checkpoint(let detail): "checkpoint: \(detail)"
         case .invalidArgument(let detail): detail
+        case .cancelled: "cancelled"
         }
     }
 }

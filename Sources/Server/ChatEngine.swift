@@ -89,6 +89,8 @@ public struct ChatEngine: Sendable {
             }
         } catch let error as ServerError {
             emit(.failed(error))
+        } catch AgentError.cancelled {
+            emit(.failed(.cancelled))
         } catch {
             emit(.failed(.internalError("\(error)")))
         }

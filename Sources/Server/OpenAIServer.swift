@@ -123,7 +123,7 @@ public final class OpenAIServer: Sendable {
             for await event in run.events {
                 switch event {
                 case .finished(let outcome): return outcome
-                case .failed(let error): throw error
+                case .failed(let error): throw error == .cancelled && run.timedOut ? .timedOut(seconds: configuration.requestTimeout) : error
                 default: continue
                 }
             }

@@ -20,6 +20,8 @@ public enum ServerError: Error, Sendable, Equatable {
     case timedOut(seconds: Double)
     /// 500: the run failed.
     case internalError(String)
+    /// 499 (nginx's "client closed request"): stopped because the client left or time ran out.
+    case cancelled
 
     public var status: Int {
         switch self {
@@ -31,6 +33,7 @@ public enum ServerError: Error, Sendable, Equatable {
         case .loading: 503
         case .timedOut: 504
         case .internalError: 500
+        case .cancelled: 499
         }
     }
 
@@ -43,6 +46,7 @@ public enum ServerError: Error, Sendable, Equatable {
         case .loading: "unavailable_error"
         case .timedOut: "timeout_error"
         case .internalError: "server_error"
+        case .cancelled: "cancelled"
         }
     }
 
@@ -56,6 +60,7 @@ public enum ServerError: Error, Sendable, Equatable {
         case .loading: "models are loading"
         case .timedOut(let seconds): String(format: "the request ran past its %.0f s limit", seconds)
         case .internalError(let text): text
+        case .cancelled: "the request was cancelled"
         }
     }
 

@@ -311,6 +311,20 @@ extension ServerTests {
     }
 }
 
+extension ServerTests {
+    @Test("a request past its time limit stops between stages and answers 504; the next one is served")
+    func timeout() async throws {
+        let running = try await Running { $0.requestTimeout = 0.3 }
+        defer { Task { await running.stop() } }
+        let url = running.base + "/v1/chat/completions"
+        let slow = try await Self.fetch(url, method: "POST", body: Self.chatBody(["rounds": 16, "latent_steps": 200, "max_tokens": 50]))
+        #expect(slow.status == 504, "\(String(decoding: slow.body, as: UTF8.self))")
+        #expect((try Self.object(slow.body)["error"] as? [String: Any])?["type"] as? String == "timeout_error")
+        let quick = try await Self.fetch(url, method: "POST", body: Self.chatBody(["method": "single", "max_tokens": 1]))
+        #expect(quick.status == 200)
+    }
+}
+
 /// A blocking loopback TCP client for the misbehaving-client tests.
 final class RawClient: @unchecked Sendable {
     let fd: Int32

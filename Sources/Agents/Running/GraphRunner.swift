@@ -132,6 +132,8 @@ public struct GraphRunner: Sendable {
             var current: [Int: Message] = [:]
             let acting = graph.acting(round: round, of: total)
             for i in acting {
+                // A cancelled run stops before its next stage (the current one stops at its next token).
+                if generation.cancellation?.isCancelled == true { throw .cancelled }
                 var (latents, texts) = inputs(i, round: round, rows: m, current: current, previous: previous)
                 for (marker, rows) in latents { capture?(Self.deliveryKey(round: round, node: i, marker: marker), rows) }
                 switch messages {
