@@ -60,6 +60,7 @@ public final class OpenAIServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             // The library never prints: the CLI reports what it wants to.
             logger: Logger(label: "rmas.serve", factory: { _ in SwiftLogNoOpLogHandler() }))
+        defer { queue.stop() }  // the workers exit once the admitted requests are done
         try await app.runService(gracefulShutdownSignals: [])
     }
 
@@ -109,9 +110,14 @@ public final class OpenAIServer: Sendable {
         let chat = try ChatRequest.parse(Data(buffer: body), maxTokensLimit: configuration.maxTokensLimit)
         _ = try engine.catalog.entry(chat.model)  // 404 before anything is queued
         let run = RunningChat(request: chat, timeout: configuration.requestTimeout)
-        try queue.submit { executor in
-            engine.run(chat, executor: executor, cancellation: run.cancellation) { run.continuation.yield($0) }
-            run.continuation.finish()
+        do {
+            try queue.submit { executor in
+                engine.run(chat, executor: executor, cancellation: run.cancellation) { run.continuation.yield($0) }
+                run.continuation.finish()
+            }
+        } catch {
+            run.stopTimer()  // refused (429): nothing will run
+            throw error
         }
         return chat.stream ? stream(run) : try await complete(run)
     }
