@@ -91,6 +91,8 @@ public struct ChatEngine: Sendable {
             emit(.failed(error))
         } catch AgentError.cancelled {
             emit(.failed(.cancelled))
+        } catch AgentError.invalidArgument(let problem) {
+            emit(.failed(.invalidRequest(problem)))  // what the request asked for cannot run (e.g. a prompt past the context)
         } catch {
             emit(.failed(.internalError("\(error)")))
         }

@@ -325,6 +325,21 @@ extension ServerTests {
     }
 }
 
+extension ServerTests {
+    @Test("a prompt longer than the model's context is an error response, for a system and a base model")
+    func contextOverflow() async throws {
+        let running = try await Running { $0.maxBodyBytes = 1 << 20 }
+        defer { Task { await running.stop() } }
+        let long = String(repeating: "seven apples and ", count: 3000)  // ~12k tokens: past the tiny models' 4096
+        for model in ["tiny-system", "tiny-model"] {
+            let reply = try await Self.fetch(running.base + "/v1/chat/completions", method: "POST",
+                                             body: Self.chatBody(["model": model, "messages": [["role": "user", "content": long]]]))
+            #expect(reply.status == 400, "\(model): \(reply.status) \(String(decoding: reply.body, as: UTF8.self).prefix(300))")
+        }
+        #expect(try await Self.fetch(running.base + "/health").status == 200)
+    }
+}
+
 /// A blocking loopback TCP client for the misbehaving-client tests.
 final class RawClient: @unchecked Sendable {
     let fd: Int32
