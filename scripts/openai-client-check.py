@@ -22,7 +22,7 @@ def check(condition, text):
 def main():
     base, system, model = sys.argv[1], sys.argv[2], sys.argv[3]
     key = sys.argv[4] if len(sys.argv) > 4 else "unused"
-    client = openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0, timeout=120)
+    client = openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0, timeout=900)
 
     ids = [m.id for m in client.models.list()]
     check(system in ids and model in ids, f"models.list() names {system} and {model}: {ids}")
@@ -53,7 +53,7 @@ def main():
         check(error.status_code == 404, "unknown model raises NotFoundError (404)")
 
     if len(sys.argv) > 4:
-        wrong = openai.OpenAI(base_url=base + "/v1", api_key=key + "x", max_retries=0)
+        wrong = openai.OpenAI(base_url=base + "/v1", api_key=key + "x", max_retries=0, timeout=900)
         try:
             wrong.models.list()
             check(False, "a wrong key raises AuthenticationError")
