@@ -13,8 +13,8 @@ import Darwin
 /// project's Zen 5 machines OpenBLAS otherwise picks its AVX2 "Haswell" kernel at half the speed
 /// of the AVX-512 "SkylakeX" one (perf-anchors.md: 219 vs 415 GFLOP/s on 2 cores). When no BLAS
 /// can be loaded (or `RMAS_BLAS=builtin` is set), ``gemm`` runs this project's packed GEMM
-/// (``PackedGEMM``; fp32, AVX-512/AVX2/portable C, measured 0.45–0.94× OpenBLAS's 2-thread rate on
-/// the Qwen2.5 shapes, BENCHMARKS.md) and ``backend`` says so.
+/// (``PackedGEMM``; fp32, AVX-512/AVX2/portable C; prefill measured at 0.68–0.88× OpenBLAS's,
+/// BENCHMARKS.md "Built-in GEMM") and ``backend`` says so.
 public enum BLAS {
     public enum Backend: Sendable, Equatable {
         case openBLAS(coreType: String), accelerate

@@ -14,17 +14,15 @@ public enum GEMMFormat: Sendable, CaseIterable, Equatable {
     /// the same bits).
     case float32
     /// Operands rounded to bfloat16 (nearest even), products accumulated in fp32 by AVX512-BF16
-    /// `vdpbf16ps`: twice the fp32 rate and half the packed bytes, at about 3 significant digits
-    /// per operand (llama.cpp's 8-bit activations carry about 2).
+    /// `vdpbf16ps`: half the packed bytes, at about 3 significant digits per operand. Measured
+    /// slower than `float32` on this project's Xeon (~82 vs ~140 GFLOP/s per core, BENCHMARKS.md),
+    /// so nothing uses it by default.
     case bfloat16
 
     var code: Int32 { self == .float32 ? Int32(RMAS_GEMM_F32) : Int32(RMAS_GEMM_BF16) }
 
     /// Whether this CPU runs the format (bfloat16 needs AVX512-BF16).
     public var isSupported: Bool { rmas_gemm_format_supported(code) != 0 }
-
-    /// bfloat16 where the CPU runs it, float32 elsewhere.
-    public static let reduced: GEMMFormat = GEMMFormat.bfloat16.isSupported ? .bfloat16 : .float32
 }
 
 /// A `B [K × N]` operand packed into 32-column panels (``GEMMFormat``), for frozen weights that
