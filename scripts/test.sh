@@ -16,7 +16,7 @@ bin="$(swift build "${flags[@]}" --show-bin-path)"
 [ -s .build/gsm-split/test.jsonl ] || "$bin/rmas" data gsm --out .build/gsm-split --packages .build/reasoning-gym \
     --builder-arguments --per-train 5 --per-test 5
 # Headless Chromium for the server page's browser test (Debian package; needs root to install).
-command -v chromium >/dev/null || { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || true
+command -v chromium >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || true
 # The official OpenAI Python client, for the server's client test (pinned; from PyPI, once).
 python3 -c "import openai" 2>/dev/null || python3 -m pip install -q "openai==3.57.0"
 RMAS_REQUIRE_MODELS=1 RMAS_HUMANEVAL_DIR="$PWD/.build/humaneval" RMAS_GSM_SPLIT_DIR="$PWD/.build/gsm-split" \
