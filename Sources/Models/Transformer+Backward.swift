@@ -15,29 +15,33 @@ public enum ActivationMemory: Sendable {
 
 /// What a training forward keeps for ``Transformer/backward(tape:hiddenGradient:embeddingGradient:threads:)``.
 public final class ForwardTape: @unchecked Sendable {  // written once by forwardForTraining, then only read
-    /// T: positions 0 ..< T of one sequence.
+    /// T: the trained positions P ..< P + T of one sequence.
     public let positions: Int
+    /// P: positions before the trained ones, held constant in the tape's cache (0 without a prefix).
+    public let start: Int
     public let memory: ActivationMemory
     let width: Int
     let layerCount: Int
     /// `[(L + 1) × T × D]`: the input of layer l at index l, the final residual (before the output
     /// norm) at index L.
     let checkpoints: UnsafeMutablePointer<Float>
-    /// With `.keep`: each layer's activations and their K/V.
+    /// With `.keep`: each layer's activations.
     var layers: [(scratch: ForwardScratch, buffers: BackwardBuffers)] = []
+    /// Keys/values of the prefix and the trained positions.
     var cache: KVCache?
     /// A `.keep` tape's activations are overwritten by its backward, so it supports one backward.
     var consumed = false
     private let layerBytes: Int
 
-    init(configuration c: ModelConfiguration, positions: Int, memory: ActivationMemory) {
+    init(configuration c: ModelConfiguration, positions: Int, start: Int, memory: ActivationMemory) {
         self.positions = positions
+        self.start = start
         self.memory = memory
         width = c.width
         layerCount = c.layerCount
         checkpoints = .allocate(capacity: (layerCount + 1) * positions * width)
         let qWidth = c.headCount * c.keyLength, kvWidth = c.kvHeadCount * c.keyLength
-        layerBytes = positions * 4 * (6 * c.width + 3 * c.ffnWidth + 4 * qWidth + 5 * kvWidth)
+        layerBytes = positions * 4 * (6 * c.width + 3 * c.ffnWidth + 4 * qWidth + 3 * kvWidth) + (start + positions) * 4 * 2 * kvWidth
     }
 
     deinit {
@@ -53,6 +57,7 @@ public final class ForwardTape: @unchecked Sendable {  // written once by forwar
     /// Bytes held.
     public var byteCount: Int {
         (layerCount + 1) * positions * width * MemoryLayout<Float>.size + (memory == .keep ? layerCount * layerBytes : 0)
+            + (cache?.byteCount ?? 0)
     }
 }
 
@@ -65,22 +70,37 @@ extension Transformer {
         embeddings: UnsafePointer<Float>, count t: Int, memory: ActivationMemory = .recompute,
         threads: Int = Parallel.defaultThreadCount
     ) -> (tape: ForwardTape, hidden: [Float]) {
-        let c = configuration, d = c.width
-        let tape = ForwardTape(configuration: c, positions: t, memory: memory)
-        let cache = KVCache(configuration: c, capacity: t)
+        forwardForTraining(embeddings: embeddings, count: t, after: KVCache(configuration: configuration, capacity: t),
+                           memory: memory, threads: threads)
+    }
+
+    /// Forward of T positions P ..< P + T after a constant prefix whose keys/values `prefix` holds
+    /// (P = `prefix.count`, filled by a plain forward; the tape takes the cache over and appends
+    /// to it). Returns the post-final-norm hidden states of the T positions `[T × D]`; the
+    /// backward gives dL/dX of those T positions only (nothing flows into the prefix). Work on
+    /// positions no gradient needs, those before the first trainable input, is skipped this way.
+    public func forwardForTraining(
+        embeddings: UnsafePointer<Float>, count t: Int, after prefix: KVCache, memory: ActivationMemory = .recompute,
+        threads: Int = Parallel.defaultThreadCount
+    ) -> (tape: ForwardTape, hidden: [Float]) {
+        let c = configuration, d = c.width, p = prefix.count
+        let tape = ForwardTape(configuration: c, positions: t, start: p, memory: memory)
+        let cache = prefix
+        cache.reserve(p + t)
         let shared = memory == .recompute ? ForwardScratch(configuration: c, positions: t) : nil
         defer { shared?.deallocate() }
         var x = embeddings
-        let rope = RoPETables(configuration: c, positions: 0..<t)
+        let rope = RoPETables(configuration: c, positions: p..<(p + t))
         for l in 0..<c.layerCount {
             tape.checkpoint(l).update(from: x, count: t * d)
             let scratch = shared ?? tape.keepLayer(configuration: c)
             scratch.x.update(from: x, count: t * d)
-            layerForward(l, t: t, start: 0, cache: cache, scratch: scratch, rope: rope,
+            layerForward(l, t: t, start: p, cache: cache, scratch: scratch, rope: rope,
                          precision: .float32, threads: threads)
             x = UnsafePointer(scratch.x)
         }
-        if memory == .keep { tape.cache = cache }
+        cache.advance(by: t)
+        tape.cache = cache
         tape.checkpoint(c.layerCount).update(from: x, count: t * d)
         var hidden = [Float](repeating: 0, count: t * d)
         hidden.withUnsafeMutableBufferPointer {
@@ -99,7 +119,7 @@ extension Transformer {
         tape: ForwardTape, hiddenGradient: UnsafePointer<Float>, embeddingGradient g: UnsafeMutablePointer<Float>,
         threads: Int = Parallel.defaultThreadCount
     ) {
-        let c = configuration, t = tape.positions, d = c.width, eps = c.rmsNormEpsilon
+        let c = configuration, t = tape.positions, p = tape.start, d = c.width, eps = c.rmsNormEpsilon
         precondition(tape.width == d && tape.layerCount == c.layerCount, "tape from another model")
         // g is the running gradient of the residual stream, dL/dx at the current depth.
         RMSNorm.backward(x: tape.checkpoint(c.layerCount), weight: weights.outputNorm, dy: hiddenGradient, dx: g,
@@ -108,21 +128,21 @@ extension Transformer {
         let recompute = tape.memory == .recompute
         precondition(recompute || !tape.consumed, "a .keep tape supports one backward (its activations are overwritten)")
         tape.consumed = true
-        let cache = tape.cache ?? KVCache(configuration: c, capacity: t)
-        let shared = recompute ? ForwardTape.makeLayer(configuration: c, positions: t) : nil
+        let cache = tape.cache!  // set by every training forward
+        let shared = recompute ? ForwardTape.makeLayer(configuration: c, positions: t, start: p) : nil
         defer {
             shared?.scratch.deallocate()
             shared?.buffers.deallocate()
         }
-        let rope = RoPETables(configuration: c, positions: 0..<t)
+        let rope = RoPETables(configuration: c, positions: p..<(p + t))
         for l in (0..<c.layerCount).reversed() {
             let table = rope.table(sliding: isSlidingWindowLayer(l))
             let (s, buffers) = shared ?? tape.layers[l]
             if recompute {
                 s.x.update(from: tape.checkpoint(l), count: t * d)
-                layerForward(l, t: t, start: 0, cache: cache, scratch: s, rope: rope, precision: .float32, threads: threads)
+                layerForward(l, t: t, start: p, cache: cache, scratch: s, rope: rope, precision: .float32, threads: threads)
             }
-            layerBackward(l, t: t, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
+            layerBackward(l, t: t, start: p, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
                           gradient: g, threads: threads)
         }
     }
@@ -130,7 +150,7 @@ extension Transformer {
     /// Given g = dL/d(layer output), the layer's `input` and its recomputed activations in `s`,
     /// replaces g with dL/d(layer input).
     private func layerBackward(
-        _ l: Int, t: Int, input: UnsafePointer<Float>, cache: KVCache, scratch s: ForwardScratch, buffers b: BackwardBuffers,
+        _ l: Int, t: Int, start p: Int, input: UnsafePointer<Float>, cache: KVCache, scratch s: ForwardScratch, buffers b: BackwardBuffers,
         rope: RoPETable,
         gradient g: UnsafeMutablePointer<Float>, threads: Int
     ) {
@@ -151,20 +171,22 @@ extension Transformer {
         let dAttentionOut = postNormBackward(w.postAttentionNorm, input: b.attentionProjected, gradient: g,
                                              into: b.branch, rows: t, threads: threads)
         w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, threads: threads)
-        b.dKeys.update(repeating: 0, count: t * kvWidth)
-        b.dValues.update(repeating: 0, count: t * kvWidth)
-        Attention.backward(shape: attentionShape(layer: l, queries: t, start: 0), q: s.qRotated, keys: cache.keys[l],
+        // dK/dV cover the prefix's keys too (P + T rows); the prefix rows are constants and dropped.
+        b.dKeys.update(repeating: 0, count: (p + t) * kvWidth)
+        b.dValues.update(repeating: 0, count: (p + t) * kvWidth)
+        Attention.backward(shape: attentionShape(layer: l, queries: t, start: p), q: s.qRotated, keys: cache.keys[l],
                            values: cache.values[l], out: s.attention, dOut: b.attention,
                            dQ: b.dQueries, dKeys: b.dKeys, dValues: b.dValues)
+        let dKeys = b.dKeys + p * kvWidth, dValues = b.dValues + p * kvWidth
         rope.applyBackward(b.dQueries, rows: t, heads: c.headCount, headDim: dh)
-        rope.applyBackward(b.dKeys, rows: t, heads: c.kvHeadCount, headDim: dh)
+        rope.applyBackward(dKeys, rows: t, heads: c.kvHeadCount, headDim: dh)
         if let qn = w.queryNorm, let kn = w.keyNorm {
             RMSNorm.backward(x: s.q, weight: qn, dy: b.dQueries, dx: b.dQueries, rows: t * c.headCount, width: dh, epsilon: eps, threads: threads)
-            RMSNorm.backward(x: s.k, weight: kn, dy: b.dKeys, dx: b.dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
+            RMSNorm.backward(x: s.k, weight: kn, dy: dKeys, dx: dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
         }
         w.query.backwardInput(b.dQueries, rows: t, b.normed, threads: threads)
-        w.key.backwardInput(b.dKeys, rows: t, b.normed, accumulate: true, threads: threads)
-        w.value.backwardInput(b.dValues, rows: t, b.normed, accumulate: true, threads: threads)
+        w.key.backwardInput(dKeys, rows: t, b.normed, accumulate: true, threads: threads)
+        w.value.backwardInput(dValues, rows: t, b.normed, accumulate: true, threads: threads)
         RMSNorm.backward(x: input, weight: w.attentionNorm, dy: b.normed, dx: g, rows: t, width: d, epsilon: eps,
                          accumulate: true, threads: threads)
     }
@@ -186,9 +208,9 @@ extension Transformer {
 extension ForwardTape {
     /// A layer's activation scratch wired to its backward buffers (which receive x_mid and the
     /// attention branch's pre-norm output).
-    static func makeLayer(configuration c: ModelConfiguration, positions t: Int) -> (scratch: ForwardScratch, buffers: BackwardBuffers) {
+    static func makeLayer(configuration c: ModelConfiguration, positions t: Int, start p: Int) -> (scratch: ForwardScratch, buffers: BackwardBuffers) {
         let scratch = ForwardScratch(configuration: c, positions: t)
-        let buffers = BackwardBuffers(configuration: c, positions: t)
+        let buffers = BackwardBuffers(configuration: c, positions: t, keyPositions: p + t)
         scratch.residualAfterAttention = buffers.residualAfterAttention
         scratch.attentionProjected = buffers.attentionProjected
         return (scratch, buffers)
@@ -196,7 +218,7 @@ extension ForwardTape {
 
     /// Appends a kept layer and returns its scratch.
     func keepLayer(configuration c: ModelConfiguration) -> ForwardScratch {
-        let layer = Self.makeLayer(configuration: c, positions: positions)
+        let layer = Self.makeLayer(configuration: c, positions: positions, start: start)
         layers.append(layer)
         return layer.scratch
     }
@@ -211,10 +233,10 @@ final class BackwardBuffers {
     let activated: UnsafeMutablePointer<Float>  // [T × F]
     let attention: UnsafeMutablePointer<Float>  // [T × H·Dh]
     let dQueries: UnsafeMutablePointer<Float>  // [T × H·Dh]
-    let dKeys: UnsafeMutablePointer<Float>  // [T × Hkv·Dh]
-    let dValues: UnsafeMutablePointer<Float>  // [T × Hkv·Dh]
+    let dKeys: UnsafeMutablePointer<Float>  // [(P + T) × Hkv·Dh]: a constant prefix's keys too
+    let dValues: UnsafeMutablePointer<Float>  // [(P + T) × Hkv·Dh]
 
-    init(configuration c: ModelConfiguration, positions t: Int) {
+    init(configuration c: ModelConfiguration, positions t: Int, keyPositions n: Int) {
         let qWidth = c.headCount * c.keyLength, kvWidth = c.kvHeadCount * c.keyLength
         residualAfterAttention = .allocate(capacity: t * c.width)
         attentionProjected = .allocate(capacity: t * c.width)
@@ -223,8 +245,8 @@ final class BackwardBuffers {
         activated = .allocate(capacity: t * c.ffnWidth)
         attention = .allocate(capacity: t * qWidth)
         dQueries = .allocate(capacity: t * qWidth)
-        dKeys = .allocate(capacity: t * kvWidth)
-        dValues = .allocate(capacity: t * kvWidth)
+        dKeys = .allocate(capacity: n * kvWidth)
+        dValues = .allocate(capacity: n * kvWidth)
     }
 
     func deallocate() {

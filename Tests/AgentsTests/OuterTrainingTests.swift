@@ -217,7 +217,10 @@ extension OuterTrainingTests {
         for recorded in golden.objectives {
             let parameters = graph.outerParameters
             parameters.zeroGradients()
-            let result = try graph.outerObjective(Self.example, options: Self.options(rounds: recorded.rounds, finalOnly: recorded.finalRoundOnly))
+            // Every position run, as the recording did (skipping is checked against this path below).
+            var options = Self.options(rounds: recorded.rounds, finalOnly: recorded.finalRoundOnly)
+            options.skipUnreachable = false
+            let result = try graph.outerObjective(Self.example, options: options)
             #expect(SequentialGolden.matches([result.loss], [recorded.loss]), "rounds \(recorded.rounds): \(result.loss) vs \(recorded.loss)")
             #expect(SequentialGolden.matches(result.roundLosses, recorded.roundLosses))
             for p in parameters {
@@ -225,6 +228,37 @@ extension OuterTrainingTests {
                 let summary = [g.reduce(0) { $0 + Double($1) * Double($1) }, g.reduce(0) { $0 + Double($1) }]
                 #expect(SequentialGolden.matchesGradient(summary, recorded.gradients[p.name] ?? [], count: g.count),
                         "rounds \(recorded.rounds) \(p.name)")
+            }
+        }
+    }
+}
+
+extension OuterTrainingTests {
+    /// Skipping the prefix before the first slot (plain forward, no backward) and the positions
+    /// after the last row a stage passes on must not change the objective: the same loss and
+    /// per-parameter gradients as running every position, for every round count and both
+    /// activation modes.
+    @Test("skipping unreachable positions leaves the loss and every gradient unchanged", arguments: [1, 2, 3])
+    func skippingIsExact(rounds: Int) throws {
+        let graph = try TinyGraph.sequential()
+        for keep in [false, true] {
+            var results: [(loss: Double, gradients: [[Float]])] = []
+            for skip in [false, true] {
+                var options = Self.options(rounds: rounds, finalOnly: rounds != 2)
+                options.skipUnreachable = skip
+                options.keepActivations = keep
+                let parameters = graph.outerParameters
+                parameters.zeroGradients()
+                let result = try graph.outerObjective(Self.example, options: options)
+                results.append((result.loss, parameters.map(\.gradient)))
+            }
+            let (full, skipped) = (results[0], results[1])
+            #expect(abs(full.loss - skipped.loss) <= 1e-5 * abs(full.loss), "rounds \(rounds) keep \(keep): \(full.loss) vs \(skipped.loss)")
+            for (a, b) in zip(full.gradients, skipped.gradients) {
+                let norm = a.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+                let difference = zip(a, b).reduce(0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+                #expect(norm > 0 || rounds == 1, "rounds \(rounds): a link without gradient")
+                #expect(difference <= 1e-4 * max(norm, 1e-12), "rounds \(rounds) keep \(keep): gradient differs by \(difference) of \(norm)")
             }
         }
     }

@@ -24,6 +24,10 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     public var maximumLength = 4096
     /// Keep every activation (one forward per stage) instead of recomputing layers in the backward.
     public var keepActivations = false
+    /// Skip work no gradient and no passed-on row needs (same loss and gradients up to float
+    /// rounding): positions before a stage's first latent slot get a plain forward and no
+    /// backward, and a stage whose loss is not taken stops after the last row it passes on.
+    public var skipUnreachable = true
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -81,11 +85,11 @@ extension AgentGraph {
                     guard let source else { continue }
                     incoming.append(transfer(from: source, stages: stages, edge: k, options: options))
                 }
-                let stage = try self.stage(i, round: round, row: row, incoming: incoming, train: gradient, options: options)
+                let weight: Float = !isAnswer ? 0 : round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
+                let stage = try self.stage(i, round: round, row: row, incoming: incoming, train: gradient, supervised: weight > 0,
+                                           options: options)
                 stages.append(stage)
                 current[i] = stages.count - 1
-                guard isAnswer else { continue }
-                let weight: Float = round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
                 guard weight > 0 else { continue }
                 let transformer = nodes[i].model.transformer
                 let loss = stage.hidden.withUnsafeBufferPointer { h in
@@ -114,17 +118,20 @@ extension AgentGraph {
         for stage in stages.reversed() {
             guard let tape = stage.tape, !stage.incoming.isEmpty else { continue }
             let transformer = nodes[stage.node].model.transformer, d = transformer.configuration.width
-            var dX = [Float](repeating: 0, count: stage.prompt.count * d)
+            // dX [T' × D] of the tape's positions P ..< P + T'.
+            let start = tape.start
+            var dX = [Float](repeating: 0, count: tape.positions * d)
             stage.hiddenGradient.withUnsafeBufferPointer { g in
                 dX.withUnsafeMutableBufferPointer {
-                    transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!, threads: options.threads)
+                    transformer.backward(tape: tape, hiddenGradient: g.baseAddress! + start * d, embeddingGradient: $0.baseAddress!,
+                                         threads: options.threads)
                 }
             }
             for incoming in stage.incoming where !incoming.rows.isEmpty {
                 // ∂loss/∂(latent rows): rows cut by truncation keep a zero gradient.
                 var dLatents = [Float](repeating: 0, count: incoming.rows.count * d)
                 if let placed = stage.prompt.slots.first(where: { $0.marker == edges[incoming.edge].marker }) {
-                    for (row, position) in zip(placed.rows, placed.positions) {
+                    for (row, position) in zip(placed.rows, placed.positions.map { $0 - start }) {
                         dLatents.replaceSubrange((row * d)..<((row + 1) * d), with: dX[(position * d)..<((position + 1) * d)])
                     }
                 }
@@ -149,9 +156,12 @@ extension AgentGraph {
     }
 
     /// Node `i`'s teacher-forced forward; incoming transfers fill its slots. With `train` and
-    /// something upstream to train, it keeps a tape for the backward.
+    /// something upstream to train, it keeps a tape for the backward. Unless `supervised` (its
+    /// answer CE is taken), only the rows passed on are read; with `skipUnreachable` the forward
+    /// stops after them and the tape starts at the first slot (a plain forward fills the prefix).
     private func stage(
-        _ i: Int, round: Int, row: DataRow, incoming: [ObjectiveTransfer], train: Bool, options: OuterObjectiveOptions
+        _ i: Int, round: Int, row: DataRow, incoming: [ObjectiveTransfer], train: Bool, supervised: Bool,
+        options: OuterObjectiveOptions
     ) throws(AgentError) -> ObjectiveStage {
         let node = nodes[i]
         guard let field = node.target, let target = row[field], !target.allSatisfy(\.isWhitespace) else {
@@ -161,20 +171,32 @@ extension AgentGraph {
         for transfer in incoming { latents[edges[transfer.edge].marker] = transfer.latents }
         let prompt = try TeacherForcedPrompt(model: node.model, system: systemPrompt, user: userPrompt(i, question: row.question, round: round),
                                              target: target, latents: latents, maximumLength: options.maximumLength)
-        let transformer = node.model.transformer
-        if incoming.isEmpty || !train {
-            // Nothing upstream to train (a first node) or no gradient wanted: a plain forward.
-            let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count)
+        let transformer = node.model.transformer, d = transformer.configuration.width
+        let skip = options.skipUnreachable
+        // Positions 0 ..< end are run: all of them when the loss is taken, else up to the last row passed on.
+        let end = supervised || !skip ? prompt.count : min(prompt.count, prompt.promptLength + options.maximumLatentRows)
+        let firstSlot = prompt.slots.map(\.positions.lowerBound).min()
+        guard train, !incoming.isEmpty, let firstSlot else {
+            // Nothing upstream to train (a first node, or every slot cut) or no gradient wanted: a plain forward.
+            let cache = KVCache(configuration: transformer.configuration, capacity: end)
             let hidden = prompt.embeddings.withUnsafeBufferPointer {
-                transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, outputs: .all, logits: false,
+                transformer.forward(embeddings: $0.baseAddress!, count: end, cache: cache, outputs: .all, logits: false,
                                     threads: options.threads).hidden
             }
             return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
         }
-        let (tape, hidden) = prompt.embeddings.withUnsafeBufferPointer {
-            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: prompt.count,
-                                           memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
+        let start = skip ? firstSlot : 0
+        let prefix = KVCache(configuration: transformer.configuration, capacity: end)
+        let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer { e in
+            if start > 0 {
+                _ = transformer.forward(embeddings: e.baseAddress!, count: start, cache: prefix, outputs: .none, logits: false,
+                                        threads: options.threads)
+            }
+            return transformer.forwardForTraining(embeddings: e.baseAddress! + start * d, count: end - start, after: prefix,
+                                                  memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
         }
+        // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
+        let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained
         return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming)
     }
 
@@ -211,7 +233,7 @@ private final class ObjectiveStage {
     let round: Int
     let prompt: TeacherForcedPrompt
     let tape: ForwardTape?
-    /// `[T × D]` post-final-norm hidden states.
+    /// `[T × D]` post-final-norm hidden states of the positions run (T ≤ the prompt's count).
     let hidden: [Float]
     /// ∂loss/∂hidden `[T × D]`, filled by the loss and by the downstream links' backward.
     var hiddenGradient: [Float]

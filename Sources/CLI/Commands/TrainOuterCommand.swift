@@ -40,6 +40,8 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "Cut longer teacher-forced conversations from the left.", in: 2...1_048_576) var maxLength = 4096
     @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
     var keepActivations = false
+    @Flag(help: "Run every position of every stage (slower; the same loss and gradients up to float rounding) instead of skipping positions before a stage's first slot and after the last row it passes on.")
+    var noSkip = false
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
     @Option(help: "Save a checkpoint every N steps.", in: OptionRange.steps) var checkpointEvery = 50
     @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 50
@@ -63,6 +65,7 @@ struct TrainOuterCommand: ParsableCommand {
         c.objective.earlierRoundWeight = earlierRoundWeight
         c.objective.maximumLength = maxLength
         c.objective.keepActivations = keepActivations
+        c.objective.skipUnreachable = !noSkip
         c.objective.threads = threads
         return c
     }

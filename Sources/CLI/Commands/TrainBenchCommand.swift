@@ -1,0 +1,85 @@
+import Agents
+import ArgumentParser
+import Foundation
+import Kernels
+import RoleData
+
+/// The work-saving settings of the outer objective, as `rmas train bench` compares them.
+enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
+    /// Every position of every stage, layers recomputed in the backward (the trainer before the skipping).
+    case full
+    /// Positions before the first slot and after the last row passed on skipped; recomputation.
+    case skip
+    /// Every position, every activation kept (no recomputation).
+    case keep
+    /// Both savings (the trainer's default).
+    case skipKeep = "skip-keep"
+
+    func apply(to options: inout OuterObjectiveOptions) {
+        options.skipUnreachable = self == .skip || self == .skipKeep
+        options.keepActivations = self == .keep || self == .skipKeep
+    }
+}
+
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure outer-training throughput: one optimizer step's objective (forward + backward through every frozen model) under each setting, alternating.",
+        discussion: """
+            Each pair runs the same --examples rows once per variant, in turn, and prints examples per second; the \
+            ratios to the first variant and their medians over --pairs follow (a shared machine's speed drifts, so \
+            only ratios within a pair count). The losses of the variants must agree (they compute the same objective).
+            """)
+
+    @OptionGroup var systemArguments: SystemArguments
+    @Option(help: "Training rows (JSONL with every node's target field).")
+    var data: String
+    @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
+    var examples = 2
+    @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep.")
+    var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
+    @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
+    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
+
+    func run() throws {
+        guard !variants.values.isEmpty else { throw ValidationError("--variants names none") }
+        let definition = try systemArguments.definition()
+        let rows = Array(try DataRow.read(from: URL(fileURLWithPath: data)).prefix(examples))
+        guard rows.count == examples else { throw ValidationError("--data \(data) holds \(rows.count) rows; --examples asks for \(examples)") }
+        BLAS.setThreadCount(threads)
+        let graph = try systemArguments.load(definition).graph
+        var options = OuterObjectiveOptions()
+        options.rounds = rounds ?? definition.schedule.rounds
+        options.maximumLatentRows = definition.defaults.maxLatentTokens
+        options.threads = threads
+        let clock = ContinuousClock()
+        // Warm-up: page the weights in and pack them once.
+        _ = try graph.outerObjective(rows[0], options: options)
+
+        Console.error("\(examples) examples × \(variants.values.count) variants × \(pairs) pairs, \(options.rounds) rounds")
+        var ratios = [[Double]](repeating: [], count: variants.values.count)
+        for pair in 1...pairs {
+            var rates: [Double] = [], losses: [Double] = []
+            for variant in variants.values {
+                var o = options
+                variant.apply(to: &o)
+                let parameters = graph.outerParameters
+                parameters.zeroGradients()
+                var loss = 0.0
+                let start = clock.now
+                for row in rows { loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count)).loss }
+                rates.append(Double(rows.count) / (clock.now - start).seconds)
+                losses.append(loss / Double(rows.count))
+            }
+            for k in rates.indices { ratios[k].append(rates[k] / rates[0]) }
+            let cells = zip(variants.values, zip(rates, losses)).map { v, r in String(format: "%@ %.4f ex/s (loss %.6f)", v.rawValue, r.0, r.1) }
+            print("pair \(pair): " + cells.joined(separator: ", ")
+                  + (rates.count > 1 ? " | ratios " + rates.map { String(format: "%.2f×", $0 / rates[0]) }.joined(separator: " ") : ""))
+        }
+        for (variant, values) in zip(variants.values, ratios).dropFirst() {
+            print(String(format: "%@ vs %@: median %.2f× (pairs: %@)", variant.rawValue, variants.values[0].rawValue,
+                         BenchCommand.median(values), values.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
+        }
+    }
+}
