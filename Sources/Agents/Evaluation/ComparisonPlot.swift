@@ -40,6 +40,7 @@ struct ComparisonPlot {
         .latent: ("#1f77b4", "RecursiveMAS (latent)"),
         .text: ("#d62728", "Recursive-TextMAS (text)"),
         .single: ("#555555", "single agent"),
+        .singleTuned: ("#7f7f7f", "single agent, prompt-tuned"),
         .latentZero: ("#9467bd", "latent-zero (control)"),
         .latentShuffled: ("#8c564b", "latent-shuffled (control)"),
         .solverInner: ("#2ca02c", "solver-inner (control)"),

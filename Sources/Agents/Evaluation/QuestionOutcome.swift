@@ -13,24 +13,27 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latent
     case text
     case single
+    /// The answering model alone with prompt-tuned rows (`rmas train prompt`): the tuned single agent.
+    case singleTuned = "single-tuned"
     case latentZero = "latent-zero"
     case latentShuffled = "latent-shuffled"
     case solverInner = "solver-inner"
     case selfConsistency = "self-consistency"
 
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
-    public var usesRounds: Bool { self != .single && self != .solverInner && self != .selfConsistency }
+    public var usesRounds: Bool { ![.single, .singleTuned, .solverInner, .selfConsistency].contains(self) }
 
     /// Order in reports: one-shot methods first, then graph methods.
     var rank: Int {
         switch self {
         case .single: 0
-        case .selfConsistency: 1
-        case .solverInner: 2
-        case .latent: 3
-        case .latentZero: 4
-        case .latentShuffled: 5
-        case .text: 6
+        case .singleTuned: 1
+        case .selfConsistency: 2
+        case .solverInner: 3
+        case .latent: 4
+        case .latentZero: 5
+        case .latentShuffled: 6
+        case .text: 7
         }
     }
 }

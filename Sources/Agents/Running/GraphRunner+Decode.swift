@@ -44,10 +44,16 @@ extension GraphRunner {
     }
 
     /// Node `i`'s model alone, with the single-agent prompt.
-    func single(question: String, node i: Int, generation: GenerationParameters, events: (RunEvent) -> Void) throws(AgentError) -> SystemRunResult {
-        let user = graph.singleUserPrompt(question: question)
+    func single(
+        question: String, node i: Int, generation: GenerationParameters, softPrompt: SoftPrompt? = nil, events: (RunEvent) -> Void
+    ) throws(AgentError) -> SystemRunResult {
+        var user = graph.singleUserPrompt(question: question), latents: [String: [Float]] = [:]
+        if let softPrompt {
+            user = SoftPrompt.userPrompt(user)
+            latents[SoftPrompt.marker] = softPrompt.parameter.values
+        }
         let prompt = try SlottedPrompt(model: graph.nodes[i].model, messages: [.system(graph.systemPrompt), .init(role: .user, content: user)],
-                                       latents: [:])
+                                       latents: latents)
         let record = decode(i, round: 1, prompt: prompt, generation: generation, events: events)
         return SystemRunResult(text: record.text ?? "", stages: [record])
     }

@@ -17,15 +17,20 @@ public struct GraphRunner: Sendable {
     /// Where the models' forward calls run: alone, or batched with other questions' calls
     /// (a ``BatchingExecutor`` shared by the threads answering them).
     public let executor: any ForwardExecutor
+    /// The answering model's tuned prompt rows, for the `single-tuned` method.
+    public let softPrompt: SoftPrompt?
 
-    public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct) {
+    public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct, softPrompt: SoftPrompt? = nil) {
         self.graph = graph
         self.tools = tools
         self.executor = executor
+        self.softPrompt = softPrompt
     }
 
     /// The same runner with its forward calls run by `executor`.
-    public func with(executor: any ForwardExecutor) -> GraphRunner { GraphRunner(graph: graph, tools: tools, executor: executor) }
+    public func with(executor: any ForwardExecutor) -> GraphRunner {
+        GraphRunner(graph: graph, tools: tools, executor: executor, softPrompt: softPrompt)
+    }
 
     /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
     /// model (default: the answering node's) alone and ignores rounds and latent steps;
@@ -54,7 +59,7 @@ public struct GraphRunner: Sendable {
         if answerForm == .code, graph.answerForm != .code {  // code tasks: every prompt carries the code instruction
             var coding = graph
             coding.answerForm = .code
-            return try GraphRunner(graph: coding, tools: tools, executor: executor).run(
+            return try GraphRunner(graph: coding, tools: tools, executor: executor, softPrompt: softPrompt).run(
                 question: question, method: method, roundCounts: roundCounts, latentSteps: latentSteps, generation: generation,
                 answerRetry: answerRetry, answerForm: answerForm, samples: samples, singleNode: singleNode, donor: donor, events: events)
         }
@@ -63,7 +68,7 @@ public struct GraphRunner: Sendable {
         guard samples == 1 || method == .latent || method == .selfConsistency else {
             throw .invalidArgument("several samples are supported by the latent and self-consistency methods only")
         }
-        guard latentSteps >= 1 || method == .text || method == .single || method == .selfConsistency else {
+        guard latentSteps >= 1 || method == .text || method == .single || method == .singleTuned || method == .selfConsistency else {
             throw .invalidArgument("latent steps must be at least 1")
         }
         guard generation.maxTokens >= 1 else { throw .invalidArgument("the token budget must be at least 1") }
@@ -90,11 +95,20 @@ public struct GraphRunner: Sendable {
             let answer = try selfConsistency(question: question, node: answering, samples: samples, generation: generation,
                                              answerRetry: answerRetry, form: answerForm, events: events)
             return Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })  // samples were retried one by one
-        case .single, .solverInner:
+        case .single, .singleTuned, .solverInner:
             answering = singleNode ?? graph.answer
-            let answer = method == .single
-                ? try single(question: question, node: answering, generation: generation, events: events)
-                : try selfThinking(question: question, node: answering, latentSteps: latentSteps, generation: generation, events: events)
+            let answer: SystemRunResult
+            switch method {
+            case .single: answer = try single(question: question, node: answering, generation: generation, events: events)
+            case .singleTuned:
+                guard let softPrompt else { throw .invalidArgument("single-tuned needs a soft prompt (rmas train prompt)") }
+                guard softPrompt.width == graph.nodes[answering].model.configuration.width else {
+                    throw .invalidArgument("the soft prompt's width \(softPrompt.width) is not node '\(graph.nodes[answering].id)''s")
+                }
+                answer = try single(question: question, node: answering, generation: generation, softPrompt: softPrompt, events: events)
+            default:
+                answer = try selfThinking(question: question, node: answering, latentSteps: latentSteps, generation: generation, events: events)
+            }
             results = Dictionary(uniqueKeysWithValues: roundCounts.map { ($0, answer) })
         }
         if answerRetry {

@@ -4,7 +4,9 @@ import Foundation
 import Kernels
 import Models
 import RoleData
+import ModelFetch
 import Sandbox
+import Training
 
 
 struct CompareCommand: ParsableCommand {
@@ -27,8 +29,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Questions to ask (default: all from --offset on).", in: 1...100_000_000) var limit: Int?
     @Option(help: "Skip this many rows first.", in: OptionRange.rows) var offset = 0
     @Option(help: "Rounds of the latent and text methods, comma-separated.", in: OptionRange.rounds) var rounds = CommaSeparated([1, 2, 3])
-    @Option(help: "Methods, comma-separated: latent, text, single, self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
+    @Option(help: "Methods, comma-separated: latent, text, single, single-tuned (needs --soft-prompt), self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
     var methods = CommaSeparated<InferenceMethod>([.latent, .text, .single])
+    @Option(help: "single-tuned: the answering model's prompt-tuned rows (an `rmas train prompt` checkpoint directory).")
+    var softPrompt: String?
     @Option(help: "Latent steps m per agent (default: the system's).", in: 1...65_536) var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).", in: 1...1_048_576) var maxTokens: Int?
     @Option(help: "Sampling temperature; 0 is greedy.", in: OptionRange.temperature) var temperature: Float = 0
@@ -55,6 +59,9 @@ struct CompareCommand: ParsableCommand {
         guard !methods.values.contains(.selfConsistency) || scTemperature > 0 else {
             throw ValidationError("--sc-temperature must be above 0 (greedy replies are identical)")
         }
+        guard !methods.values.contains(.singleTuned) || softPrompt != nil else {
+            throw ValidationError("single-tuned needs --soft-prompt DIR (a checkpoint of `rmas train prompt`)")
+        }
     }
 
     func run() throws {
@@ -69,7 +76,7 @@ struct CompareCommand: ParsableCommand {
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
             temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
-            links: try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent()),
+            links: try linkDigests(definition),
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
@@ -87,7 +94,9 @@ struct CompareCommand: ParsableCommand {
             let loaded = try systemArguments.load(definition, latent: methods.values.contains(.latent))
             Console.error("comparing \(plan.map { "\($0.method.rawValue)/\($0.rounds)" }.joined(separator: ", ")) "
                           + "on \(questions.count) questions (\(settings.summary))")
-            return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded))
+            let tuned = try softPrompt.map { try SoftPrompt(checkpoint: URL(fileURLWithPath: $0),
+                                                            width: loaded.graph.nodes[loaded.graph.answer].model.configuration.width) }
+            return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded), softPrompt: tuned)
         }) { p in
             let o = p.outcome
             bar.update(step: p.recorded, text: "q \(p.position + 1)/\(p.questions) \(o.method.rawValue)/\(o.rounds) \(o.correct ? "✓" : "✗") | "
@@ -100,6 +109,16 @@ struct CompareCommand: ParsableCommand {
             print(markdown.components(separatedBy: "\n## ").first!.trimmingCharacters(in: .newlines))
         }
         Console.error("wrote \(out)/report.md, report.json, plot.svg and outcomes.jsonl")
+    }
+
+    /// The SHA-256 of every link's weights, and of the soft prompt's when single-tuned runs.
+    func linkDigests(_ definition: GraphDefinition) throws -> [String: String] {
+        var digests = try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent())
+        if methods.values.contains(.singleTuned), let softPrompt {
+            let store = CheckpointStore(directory: URL(fileURLWithPath: softPrompt))
+            digests["soft prompt"] = try SHA256.hexDigest(ofFile: store.directory.appendingPathComponent(try store.manifest().weightsFile).path)
+        }
+        return digests
     }
 
     /// The command line as typed, arguments quoted for a POSIX shell where needed.

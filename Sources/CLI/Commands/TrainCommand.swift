@@ -11,7 +11,7 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train RecursiveMAS links (the LLMs stay frozen).",
-        subcommands: [TrainInnerCommand.self, TrainOuterCommand.self, TrainBenchCommand.self])
+        subcommands: [TrainInnerCommand.self, TrainOuterCommand.self, TrainPromptCommand.self, TrainBenchCommand.self])
 }
 
 struct TrainInnerCommand: ParsableCommand {
