@@ -8,12 +8,12 @@ import Training
 @Suite("Comparison harness (library)")
 struct ComparisonHarnessTests {
     static func comparison(_ output: URL, maxTokens: Int = 4, methods: Set<InferenceMethod> = [.latent, .text, .single],
-                           inFlight: Int = 1) throws -> Comparison {
+                           inFlight: Int = 1, scSamples: Int = 3) throws -> Comparison {
         let rows = (0..<3).map { n in DataRow(question: "\(n) + 2?", fields: ["final_answer": "\(n + 2)"]) }
         let questions = try Comparison.questions(rows, offset: 0, limit: nil)
         let settings = Comparison.Settings(system: "tiny", data: "rows", latentSteps: 2, maxTokens: maxTokens, temperature: 0, seed: 0,
                                            answerRetry: true, prompts: nil, links: nil,
-                                           selfConsistency: methods.contains(.selfConsistency) ? .init(samples: 3, temperature: 0.8) : nil)
+                                           selfConsistency: methods.contains(.selfConsistency) ? .init(samples: scSamples, temperature: 0.8) : nil)
         return Comparison(plan: Comparison.plan(methods: methods, rounds: [1, 2]), questions: questions,
                           settings: settings, output: output, threads: 1, inFlight: inFlight, machine: "test", command: "test")
     }
@@ -60,5 +60,35 @@ struct ComparisonHarnessTests {
         #expect(outcomes[0].map(\.predicted) == outcomes[1].map(\.predicted))
         #expect(outcomes[0].map { $0.stages.map(\.generatedTokens) } == outcomes[1].map { $0.stages.map(\.generatedTokens) })
         #expect(outcomes[0].contains { !($0.text ?? "").isEmpty })
+    }
+}
+
+extension ComparisonHarnessTests {
+    /// k = round(latent's mean time at the largest rounds / single's), clamped; the
+    /// self-consistency answers wait for every latent and single answer and use that k.
+    @Test("an automatic self-consistency k matches latent's time and is fixed before any self-consistency answer")
+    func automaticSelfConsistency() throws {
+        func outcome(_ index: Int, _ method: InferenceMethod, _ rounds: Int, seconds: Double) -> QuestionOutcome {
+            QuestionOutcome(index: index, method: method, rounds: rounds, predicted: nil, expected: "1", correct: false,
+                            stages: [StageRecord(round: 1, node: "solver", promptTokens: 1, latentInputs: 0, latentSteps: 0,
+                                                 generatedTokens: 1, seconds: seconds)])
+        }
+        let plan: [(method: InferenceMethod, rounds: Int)] = [(.single, 1), (.latent, 1), (.latent, 3)]
+        let budget = SelfConsistencyBudget(outcomes: [outcome(0, .single, 1, seconds: 2), outcome(1, .single, 1, seconds: 4),
+                                                      outcome(0, .latent, 3, seconds: 13), outcome(1, .latent, 3, seconds: 17),
+                                                      outcome(0, .latent, 1, seconds: 100)], plan: plan)
+        #expect(budget?.samples == 5 && budget?.rounds == 3 && budget?.questions == 2)
+        #expect(SelfConsistencyBudget(outcomes: [outcome(0, .single, 1, seconds: 1), outcome(0, .latent, 3, seconds: 1000)], plan: plan)?.samples == 64)
+        #expect(SelfConsistencyBudget(outcomes: [outcome(0, .single, 1, seconds: 2)], plan: plan) == nil)
+
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-harness-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let comparison = try Self.comparison(output, methods: [.latent, .single, .selfConsistency], inFlight: 2, scSamples: 0)
+        let markdown = try comparison.run(recorded: try comparison.recorded(), makeRunner: { GraphRunner(graph: try TinyGraph.sequential()) })
+        let recorded = try JSONLines.read(QuestionOutcome.self, from: output.appendingPathComponent("outcomes.jsonl"), decoder: ProjectJSON.decoder())
+        let firstSC = recorded.firstIndex { $0.method == .selfConsistency }!
+        #expect(recorded.count == 3 * 4 && recorded[firstSC...].allSatisfy { $0.method == .selfConsistency })
+        let k = SelfConsistencyBudget(outcomes: recorded, plan: comparison.plan)!.samples
+        #expect(markdown.contains("self-consistency k = \(k)"))
     }
 }

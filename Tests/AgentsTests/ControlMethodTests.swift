@@ -53,7 +53,7 @@ struct ControlMethodTests {
     func planAndReport() throws {
         let plan = Comparison.plan(methods: Set(InferenceMethod.allCases), rounds: [2, 1])
         #expect(plan.map { "\($0.method.rawValue)/\($0.rounds)" } == [
-            "single/1", "self-consistency/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
+            "single/1", "single-tuned/1", "self-consistency/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
             "latent-shuffled/2", "text/2",
         ])
         func outcome(_ i: Int, _ m: InferenceMethod, _ r: Int, _ correct: Bool) -> QuestionOutcome {
@@ -65,11 +65,12 @@ struct ControlMethodTests {
             for (m, r) in plan { outcomes.append(outcome(i, m, r, m == .latent || i == 0)) }
         }
         let report = ComparisonReport(outcomes: outcomes, metadata: .init(system: "s", data: "d", questions: 4, date: "", machine: "", command: "", notes: []))
-        #expect(Array(report.rows.map(\.method.rawValue).prefix(3)) == ["single", "self-consistency", "solver-inner"])
+        #expect(Array(report.rows.map(\.method.rawValue).prefix(4)) == ["single", "single-tuned", "self-consistency", "solver-inner"])
         let pairs = PairedComparison.standard(outcomes: outcomes).map { "\($0.first.rawValue)/\($0.firstRounds)~\($0.second.rawValue)/\($0.secondRounds)" }
-        #expect(pairs.contains("latent/1~latent-zero/1") && pairs.contains("latent/2~solver-inner/1") && pairs.contains("solver-inner/1~single/1"))
+        #expect(pairs.contains("latent/1~latent-zero/1") && pairs.contains("latent/2~solver-inner/1") && pairs.contains("solver-inner/1~single/1")
+                && pairs.contains("latent/2~single-tuned/1") && pairs.contains("text/1~single-tuned/1") && pairs.contains("single-tuned/1~single/1"))
         let svg = report.svg()
-        #expect(svg.contains("latent-zero (control)") && svg.contains("solver-inner (control)"))
+        #expect(svg.contains("latent-zero (control)") && svg.contains("solver-inner (control)") && svg.contains("prompt-tuned"))
     }
 }
 

@@ -52,7 +52,10 @@ extension Comparison {
             let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })
             let clock = ContinuousClock(), start = clock.now
             var done = 0
-            let batches = Self.batches(pending)
+            // An automatic self-consistency k is fixed from the other methods' recorded times, so
+            // its answers wait until every other answer is in.
+            let all = Self.batches(pending), automatic = settings.selfConsistency?.isAutomatic == true
+            let phases = automatic ? [all.filter { $0.method != .selfConsistency }, all.filter { $0.method == .selfConsistency }] : [all]
             func record(_ batch: Batch, _ outcomes: [QuestionOutcome]) throws {
                 for outcome in outcomes {
                     try log.append(outcome)
@@ -68,31 +71,48 @@ extension Comparison {
                     _ = try writeReport(recorded, resumed: resumed)
                 }
             }
-            if inFlight <= 1 {
-                for batch in batches { try record(batch, try answers(questions[position[batch.index]!], batch, runner: made)) }
-            } else {
-                let executor = BatchingExecutor(threads: threads)
-                let runner = made.with(executor: executor)
-                try ConcurrentWork.run(count: batches.count, workers: inFlight, participate: { executor.participate($0) }) { i in
-                    try answers(questions[position[batches[i].index]!], batches[i], runner: runner)
-                } deliver: { i, outcomes in
-                    try record(batches[i], outcomes)
+            for batches in phases where !batches.isEmpty {
+                let samples = try selfConsistencySamples(recorded)
+                if inFlight <= 1 {
+                    for batch in batches {
+                        try record(batch, try answers(questions[position[batch.index]!], batch, runner: made, samples: samples))
+                    }
+                } else {
+                    let executor = BatchingExecutor(threads: threads)
+                    let runner = made.with(executor: executor)
+                    try ConcurrentWork.run(count: batches.count, workers: inFlight, participate: { executor.participate($0) }) { i in
+                        try answers(questions[position[batches[i].index]!], batches[i], runner: runner, samples: samples)
+                    } deliver: { i, outcomes in
+                        try record(batches[i], outcomes)
+                    }
+                    batching = executor.statistics
                 }
-                batching = executor.statistics
             }
         }
         return try writeReport(recorded, resumed: resumed, batching: batching)
     }
 
-    /// One method's graded answers to one question, one per round count of `batch`.
-    func answers(_ question: Question, _ batch: Batch, runner: GraphRunner) throws -> [QuestionOutcome] {
+    /// The self-consistency k in effect: the fixed one, or (automatic) the one whose time matches
+    /// latent's at the largest rounds (``SelfConsistencyBudget``), from the answers recorded; nil
+    /// while it cannot be known yet.
+    func selfConsistencySamples(_ recorded: [QuestionOutcome]) throws -> Int? {
+        guard let sc = settings.selfConsistency else { return nil }
+        guard sc.isAutomatic else { return sc.samples }
+        return SelfConsistencyBudget(outcomes: recorded, plan: plan)?.samples
+    }
+
+    /// One method's graded answers to one question, one per round count of `batch`; `samples` is
+    /// self-consistency's k.
+    func answers(_ question: Question, _ batch: Batch, runner: GraphRunner, samples k: Int?) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
         var samples = 1
         if batch.method == .selfConsistency {
-            guard let sc = settings.selfConsistency else { throw AgentError.invalidArgument("self-consistency needs its samples and temperature") }
+            guard let sc = settings.selfConsistency, let k else {
+                throw AgentError.invalidArgument("self-consistency needs its samples (or latent and single answers to match) and temperature")
+            }
             generation.sampling = SamplingParameters(temperature: sc.temperature, seed: settings.seed)
-            samples = sc.samples
+            samples = k
         }
         // latent-shuffled takes its latents from the next question of the run (cyclically).
         let position = questions.firstIndex { $0.index == question.index } ?? 0
@@ -137,6 +157,9 @@ extension Comparison {
         if let batching, batching.forwards > 0 {
             notes.append(String(format: "this invocation's batched forwards served %.1f sequences each on average (%d forwards, largest %d)",
                                 batching.meanBatch, batching.forwards, batching.largestBatch))
+        }
+        if settings.selfConsistency?.isAutomatic == true, let budget = SelfConsistencyBudget(outcomes: outcomes, plan: plan) {
+            notes.append(budget.note)
         }
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         if answered < questions.count {

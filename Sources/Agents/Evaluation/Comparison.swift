@@ -50,8 +50,10 @@ public struct Comparison: Sendable {
         public var form: AnswerForm { answerForm ?? .math }
 
         public struct SelfConsistency: Codable, Equatable, Sendable {
+            /// k, or 0: automatic (``SelfConsistencyBudget``: matched to latent's time at the largest rounds).
             public var samples: Int
             public var temperature: Float
+            public var isAutomatic: Bool { samples == 0 }
             public init(samples: Int, temperature: Float) {
                 self.samples = samples
                 self.temperature = temperature

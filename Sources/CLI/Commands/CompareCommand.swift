@@ -36,8 +36,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Latent steps m per agent (default: the system's).", in: 1...65_536) var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).", in: 1...1_048_576) var maxTokens: Int?
     @Option(help: "Sampling temperature; 0 is greedy.", in: OptionRange.temperature) var temperature: Float = 0
-    @Option(help: "self-consistency: sampled replies per question (majority vote); pick k so its time matches latent's.", in: 2...1_000)
-    var scSamples = 5
+    @Option(help: "self-consistency: sampled replies per question (majority vote), 2–1000, or auto: k matched to latent's time at the largest --rounds (from the latent and single answers, which then run first; needs both methods).")
+    var scSamples = SampleCount.fixed(5)
     @Option(help: "self-consistency: sampling temperature of its replies.", in: OptionRange.temperature) var scTemperature: Float = 0.7
     @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
@@ -59,6 +59,11 @@ struct CompareCommand: ParsableCommand {
         guard !methods.values.contains(.selfConsistency) || scTemperature > 0 else {
             throw ValidationError("--sc-temperature must be above 0 (greedy replies are identical)")
         }
+        if case .automatic = scSamples, methods.values.contains(.selfConsistency) {
+            guard methods.values.contains(.latent), methods.values.contains(.single) else {
+                throw ValidationError("--sc-samples auto matches latent's time using single's: --methods needs latent and single too")
+            }
+        }
         guard !methods.values.contains(.singleTuned) || softPrompt != nil else {
             throw ValidationError("single-tuned needs --soft-prompt DIR (a checkpoint of `rmas train prompt`)")
         }
@@ -77,7 +82,7 @@ struct CompareCommand: ParsableCommand {
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
             temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
             links: try linkDigests(definition),
-            selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples, temperature: scTemperature) : nil,
+            selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
             throw ValidationError("row \(missing.index) of \(data) has no test and entry_point: code answers cannot be graded")
@@ -128,5 +133,32 @@ struct CompareCommand: ParsableCommand {
             !argument.isEmpty && argument.allSatisfy(safe.contains) ? argument
                 : "'" + argument.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
         }.joined(separator: " ")
+    }
+}
+
+/// `--sc-samples`: a fixed k or `auto`.
+enum SampleCount: ExpressibleByArgument, Equatable {
+    case fixed(Int)
+    case automatic
+
+    init?(argument: String) {
+        if argument == "auto" { self = .automatic; return }
+        guard let k = Int(argument), (2...1_000).contains(k) else { return nil }
+        self = .fixed(k)
+    }
+
+    /// As the settings record it (0: automatic).
+    var recorded: Int {
+        switch self {
+        case .fixed(let k): k
+        case .automatic: 0
+        }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .fixed(let k): "\(k)"
+        case .automatic: "auto"
+        }
     }
 }

@@ -38,8 +38,8 @@ struct TrainOuterCommand: ParsableCommand {
     @Flag(help: "Supervise every round's answering node, not only the last one's.") var allRounds = false
     @Option(help: "With --all-rounds: weight of the mean of the earlier rounds' losses.", in: 0...1000) var earlierRoundWeight = 0.1
     @Option(help: "Cut longer teacher-forced conversations from the left.", in: 2...1_048_576) var maxLength = 4096
-    @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
-    var keepActivations = false
+    @Flag(inversion: .prefixedNo, help: "Keep every activation for the backward pass (measured 1.27× faster at one round; ~0.5 GB per Qwen2.5-0.5B stage of 350 positions) instead of recomputing layers.")
+    var keepActivations = true
     @Flag(help: "Run every position of every stage (slower; the same loss and gradients up to float rounding) instead of skipping positions before a stage's first slot and after the last row it passes on.")
     var noSkip = false
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
