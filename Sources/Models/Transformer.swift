@@ -85,6 +85,16 @@ public final class Transformer: Sendable {
         }
     }
 
+    /// The root mean square of the input embeddings' elements over `sample` evenly spaced
+    /// vocabulary rows (Gemma-3's √D scale included): the per-element scale of what the model reads.
+    public func embeddingRMS(sample: Int = 4096) -> Float {
+        let v = configuration.vocabularySize, n = max(1, min(sample, v))
+        let ids = (0..<n).map { Int32($0 * v / n) }
+        let rows = embeddings(ids)
+        let squares = rows.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return Float((squares / Double(rows.count)).squareRoot())
+    }
+
     /// Embeddings for `tokens`, `[T × D]`.
     public func embeddings(_ tokens: [Int32]) -> [Float] {
         var out = [Float](repeating: 0, count: tokens.count * configuration.width)

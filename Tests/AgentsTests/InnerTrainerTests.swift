@@ -1,5 +1,6 @@
 import Foundation
 import Agents
+import Kernels
 import Links
 import Models
 import RoleData
@@ -99,5 +100,34 @@ extension InnerTrainerTests {
     /// The planner's inner-training conversations of the built-in sequential graph.
     static func pairs(_ rows: [RoleExample]) -> [TrainingPair] {
         rows.map { GraphDefinition.sequential().trainingPair(0, row: DataRow($0))! }
+    }
+}
+
+extension InnerTrainerTests {
+    /// A fresh link's outputs start at the scale of the embeddings it imitates (per-element RMS =
+    /// the model's embedding RMS, computed here from the raw table), not LayerNorm's unit scale.
+    @Test("a fresh link's output starts at the input embeddings' scale; unit keeps γ = 1")
+    func outputScale() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (model, _) = try Self.tinyModel(in: directory)
+        let c = model.configuration, d = c.width
+        let all = model.transformer.embeddings((0..<Int32(c.vocabularySize)).map { $0 })
+        let expected = (all.reduce(0.0) { $0 + Double($1 * $1) } / Double(all.count)).squareRoot()
+        #expect(abs(Double(model.transformer.embeddingRMS(sample: c.vocabularySize)) - expected) <= 1e-5 * expected)
+        let rows = SyntheticArithmetic(seed: 3).generate(count: 4)
+        for scale in InnerOutputScale.allCases {
+            var configuration = Self.configuration(steps: 1)
+            configuration.outputScale = scale
+            let trainer = try InnerTrainer(model: model, train: Self.pairs(rows), heldOut: [], configuration: configuration,
+                                           output: directory.appendingPathComponent(scale.rawValue),
+                                           modelIdentity: .init(role: "planner", name: "tiny", sha256: "t"), resume: false)
+            var rng = SplitMix64(seed: 5)
+            let x = (0..<(8 * d)).map { _ in 3 * (rng.nextUnitFloat() * 2 - 1) }
+            let y = trainer.link.network.forward(x, rows: 8).output
+            let rms = (y.reduce(0.0) { $0 + Double($1 * $1) } / Double(y.count)).squareRoot()
+            let target = scale == .unit ? 1 : Double(model.transformer.embeddingRMS())
+            #expect(abs(rms - target) <= 0.02 * target, "\(scale): output RMS \(rms), expected \(target)")
+        }
     }
 }

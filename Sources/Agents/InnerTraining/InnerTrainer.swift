@@ -22,6 +22,8 @@ public struct InnerTrainingConfiguration: Sendable, Codable, Equatable {
     public var clipNorm = 1.0
     public var cosineWeight: Float = 1
     public var mseWeight: Float = 0
+    /// The fresh link's output gain (the γ of its output LayerNorm, for kinds with one).
+    public var outputScale: InnerOutputScale = .embeddingRMS
     public var seed: UInt64 = 42
     public var maximumLength = 2048
     public var checkpointEvery = 100
@@ -37,6 +39,16 @@ public struct InnerTrainingConfiguration: Sendable, Codable, Equatable {
         try AgentError.check("cosine weight", cosineWeight, in: 0...1e3)
         try AgentError.check("MSE weight", mseWeight, in: 0...1e3)
     }
+}
+
+/// The gain a fresh inner link's output LayerNorm starts with.
+public enum InnerOutputScale: String, Sendable, Codable, CaseIterable {
+    /// γ = 1, the reference's initialisation: outputs of norm ≈ √D (≈ 30 for D = 896), about ten
+    /// times the token embeddings the link must imitate; the shipped links kept norms of 18–25.
+    case unit
+    /// γ = the RMS of the model's input embeddings (``Transformer/embeddingRMS(sample:)``), so
+    /// the link starts at the scale of the inputs it replaces.
+    case embeddingRMS = "embedding"
 }
 
 /// What a training run reports after each step (the library never prints; the CLI draws this).
@@ -99,10 +111,15 @@ public final class InnerTrainer {
         }
         let c = configuration
         link = InnerLink(kind: c.linkKind, width: model.configuration.width, prefix: "inner.", seed: c.seed)
+        if c.outputScale == .embeddingRMS, let norm = link.network.layout.outputNorm,
+           let gain = link.parameters[name: "inner." + norm + ".weight"] {
+            gain.values = [Float](repeating: model.transformer.embeddingRMS(), count: gain.count)
+        }
         let identity = TrainingLoop.Identity(
             kind: "inner", links: [.init(name: "inner", kind: c.linkKind.rawValue, inputWidth: link.width, outputWidth: link.width)],
             models: [modelIdentity], objectiveArguments: [:],
-            recordedArguments: ["role": c.node, "mse_weight": "\(c.mseWeight)", "max_length": "\(c.maximumLength)"])
+            recordedArguments: ["role": c.node, "mse_weight": "\(c.mseWeight)", "max_length": "\(c.maximumLength)",
+                                "output_scale": c.outputScale.rawValue])
         loop = try TrainingLoop(
             parameters: link.parameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

@@ -36,6 +36,8 @@ struct TrainInnerCommand: ParsableCommand {
     @Option(help: "Peak learning rate.", in: 0...1) var lr = 5e-4
     @Option(help: "Warmup steps (then cosine decay to 0).", in: 0...100_000_000) var warmup = 10
     @Option(help: "Weight of the MSE term (the cosine term has weight 1).", in: 0...1000) var mseWeight: Float = 0
+    @Option(help: "The fresh link's output gain: embedding (γ of its output LayerNorm = the model's input-embedding RMS, so its outputs start at the embeddings' scale) or unit (γ = 1, the reference's, outputs ~10× the embeddings).")
+    var outputScale = InnerOutputScale.embeddingRMS
     @Option(help: "Inner link type (ln_res_adapter, res_adapter, adapter, linear_res_adapter, linear_adapter).")
     var link = InnerLinkKind.default
     @Option(help: "Random seed (link init and data order).", in: OptionRange.seed) var seed: UInt64 = 42
@@ -63,6 +65,7 @@ struct TrainInnerCommand: ParsableCommand {
         configuration.learningRate = lr
         configuration.warmupSteps = warmup
         configuration.mseWeight = mseWeight
+        configuration.outputScale = outputScale
         configuration.seed = seed
         configuration.maximumLength = maxLength
         configuration.checkpointEvery = checkpointEvery
@@ -102,3 +105,4 @@ extension InnerLinkKind: ExpressibleByArgument {
     public var defaultValueDescription: String { rawValue }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
+extension InnerOutputScale: ExpressibleByArgument {}
