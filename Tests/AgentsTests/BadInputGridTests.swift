@@ -30,9 +30,10 @@ struct BadInputGridTests {
         case ["train", "inner"]:
             return ["--model", wide, "--node", "planner", "--data", f.train.path, "--out", "OUT", "--steps", "1", "--batch-size", "1",
                     "--held-out-count", "1"]
-        case ["train", "outer"]:
+        case ["train", "outer"], ["train", "prompt"]:
             return ["--system", f.system.path, "--data", f.train.path, "--out", "OUT", "--steps", "1", "--batch-size", "1",
                     "--held-out-count", "1"]
+        case ["train", "bench"]: return ["--system", f.system.path, "--data", f.train.path, "--examples", "1", "--pairs", "1"]
         case ["data", "synthetic"]: return ["--count", "2", "--out", "OUT"]
         case ["think"]: return ["--model", wide, "--link", link.path, "--latent", "2", "--max-tokens", "2", "hi"]
         case ["run"]: return ["--system", f.system.path, "--max-tokens", "2", "--latent", "1", "1 + 2?"]
@@ -66,7 +67,8 @@ struct BadInputGridTests {
             + Data("\n".utf8)).write(to: problems)
         try Data(#"{"task_id": "t/0", "completion": "    return 1\n"}"#.utf8 + Data("\n".utf8)).write(to: samples)
         let setup = Self.launch(executable, ["train", "inner", "--model", fixture.path("wide.gguf").path, "--node", "planner", "--data",
-                                             fixture.train.path, "--out", link.path, "--steps", "1", "--batch-size", "1"], scratch: scratch)
+                                             fixture.train.path, "--out", link.path, "--steps", "1", "--batch-size", "1",
+                                             "--held-out-count", "1"], scratch: scratch)
         try #require(setup.status == 0, "setup: \(setup.stderr)")
         let badFiles = try Self.writeBadFiles(in: fixture.path("bad"))
         let before = try Self.snapshot(fixture.directory)

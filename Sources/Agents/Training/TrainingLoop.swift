@@ -86,6 +86,9 @@ final class TrainingLoop {
          resume: Bool) throws(AgentError) {
         try settings.validate()
         guard exampleCount >= 1 else { throw .noTrainingPairs(detail: "no training examples") }
+        guard settings.batchSize <= exampleCount else {
+            throw .invalidArgument("a batch of \(settings.batchSize) needs at least that many training examples; the data gives \(exampleCount)")
+        }
         do { lock = try RunDirectoryLock(directory: output) } catch { throw .checkpoint(error.description) }
         store = CheckpointStore(directory: output)
         if store.exists, !resume {
