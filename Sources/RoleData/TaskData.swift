@@ -15,6 +15,8 @@ public enum TaskData {
         case mmlu, gpqa, medqa, math500
         /// HumanEval-format problems (also HumanEval+): graded by running their tests.
         case humaneval
+        /// MBPP / MBPP+ problems: graded by running their asserts or test script.
+        case mbpp
 
         /// How its answers are graded: letters for the choice sets, LaTeX for MATH-500; for plain
         /// rows, letters when every expected answer is one, else math.
@@ -23,7 +25,7 @@ public enum TaskData {
             case .rows: AnswerForm.detect(expected: expected)
             case .mmlu, .gpqa, .medqa: .letter
             case .math500: .latex
-            case .humaneval: .code
+            case .humaneval, .mbpp: .code
             }
         }
     }
@@ -106,6 +108,8 @@ public enum TaskData {
                 let id = try string("task_id"), prompt = try string("prompt")
                 rows.append(DataRow(question: prompt, fields: ["final_answer": id, "task_id": id, "prompt": prompt,
                                                                "test": try string("test"), "entry_point": try string("entry_point")]))
+            case .mbpp:
+                rows.append(try mbppRow(object, file: url.path, line: number))
             }
         }
         return rows

