@@ -20,12 +20,6 @@ struct TrainOuterCommand: ParsableCommand {
     @OptionGroup var systemArguments: SystemArguments
     @Option(help: "Training rows (JSONL: question and each node's target field, e.g. plan, refined_plan, answer).")
     var data: String
-    @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
-    var heldOut: String?
-    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.", in: OptionRange.rows)
-    var heldOutCount = 16
-    @Option(help: "Checkpoint directory (created if needed).")
-    var out: String
     @Option(help: "Optimizer steps.", in: OptionRange.steps) var steps = 1000
     @Option(help: "Examples per step.", in: 1...65_536) var batchSize = 2
     @Option(help: "Peak learning rate.", in: 0...1) var lr = 5e-4
@@ -43,10 +37,7 @@ struct TrainOuterCommand: ParsableCommand {
     @Flag(help: "Run every position of every stage (slower; the same loss and gradients up to float rounding) instead of skipping positions before a stage's first slot and after the last row it passes on.")
     var noSkip = false
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
-    @Option(help: "Save a checkpoint every N steps.", in: OptionRange.steps) var checkpointEvery = 50
-    @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 50
-    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
-    @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
+    @OptionGroup var common: TrainingRunArguments
     @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
     var bridgeInit = 0
 
@@ -59,41 +50,38 @@ struct TrainOuterCommand: ParsableCommand {
         c.weightDecay = weightDecay
         c.clipNorm = clipNorm
         c.seed = seed
-        c.checkpointEvery = checkpointEvery
-        c.evaluateEvery = evalEvery
+        c.checkpointEvery = common.checkpointEvery
+        c.evaluateEvery = common.evalEvery
         c.objective.finalRoundOnly = !allRounds
         c.objective.earlierRoundWeight = earlierRoundWeight
         c.objective.maximumLength = maxLength
         c.objective.keepActivations = keepActivations
         c.objective.skipUnreachable = !noSkip
-        c.objective.threads = threads
+        c.objective.threads = common.threads
         return c
     }
 
     func run() throws {
-        let output = URL(fileURLWithPath: out)
+        let output = common.output
         let store = CheckpointStore(directory: output)
-        if store.exists, !resume {
-            throw CommandFailure("\(out) already holds a checkpoint; pass --resume to continue it, or choose another --out")
-        }
+        let (rows, held) = try common.rows(data: data)
         let definition = try systemArguments.definition()
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
-        let (rows, held) = try TrainingRows.read(data: data, heldOut: heldOut, heldOutCount: heldOutCount)
-        BLAS.setThreadCount(threads)
+        BLAS.setThreadCount(common.threads)
         let loaded = try systemArguments.load(definition)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         if bridgeInit > 0, !store.exists {
-            let fits = try loaded.graph.bridgeInitialize(rows: rows, limit: bridgeInit, threads: threads)
+            let fits = try loaded.graph.bridgeInitialize(rows: rows, limit: bridgeInit, threads: common.threads)
             for name in loaded.graph.edges.indices.map(loaded.graph.edgeName) {
                 Console.error(String(format: "bridge %@: %d pairs, relative residual %.3f", name, fits[name]!.pairs, fits[name]!.relativeResidual))
             }
         }
         let trainer = try OuterTrainer(graph: loaded.graph, train: rows, heldOut: held, configuration: configuration,
-                                       output: output, models: try loaded.modelIdentities(), resume: resume)
+                                       output: output, models: try loaded.modelIdentities(), resume: common.resume)
         let log = try Self.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: trainer.step)
-        if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
+        if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(common.out)") }
         let count = trainer.graph.outerParameters.scalarCount
         Console.error("training outer links (\(count) parameters, \(configuration.objective.rounds) rounds, "
                       + "\(configuration.objective.finalRoundOnly ? "final round supervised" : "all rounds supervised")) "

@@ -19,12 +19,6 @@ struct TrainPromptCommand: ParsableCommand {
     @OptionGroup var systemArguments: SystemArguments
     @Option(help: "Training rows (JSONL: question and the answering node's target field, e.g. answer).")
     var data: String
-    @Option(help: "Held-out rows for the evaluation loss (JSONL). Default: the last --held-out-count rows of --data.")
-    var heldOut: String?
-    @Option(help: "Rows taken from the end of --data as held-out when --held-out is not given.", in: OptionRange.rows)
-    var heldOutCount = 16
-    @Option(help: "Checkpoint directory (created if needed).")
-    var out: String
     @Option(help: "Soft prompt rows k.", in: 1...4096) var rows = 16
     @Option(help: "Optimizer steps.", in: OptionRange.steps) var steps = 1000
     @Option(help: "Examples per step.", in: 1...65_536) var batchSize = 2
@@ -35,16 +29,11 @@ struct TrainPromptCommand: ParsableCommand {
     @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
     var keepActivations = false
     @Option(help: "Random seed (initial rows and data order).", in: OptionRange.seed) var seed: UInt64 = 42
-    @Option(help: "Save a checkpoint every N steps.", in: OptionRange.steps) var checkpointEvery = 50
-    @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 50
-    @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
-    @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
+    @OptionGroup var common: TrainingRunArguments
 
     func run() throws {
-        let output = URL(fileURLWithPath: out)
-        if CheckpointStore(directory: output).exists, !resume {
-            throw CommandFailure("\(out) already holds a checkpoint; pass --resume to continue it, or choose another --out")
-        }
+        let output = common.output
+        let (train, held) = try common.rows(data: data)
         let definition = try systemArguments.definition()
         var c = PromptTuningConfiguration()
         c.rows = rows
@@ -54,21 +43,20 @@ struct TrainPromptCommand: ParsableCommand {
         c.warmupSteps = warmup
         c.clipNorm = clipNorm
         c.seed = seed
-        c.checkpointEvery = checkpointEvery
-        c.evaluateEvery = evalEvery
+        c.checkpointEvery = common.checkpointEvery
+        c.evaluateEvery = common.evalEvery
         c.maximumLength = maxLength
         c.keepActivations = keepActivations
-        c.threads = threads
-        let (train, held) = try TrainingRows.read(data: data, heldOut: heldOut, heldOutCount: heldOutCount)
-        BLAS.setThreadCount(threads)
+        c.threads = common.threads
+        BLAS.setThreadCount(common.threads)
         let loaded = try systemArguments.load(definition, latent: false)
         let graph = loaded.graph, node = graph.answer
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let identity = try loaded.modelIdentities()[node]
         let tuner = try PromptTuner(graph: graph, node: node, train: train, heldOut: held, configuration: c, output: output,
-                                    model: identity, resume: resume)
+                                    model: identity, resume: common.resume)
         let log = try TrainOuterCommand.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: tuner.step)
-        if tuner.step > 0 { Console.error("resuming at step \(tuner.step) from \(out)") }
+        if tuner.step > 0 { Console.error("resuming at step \(tuner.step) from \(common.out)") }
         Console.error("prompt-tuning \(rows) rows × \(tuner.prompt.width) for \(graph.nodes[node].id) (\(graph.nodes[node].model.configuration.architecture)) "
                       + "on \(train.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
