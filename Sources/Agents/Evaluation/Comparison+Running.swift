@@ -176,12 +176,11 @@ extension Comparison {
         return markdown
     }
 
-    /// Running accuracy of every (method, rounds) of the plan: `S1 2/3 L1 1/3 T1 0/3 …`.
+    /// Running accuracy of every (method, rounds) of the plan: `S1 2/3 L1 1/3 T1 0/3 …` (``InferenceMethod/abbreviation``).
     static func accuracies(_ outcomes: [QuestionOutcome], plan: [(method: InferenceMethod, rounds: Int)]) -> String {
         plan.map { key in
             let group = outcomes.filter { $0.method == key.method && $0.rounds == key.rounds }
-            let letter = key.method.rawValue.prefix(1).uppercased()
-            return "\(letter)\(key.rounds) \(group.filter(\.correct).count)/\(group.count)"
+            return "\(key.method.abbreviation)\(key.rounds) \(group.filter(\.correct).count)/\(group.count)"
         }.joined(separator: " ")
     }
 

@@ -23,6 +23,20 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
     public var usesRounds: Bool { ![.single, .singleTuned, .solverInner, .selfConsistency].contains(self) }
 
+    /// A short label for progress lines: S, ST, SC, SI, L, LZ, LS, T.
+    public var abbreviation: String {
+        switch self {
+        case .single: "S"
+        case .singleTuned: "ST"
+        case .selfConsistency: "SC"
+        case .solverInner: "SI"
+        case .latent: "L"
+        case .latentZero: "LZ"
+        case .latentShuffled: "LS"
+        case .text: "T"
+        }
+    }
+
     /// Order in reports: one-shot methods first, then graph methods.
     var rank: Int {
         switch self {
