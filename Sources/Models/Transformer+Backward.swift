@@ -62,34 +62,26 @@ public final class ForwardTape: @unchecked Sendable {  // written once by forwar
 }
 
 extension Transformer {
-    /// Forward over one whole sequence (positions 0 ..< T, no cache) that keeps a tape for
-    /// ``backward(tape:hiddenGradient:embeddingGradient:threads:)``. Returns the post-final-norm
-    /// hidden states `[T × D]`, identical to ``forward(embeddings:count:cache:outputs:logits:precision:threads:)``
-    /// with `outputs: .all`.
+    /// Forward over one whole sequence (positions 0 ..< N, no cache) that keeps a tape for
+    /// ``backward(tape:hiddenGradient:embeddingGradient:threads:)`` of positions P ..< N, P =
+    /// `trainedFrom`. Positions before P get a plain forward into the tape's KV cache and are
+    /// constants for the backward (nothing flows into them): work no gradient needs, when the first
+    /// trainable input sits at P, is skipped this way. Returns the post-final-norm hidden states of
+    /// the T = N − P trained positions `[T × D]`, identical to
+    /// ``forward(embeddings:count:cache:outputs:logits:precision:threads:)`` with `outputs: .all`
+    /// up to float rounding (bit-identical with P = 0).
     public func forwardForTraining(
-        embeddings: UnsafePointer<Float>, count t: Int, memory: ActivationMemory = .recompute,
+        embeddings: UnsafePointer<Float>, count n: Int, trainedFrom p: Int = 0, memory: ActivationMemory = .recompute,
         threads: Int = Parallel.defaultThreadCount
     ) -> (tape: ForwardTape, hidden: [Float]) {
-        forwardForTraining(embeddings: embeddings, count: t, after: KVCache(configuration: configuration, capacity: t),
-                           memory: memory, threads: threads)
-    }
-
-    /// Forward of T positions P ..< P + T after a constant prefix whose keys/values `prefix` holds
-    /// (P = `prefix.count`, filled by a plain forward; the tape takes the cache over and appends
-    /// to it). Returns the post-final-norm hidden states of the T positions `[T × D]`; the
-    /// backward gives dL/dX of those T positions only (nothing flows into the prefix). Work on
-    /// positions no gradient needs, those before the first trainable input, is skipped this way.
-    public func forwardForTraining(
-        embeddings: UnsafePointer<Float>, count t: Int, after prefix: KVCache, memory: ActivationMemory = .recompute,
-        threads: Int = Parallel.defaultThreadCount
-    ) -> (tape: ForwardTape, hidden: [Float]) {
-        let c = configuration, d = c.width, p = prefix.count
+        precondition(p >= 0 && p < n, "trained positions \(p) ..< \(n) are empty or out of range")
+        let c = configuration, d = c.width, t = n - p
+        let cache = KVCache(configuration: c, capacity: n)
+        if p > 0 { _ = forward(embeddings: embeddings, count: p, cache: cache, outputs: .none, logits: false, threads: threads) }
         let tape = ForwardTape(configuration: c, positions: t, start: p, memory: memory)
-        let cache = prefix
-        cache.reserve(p + t)
         let shared = memory == .recompute ? ForwardScratch(configuration: c, positions: t) : nil
         defer { shared?.deallocate() }
-        var x = embeddings
+        var x = embeddings + p * d
         let rope = RoPETables(configuration: c, positions: p..<(p + t))
         for l in 0..<c.layerCount {
             tape.checkpoint(l).update(from: x, count: t * d)

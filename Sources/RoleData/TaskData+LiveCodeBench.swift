@@ -17,6 +17,13 @@ public struct IOTest: Sendable, Codable, Equatable {
         self.output = output
         self.testtype = testtype
     }
+
+    /// `tests` as compact JSON text, keys sorted: what rows carry in `io_tests` and graders embed.
+    public static func jsonText(_ tests: [IOTest]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(tests)) ?? Data("[]".utf8), as: UTF8.self)
+    }
 }
 
 extension TaskData {
@@ -60,9 +67,7 @@ extension TaskData {
             + (starter.allSatisfy(\.isWhitespace)
                 ? "Read the input from standard input and write the answer to standard output."
                 : "Complete this starter code:\n```python\n\(starter)\n```")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let text = String(decoding: (try? encoder.encode(all)) ?? Data("[]".utf8), as: UTF8.self)
-        return DataRow(question: question, fields: ["final_answer": id, "task_id": id, "prompt": "", "io_tests": text, "entry_point": function])
+        return DataRow(question: question, fields: ["final_answer": id, "task_id": id, "prompt": "", "io_tests": IOTest.jsonText(all),
+                                                    "entry_point": function])
     }
 }

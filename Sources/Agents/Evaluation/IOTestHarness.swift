@@ -13,7 +13,7 @@ enum IOTestHarness {
         """
         import io, json, sys
         SOURCE = \(literal(code))
-        TESTS = json.loads(\(literal(json(tests))))
+        TESTS = json.loads(\(literal(IOTest.jsonText(tests))))
         FUNCTION = \(literal(function))
 
         def lines(text):
@@ -52,11 +52,5 @@ enum IOTestHarness {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         return String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
-    }
-
-    static func json(_ tests: [IOTest]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(tests)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }

@@ -148,7 +148,7 @@ extension GraphDefinition {
         var digests: [String: String] = [:], byFile: [String: String] = [:]
         for (label, checkpoint) in named {
             let store = CheckpointStore(directory: directory(checkpoint))
-            let weights = store.directory.appendingPathComponent(try store.manifest().weightsFile).standardizedFileURL.path
+            let weights = try store.weightsURL().path
             if byFile[weights] == nil { byFile[weights] = try SHA256.hexDigest(ofFile: weights) }
             digests[label] = byFile[weights]
         }

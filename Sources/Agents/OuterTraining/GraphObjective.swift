@@ -186,14 +186,9 @@ extension AgentGraph {
             return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
         }
         let start = skip ? firstSlot : 0
-        let prefix = KVCache(configuration: transformer.configuration, capacity: end)
-        let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer { e in
-            if start > 0 {
-                _ = transformer.forward(embeddings: e.baseAddress!, count: start, cache: prefix, outputs: .none, logits: false,
-                                        threads: options.threads)
-            }
-            return transformer.forwardForTraining(embeddings: e.baseAddress! + start * d, count: end - start, after: prefix,
-                                                  memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
+        let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer {
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start,
+                                           memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
         let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained

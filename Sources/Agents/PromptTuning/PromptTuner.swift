@@ -85,10 +85,8 @@ public final class PromptTuner {
         prompt = SoftPrompt(rows: c.rows, model: model, seed: c.seed)
         let link = CheckpointManifest.Link(name: SoftPrompt.parameterName, kind: Self.checkpointKind, inputWidth: c.rows,
                                            outputWidth: model.configuration.width)
-        var parameters = ParameterSet()
-        try! parameters.append(prompt.parameter)  // one name
         loop = try TrainingLoop(
-            parameters: parameters, exampleCount: training.count,
+            parameters: try! ParameterSet([prompt.parameter]), exampleCount: training.count,  // one name: cannot clash
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,
                             weightDecay: 0, clipNorm: c.clipNorm, seed: c.seed, checkpointEvery: c.checkpointEvery,
                             evaluateEvery: c.evaluateEvery),
@@ -138,32 +136,28 @@ public final class PromptTuner {
             throw .invalidArgument("the conversation is longer than the maximum length \(configuration.maximumLength) even without its question")
         }
         let start = slot.positions.lowerBound, count = conversation.count - start, threads = configuration.threads
-        let cache = KVCache(configuration: model.configuration, capacity: conversation.count)
         let positions = conversation.lossPositions.map { $0 - start }, targets = conversation.lossTargets
-        return conversation.embeddings.withUnsafeBufferPointer { e in
-            if start > 0 {
-                _ = transformer.forward(embeddings: e.baseAddress!, count: start, cache: cache, outputs: .none, logits: false, threads: threads)
-            }
-            let (tape, hidden) = transformer.forwardForTraining(embeddings: e.baseAddress! + start * d, count: count, after: cache,
-                                                                memory: configuration.keepActivations ? .keep : .recompute, threads: threads)
-            var dHidden = [Float](repeating: 0, count: hidden.count)
-            let loss = hidden.withUnsafeBufferPointer { h in
-                dHidden.withUnsafeMutableBufferPointer { g in
-                    transformer.crossEntropy(hidden: h.baseAddress!, positions: positions, targets: targets, scale: scale,
-                                             hiddenGradient: g.baseAddress!, threads: threads)
-                }
-            }
-            guard gradient, loss.isFinite else { return (loss, conversation.count) }
-            var dX = [Float](repeating: 0, count: count * d)
-            dHidden.withUnsafeBufferPointer { g in
-                dX.withUnsafeMutableBufferPointer { transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!, threads: threads) }
-            }
-            var accumulated = prompt.parameter.gradient
-            for (row, position) in zip(slot.rows, slot.positions) {
-                for j in 0..<d { accumulated[row * d + j] += dX[(position - start) * d + j] }
-            }
-            prompt.parameter.gradient = accumulated
-            return (loss, conversation.count)
+        let (tape, hidden) = conversation.embeddings.withUnsafeBufferPointer {
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: conversation.count, trainedFrom: start,
+                                           memory: configuration.keepActivations ? .keep : .recompute, threads: threads)
         }
+        var dHidden = [Float](repeating: 0, count: hidden.count)
+        let loss = hidden.withUnsafeBufferPointer { h in
+            dHidden.withUnsafeMutableBufferPointer { g in
+                transformer.crossEntropy(hidden: h.baseAddress!, positions: positions, targets: targets, scale: scale,
+                                         hiddenGradient: g.baseAddress!, threads: threads)
+            }
+        }
+        guard gradient, loss.isFinite else { return (loss, conversation.count) }
+        var dX = [Float](repeating: 0, count: count * d)
+        dHidden.withUnsafeBufferPointer { g in
+            dX.withUnsafeMutableBufferPointer { transformer.backward(tape: tape, hiddenGradient: g.baseAddress!, embeddingGradient: $0.baseAddress!, threads: threads) }
+        }
+        var accumulated = prompt.parameter.gradient
+        for (row, position) in zip(slot.rows, slot.positions) {
+            for j in 0..<d { accumulated[row * d + j] += dX[(position - start) * d + j] }
+        }
+        prompt.parameter.gradient = accumulated
+        return (loss, conversation.count)
     }
 }

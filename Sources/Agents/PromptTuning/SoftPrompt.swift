@@ -38,9 +38,8 @@ public final class SoftPrompt: @unchecked Sendable {  // values change only whil
             guard manifest.kind == PromptTuner.checkpointKind, let link = manifest.links.first, link.outputWidth == width else {
                 throw AgentError.checkpoint("\(directory.path) is not a soft prompt for a model of width \(width) (kind \(manifest.kind))")
             }
-            let values = try weights.tensor(Self.parameterName, shape: [link.inputWidth, width])
-            guard values.allSatisfy(\.isFinite) else { throw AgentError.checkpoint("\(directory.path): the soft prompt holds NaN or Inf") }
-            parameter = Parameter(name: Self.parameterName, shape: [link.inputWidth, width], values: values, decays: false)
+            parameter = Parameter(name: Self.parameterName, shape: [link.inputWidth, width], decays: false)
+            try CheckpointStore.restore(try ParameterSet([parameter]), from: weights)  // refuses a missing, misshapen or non-finite tensor
         } catch let error as AgentError {
             throw error
         } catch {

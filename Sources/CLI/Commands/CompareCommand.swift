@@ -120,8 +120,7 @@ struct CompareCommand: ParsableCommand {
     func linkDigests(_ definition: GraphDefinition) throws -> [String: String] {
         var digests = try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent())
         if methods.values.contains(.singleTuned), let softPrompt {
-            let store = CheckpointStore(directory: URL(fileURLWithPath: softPrompt))
-            digests["soft prompt"] = try SHA256.hexDigest(ofFile: store.directory.appendingPathComponent(try store.manifest().weightsFile).path)
+            digests["soft prompt"] = try SHA256.hexDigest(ofFile: try CheckpointStore(directory: URL(fileURLWithPath: softPrompt)).weightsURL().path)
         }
         return digests
     }

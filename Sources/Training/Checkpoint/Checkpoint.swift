@@ -172,6 +172,11 @@ public struct CheckpointStore: Sendable {
         return data.count + json.count
     }
 
+    /// The weights file the manifest names (what a digest of the trained values should read).
+    public func weightsURL() throws(CheckpointError) -> URL {
+        directory.appendingPathComponent(try manifest().weightsFile).standardizedFileURL
+    }
+
     /// The manifest alone (what was trained, on which models), checked for its format version.
     public func manifest() throws(CheckpointError) -> CheckpointManifest {
         var isDirectory: ObjCBool = false
