@@ -134,6 +134,16 @@ extension OuterTrainingTests {
         let system = try TinyGraph.sequential()
         var configuration = Self.configuration(steps: 12)
         configuration.learningRate = 1e-2
+        let before = try trainAndCheck(system, configuration, directory)
+        // The first run's lock is released with its trainer; a resumed one finds its start again.
+        let reopened = try OuterTrainer(graph: system, train: Self.data(), heldOut: [Self.example], configuration: configuration,
+                                        output: directory, models: Self.identities, resume: true)
+        #expect(reopened.heldOutHistory.map(\.step) == [0] && reopened.heldOutHistory.first?.loss == before,
+                "a resumed run keeps the starting point's held-out loss")
+    }
+
+    /// Trains 12 steps into `directory` and checks the run; returns the starting held-out loss.
+    private func trainAndCheck(_ system: AgentGraph, _ configuration: OuterTrainingConfiguration, _ directory: URL) throws -> Double {
         let trainer = try OuterTrainer(graph: system, train: Self.data(), heldOut: [Self.example], configuration: configuration,
                                        output: directory, models: Self.identities, resume: false)
         let before = try trainer.evaluate()
@@ -142,13 +152,16 @@ extension OuterTrainingTests {
         let after = try trainer.evaluate()
         #expect(reports.count == 12 && reports.last?.checkpointed == true)
         #expect(reports.allSatisfy { $0.roundGradientNorms["planner_to_refiner"]!.allSatisfy { $0 > 0 } })
-        #expect(trainer.heldOutHistory.map(\.step) == [3, 6, 9, 12])
+        #expect(trainer.heldOutHistory.map(\.step) == [0, 3, 6, 9, 12])
+        #expect(trainer.heldOutHistory.first?.loss == before, "the step-0 held-out loss is the starting point's")
         let firstLosses = reports.prefix(2).map(\.loss).reduce(0, +), lastLosses = reports.suffix(2).map(\.loss).reduce(0, +)
         #expect(lastLosses < firstLosses, "training loss \(firstLosses / 2) → \(lastLosses / 2)")
         #expect(after < before, "held-out \(before) → \(after)")
         let (manifest, _, moments) = try CheckpointStore(directory: directory).load()
         #expect(manifest.kind == "outer" && manifest.step == 12 && manifest.links.map(\.name) == ["planner_to_refiner", "refiner_to_solver", "solver_to_planner"])
         #expect(moments != nil)
+        #expect(manifest.metrics["initial_held_out_loss"] == before)
+        return before
     }
 
     @Test("a resumed run ends with exactly the weights of an uninterrupted one")

@@ -118,6 +118,7 @@ final class TrainingLoop {
             try CheckpointStore.restore(parameters, from: weights)
             if let moments { try optimizer.restore(moments) }
             step = manifest.step
+            if let initial = manifest.metrics[Self.initialHeldOutKey] { heldOutHistory = [(0, initial)] }
         } catch let error as AgentError {
             throw error
         } catch {
@@ -135,6 +136,11 @@ final class TrainingLoop {
         let clock = ContinuousClock(), start = clock.now
         var work = 0
         let startStep = step
+        if let evaluate, step == 0, heldOutHistory.isEmpty {
+            // The starting point's held-out loss (after any initialisation such as the bridge),
+            // so what training adds is separable from where it began; kept in every checkpoint.
+            heldOutHistory.append((0, try evaluate()))
+        }
         while step < settings.steps {
             let batch = order.indices(step: step, batchSize: settings.batchSize)
             parameters.zeroGradients()
@@ -166,7 +172,12 @@ final class TrainingLoop {
         }
     }
 
+    /// The manifest metric holding the held-out loss before the first step.
+    static let initialHeldOutKey = "initial_held_out_loss"
+
     private func save(metrics: [String: Double]) throws(AgentError) {
+        var metrics = metrics
+        if let initial = heldOutHistory.first, initial.step == 0 { metrics[Self.initialHeldOutKey] = initial.loss }
         let s = settings
         let common = ["steps": "\(s.steps)", "batch_size": "\(s.batchSize)", "lr": "\(s.learningRate)", "warmup": "\(s.warmupSteps)",
                       "seed": "\(s.seed)", "train_examples": "\(exampleCount)"]
