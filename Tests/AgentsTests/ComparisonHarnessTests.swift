@@ -90,5 +90,13 @@ extension ComparisonHarnessTests {
         #expect(recorded.count == 3 * 4 && recorded[firstSC...].allSatisfy { $0.method == .selfConsistency })
         let k = SelfConsistencyBudget(outcomes: recorded, plan: comparison.plan)!.samples
         #expect(markdown.contains("self-consistency k = \(k)"))
+        #expect(recorded.allSatisfy { $0.samples == ($0.method == .selfConsistency ? k : nil) }, "each answer records its k")
+        // Once answers with some k are recorded, that k stays even where the budget moved.
+        var earlier = recorded
+        for i in earlier.indices where earlier[i].method == .selfConsistency { earlier[i].samples = k + 3 }
+        #expect(try comparison.selfConsistencySamples(earlier) == k + 3)
+        #expect(try comparison.selfConsistencySamples(recorded.filter { $0.method != .selfConsistency }) == k)
+        let report = try comparison.writeReport(earlier, resumed: earlier.count)
+        #expect(report.contains("recorded with k = \(k + 3)"))
     }
 }

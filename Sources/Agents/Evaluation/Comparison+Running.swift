@@ -94,10 +94,12 @@ extension Comparison {
 
     /// The self-consistency k in effect: the fixed one, or (automatic) the one whose time matches
     /// latent's at the largest rounds (``SelfConsistencyBudget``), from the answers recorded; nil
-    /// while it cannot be known yet.
+    /// while it cannot be known yet. Once a self-consistency answer is recorded its k stays, so a
+    /// resumed run that asks more questions does not mix answers of different k.
     func selfConsistencySamples(_ recorded: [QuestionOutcome]) throws -> Int? {
         guard let sc = settings.selfConsistency else { return nil }
         guard sc.isAutomatic else { return sc.samples }
+        if let k = recorded.first(where: { $0.method == .selfConsistency && $0.samples != nil })?.samples { return k }
         return SelfConsistencyBudget(outcomes: recorded, plan: plan)?.samples
     }
 
@@ -130,7 +132,7 @@ extension Comparison {
             }
             return QuestionOutcome(index: batch.index, method: batch.method, rounds: rounds, predicted: predicted,
                                    expected: question.expected, correct: correct, stages: result.stages, text: result.text,
-                                   verdict: verdict)
+                                   verdict: verdict, samples: batch.method == .selfConsistency ? samples : nil)
         }
     }
 
@@ -160,6 +162,11 @@ extension Comparison {
         }
         if settings.selfConsistency?.isAutomatic == true, let budget = SelfConsistencyBudget(outcomes: outcomes, plan: plan) {
             notes.append(budget.note)
+            let used = Set(outcomes.filter { $0.method == .selfConsistency }.compactMap(\.samples)).sorted()
+            if !used.isEmpty, used != [budget.samples] {
+                notes.append("the self-consistency answers were recorded with k = " + used.map(String.init).joined(separator: ", ")
+                             + " (fixed by the first ones recorded); the budget over all answers now gives \(budget.samples)")
+            }
         }
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         if answered < questions.count {

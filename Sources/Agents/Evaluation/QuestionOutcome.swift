@@ -70,11 +70,15 @@ public struct QuestionOutcome: Sendable, Codable, Equatable {
     /// Code tasks: what running the tests on the answer gave ("passed", "timed out", "failed: …",
     /// "no code in the reply"); nil for other tasks.
     public var verdict: String?
+    /// Self-consistency: the k this answer's majority was taken over (nil for other methods and
+    /// in logs written before it was recorded).
+    public var samples: Int?
 
     public init(index: Int, method: InferenceMethod, rounds: Int, predicted: String?, expected: String, correct: Bool,
-                stages: [StageRecord], text: String? = nil, verdict: String? = nil) {
+                stages: [StageRecord], text: String? = nil, verdict: String? = nil, samples: Int? = nil) {
         self.text = text
         self.verdict = verdict
+        self.samples = samples
         self.index = index
         self.method = method
         self.rounds = rounds
