@@ -1,0 +1,87 @@
+#!/bin/bash
+# Retraining the default system at scale (issue 18): the same three agents (planner Qwen2.5-0.5B →
+# refiner SmolLM2-135M → solver Qwen2.5-0.5B), inner links whose outputs start at the embeddings'
+# scale, the solver reading the question before the refined plan (its slot then comes late, so the
+# outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
+#
+# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | prompt | validate)
+# Every stage is resumable: rerun the same command after a kill and it continues from the last
+# checkpoint (checkpoints every few steps). Nothing here reads the test split except `data`,
+# which only writes it; checkpoints and settings are chosen on the validation split.
+set -euo pipefail
+RMAS=${RMAS:-.build/release/rmas}
+W=${WORK:-runs/default-system-v2}
+T=${THREADS:-2}
+mkdir -p "$W"
+resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
+
+case "${1:-}" in
+data)
+    # reasoning-gym GSM-symbolic, 45 rows per training template (the first 30 of each are the
+    # rows of the default 30-per-template build; test.jsonl is unchanged: sha256 5a4867a5…).
+    $RMAS data gsm --out "$W/data" --builder-arguments --per-train=45
+    # Validation = 4 whole training templates (every 16th, 180 rows), so validation questions
+    # come from templates the links never train on, as the test's do.
+    python3 - "$W" <<'PY'
+import sys
+w = sys.argv[1]
+rows = open(f"{w}/data/train.jsonl").read().splitlines()
+assert len(rows) == 67 * 45, len(rows)
+train = [r for i, r in enumerate(rows) if (i // 45) % 16 != 15]
+val = [r for i, r in enumerate(rows) if (i // 45) % 16 == 15]
+def write(name, part):
+    open(f"{w}/{name}", "w").write("\n".join(part) + "\n")
+write("train.jsonl", train); write("val.jsonl", val)
+write("train-945.jsonl", train[::3]); write("val-60.jsonl", val[::3]); write("val-16.jsonl", val[::11][:16])
+PY
+    # The system: the shipped prompts, except that the solver reads the question first.
+    python3 - "$W" Sources/CLI/Resources/DefaultSystem/system.json <<'PY'
+import json, sys
+w, src = sys.argv[1], sys.argv[2]
+s = json.load(open(src))
+for n in s["nodes"]:
+    n["inner_link"] = n["id"] + "-inner"
+    if n["id"] == "solver":
+        n["prompts"]["first_round"] = ("You are the solver agent in a multi-agent system.\nHere is the question.\n"
+            "Question:\n{question}\n\nHere is the refined plan.\nRefined Plan:\n{slot:refined}\n\n{instruction}")
+# Training reads the graph without outer checkpoints (they are what it makes); the system that
+# answers names them.
+json.dump(s, open(f"{w}/system-v2-train.json", "w"), indent=2)
+for e in s["edges"]:
+    e["checkpoint"] = "outer"
+json.dump(s, open(f"{w}/system-v2.json", "w"), indent=2)
+PY
+    ;;
+inner)
+    # Inner links (spec §1.3), γ of the output LayerNorm = the model's embedding RMS (the default
+    # --output-scale embedding), cosine + MSE, 945 rows (every 3rd training row), 1000 steps × 4.
+    for node in refiner planner solver; do
+        model=qwen2.5-0.5b; [ $node = refiner ] && model=smollm2-135m
+        $RMAS train inner --model $model --node $node --prompts-from "$W/system-v2-train.json" \
+            --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$W/$node-inner" \
+            --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 100 \
+            --threads $T $(resume "$W/$node-inner")
+    done
+    ;;
+outer)
+    # Outer links (spec §2.4) at two rounds (the feedback link trained), bridge-initialised from
+    # 100 rows, 2,000 distinct training rows (1,000 steps × 2 of one shuffled pass over 2,835), validation CE every 100.
+    $RMAS train outer --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$W/outer" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
+        --checkpoint-every 5 --eval-every 100 --threads $T $(resume "$W/outer")
+    ;;
+prompt)
+    # The tuned single-agent baseline on the same rows and step budget.
+    $RMAS train prompt --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$W/solver-prompt" --steps 1000 --batch-size 2 --warmup 20 \
+        --checkpoint-every 50 --eval-every 100 --keep-activations --threads $T $(resume "$W/solver-prompt")
+    ;;
+validate)
+    # Validation-split comparison (never the test split) with every control.
+    $RMAS compare --system "$W/system-v2.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
+        --methods single,latent,latent-zero,latent-shuffled,solver-inner --batch 8 --max-tokens 512 \
+        --out "$W/validate" --threads $T
+    ;;
+*)
+    echo "usage: $0 data|inner|outer|prompt|validate" >&2; exit 2 ;;
+esac
