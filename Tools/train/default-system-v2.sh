@@ -4,7 +4,7 @@
 # scale, the solver reading the question before the refined plan (its slot then comes late, so the
 # outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
 #
-# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | prompt | validate)
+# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate)
 # Every stage is resumable: rerun the same command after a kill and it continues from the last
 # checkpoint (checkpoints every few steps). Nothing here reads the test split except `data`,
 # which only writes it; checkpoints and settings are chosen on the validation split.
@@ -46,10 +46,30 @@ for n in s["nodes"]:
             "Question:\n{question}\n\nHere is the refined plan.\nRefined Plan:\n{slot:refined}\n\n{instruction}")
 # Training reads the graph without outer checkpoints (they are what it makes); the system that
 # answers names them.
+for e in s["edges"]:
+    e.pop("checkpoint", None)
 json.dump(s, open(f"{w}/system-v2-train.json", "w"), indent=2)
 for e in s["edges"]:
     e["checkpoint"] = "outer"
 json.dump(s, open(f"{w}/system-v2.json", "w"), indent=2)
+# The self-refinement control (the "identical sender" of anchors §2.2): the same graph without
+# the SmolLM2 refiner, so the solver's model hears only itself (the planner is Qwen2.5-0.5B too).
+# Trained on the same rows and budget, it tells what the refiner adds beyond self-refinement.
+c = json.loads(json.dumps(s))
+c["nodes"] = [n for n in c["nodes"] if n["id"] != "refiner"]
+solver = next(n for n in c["nodes"] if n["id"] == "solver")
+solver["prompts"]["first_round"] = solver["prompts"]["first_round"].replace(
+    "Here is the refined plan.\nRefined Plan:\n{slot:refined}", "Here is the plan.\nPlan:\n{slot:planner}")
+c["edges"] = [e for e in c["edges"] if e["from"] != "refiner" and e["to"] != "refiner"]
+c["edges"].insert(0, {"from": "planner", "to": "solver", "slot": "planner", "direction": "forward",
+                      "link": "outer_ln_res_adapter", "checkpoint": "outer-self"})
+for e in c["edges"]:
+    e["checkpoint"] = "outer-self"
+c["schedule"]["order"] = ["planner", "solver"]
+json.dump(c, open(f"{w}/system-v2-self.json", "w"), indent=2)
+for e in c["edges"]:
+    del e["checkpoint"]
+json.dump(c, open(f"{w}/system-v2-self-train.json", "w"), indent=2)
 PY
     ;;
 inner)
@@ -70,6 +90,12 @@ outer)
         --out "$W/outer" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
         --checkpoint-every 5 --eval-every 100 --threads $T $(resume "$W/outer")
     ;;
+self)
+    # The self-refinement control's outer links, at the same rows, rounds and budget.
+    $RMAS train outer --system "$W/system-v2-self-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$W/outer-self" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
+        --checkpoint-every 5 --eval-every 100 --threads $T $(resume "$W/outer-self")
+    ;;
 prompt)
     # The tuned single-agent baseline on the same rows and step budget.
     $RMAS train prompt --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
@@ -83,5 +109,5 @@ validate)
         --out "$W/validate" --threads $T
     ;;
 *)
-    echo "usage: $0 data|inner|outer|prompt|validate" >&2; exit 2 ;;
+    echo "usage: $0 data|inner|outer|self|prompt|validate" >&2; exit 2 ;;
 esac
