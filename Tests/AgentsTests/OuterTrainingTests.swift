@@ -276,3 +276,59 @@ extension OuterTrainingTests {
         }
     }
 }
+
+extension OuterTrainingTests {
+    /// Back-propagating only the last rounds keeps the loss and drops exactly the gradient paths
+    /// that cross a round boundary backwards: each link's gradient equals (in norm) the uses whose
+    /// target stage lies in the window, as the full objective reports them per use, and a link
+    /// used only across the window's edge (the feedback link at R = 2) gets the full gradient.
+    @Test("truncated back-propagation through rounds keeps the in-window gradients", arguments: [(2, 1), (3, 1), (3, 2)])
+    func truncatedBackpropagation(rounds: Int, window: Int) throws {
+        let graph = try TinyGraph.sequential()
+        var options = Self.options(rounds: rounds)
+        options.keepActivations = true
+        let parameters = graph.outerParameters
+        parameters.zeroGradients()
+        let full = try graph.outerObjective(Self.example, options: options)
+        let fullGradients = parameters.map(\.gradient)
+        options.backpropagatedRounds = window
+        try options.validate()
+        parameters.zeroGradients()
+        let truncated = try graph.outerObjective(Self.example, options: options)
+        #expect(abs(full.loss - truncated.loss) <= 1e-5 * abs(full.loss))
+        let first = rounds - window + 1
+        for k in graph.edges.indices {
+            let name = graph.edgeName(k), feedback = graph.edges[k].direction == .feedback
+            // A use indexed by its source round s lands in round s (forward) or s + 1 (feedback).
+            let inWindow = { (s: Int) in (feedback ? s + 1 : s) >= first }
+            let expected = (1...rounds).filter(inWindow).map { full.gradientNorms[name]![$0 - 1] }
+            for s in 1...rounds where !inWindow(s) { #expect(truncated.gradientNorms[name]![s - 1] == 0, "\(name) round \(s)") }
+            for (s, norm) in zip((1...rounds).filter(inWindow), expected) {
+                let got = truncated.gradientNorms[name]![s - 1]
+                #expect(abs(got - norm) <= 1e-4 * max(norm, 1e-12), "\(name) use from round \(s): \(got) vs \(norm)")
+            }
+            let squared = graph.edges[k].link.parameters.reduce(0.0) { $0 + $1.gradient.reduce(0) { $0 + Double($1) * Double($1) } }
+            if expected.count == 1 {
+                #expect(abs(squared.squareRoot() - expected[0]) <= 1e-4 * max(expected[0], 1e-12), "\(name): \(squared.squareRoot()) vs \(expected[0])")
+            }
+        }
+        // Dropped paths really are dropped: the gradient is not the full one when a forward edge
+        // is used before the window (its earlier use reaches the loss only across a boundary).
+        let differs = zip(fullGradients, parameters.map(\.gradient)).contains { a, b in zip(a, b).contains { abs($0 - $1) > 1e-6 * max(abs($0), 1e-6) } }
+        #expect(differs)
+    }
+
+    @Test("a back-propagation window wider than the rounds, or one that drops supervised rounds, is refused")
+    func truncationRefused() {
+        var options = Self.options(rounds: 2)
+        options.backpropagatedRounds = 3
+        #expect(throws: AgentError.self) { try options.validate() }
+        options.backpropagatedRounds = 0
+        #expect(throws: AgentError.self) { try options.validate() }
+        options.backpropagatedRounds = 1
+        options.finalRoundOnly = false
+        #expect(throws: AgentError.self) { try options.validate() }
+        options.backpropagatedRounds = 2
+        #expect(throws: Never.self) { try options.validate() }
+    }
+}

@@ -28,6 +28,13 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     /// rounding): positions before a stage's first latent slot get a plain forward and no
     /// backward, and a stage whose loss is not taken stops after the last row it passes on.
     public var skipUnreachable = true
+    /// Back-propagate through the last N rounds only (truncated back-propagation through rounds);
+    /// nil = every round. Earlier rounds run plain forwards, so only their uses of a link inside
+    /// the window train it: a feedback link still learns from the next round's input gradient,
+    /// while gradient paths that cross a round boundary backwards are dropped. Measured on the
+    /// default system at R = 2 those paths carry 1e-8…1e-5 of the gradient against ~1 in the
+    /// last round (BENCHMARKS "Outer-training throughput").
+    public var backpropagatedRounds: Int?
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -39,7 +46,18 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
         try AgentError.check("maximum length", maximumLength, atLeast: 2)
         try AgentError.check("threads", threads, atLeast: 1)
         try AgentError.check("earlier-round weight", earlierRoundWeight, in: 0...1e3)
+        if let window = backpropagatedRounds {
+            guard (1...rounds).contains(window) else {
+                throw .invalidArgument("back-propagated rounds must be in 1…\(rounds), the rounds trained (got \(window))")
+            }
+            if !finalRoundOnly, window < rounds {
+                throw .invalidArgument("back-propagating \(window) of \(rounds) rounds drops the gradient of the earlier rounds' supervised answers: supervise the final round only, or back-propagate every round")
+            }
+        }
     }
+
+    /// The first round whose stages keep a tape for the backward.
+    var firstBackpropagatedRound: Int { rounds - min(backpropagatedRounds ?? rounds, rounds) + 1 }
 }
 
 /// The objective of one row and where its gradient went.
@@ -86,7 +104,8 @@ extension AgentGraph {
                     incoming.append(transfer(from: source, stages: stages, edge: k, options: options))
                 }
                 let weight: Float = !isAnswer ? 0 : round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
-                let stage = try self.stage(i, round: round, row: row, incoming: incoming, train: gradient, supervised: weight > 0,
+                let stage = try self.stage(i, round: round, row: row, incoming: incoming,
+                                           train: gradient && round >= options.firstBackpropagatedRound, supervised: weight > 0,
                                            options: options)
                 stages.append(stage)
                 current[i] = stages.count - 1

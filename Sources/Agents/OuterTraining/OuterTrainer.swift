@@ -83,8 +83,10 @@ public final class OuterTrainer {
             return CheckpointManifest.Link(name: graph.edgeName(k), kind: link.kind.rawValue, inputWidth: link.inputWidth,
                                            outputWidth: link.outputWidth)
         }
-        let objective = ["rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)", "final_round_only": "\(o.finalRoundOnly)",
+        var objective = ["rounds": "\(o.rounds)", "max_latent_rows": "\(o.maximumLatentRows)", "final_round_only": "\(o.finalRoundOnly)",
                          "earlier_round_weight": "\(o.earlierRoundWeight)", "max_length": "\(o.maximumLength)"]
+        // Recorded only when set, so runs from before the option resume unchanged.
+        if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

@@ -36,6 +36,9 @@ struct TrainOuterCommand: ParsableCommand {
     var keepActivations = true
     @Flag(help: "Run every position of every stage (slower; the same loss and gradients up to float rounding) instead of skipping positions before a stage's first slot and after the last row it passes on.")
     var noSkip = false
+    @Option(help: "Back-propagate through the last N rounds only (truncated back-propagation through rounds; default: every round). Earlier rounds run plain forwards; a feedback link still trains from the next round's input gradient; the log's per-round gradient norms show what crossing a round boundary carries.",
+            in: OptionRange.rounds)
+    var backpropRounds: Int?
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
     @OptionGroup var common: TrainingRunArguments
     @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
@@ -57,6 +60,7 @@ struct TrainOuterCommand: ParsableCommand {
         c.objective.maximumLength = maxLength
         c.objective.keepActivations = keepActivations
         c.objective.skipUnreachable = !noSkip
+        c.objective.backpropagatedRounds = backpropRounds
         c.objective.threads = common.threads
         return c
     }
