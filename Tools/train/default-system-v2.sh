@@ -4,10 +4,10 @@
 # scale, the solver reading the question before the refined plan (its slot then comes late, so the
 # outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
 #
-# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate)
+# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate | evidence)
 # Every stage is resumable: rerun the same command after a kill and it continues from the last
-# checkpoint (checkpoints every few steps). Nothing here reads the test split except `data`,
-# which only writes it; checkpoints and settings are chosen on the validation split.
+# checkpoint (checkpoints every few steps). Nothing before `evidence` reads the test split
+# (`data` only writes it); checkpoints and settings are chosen on the validation split.
 set -euo pipefail
 RMAS=${RMAS:-.build/release/rmas}
 W=${WORK:-runs/default-system-v2}
@@ -86,9 +86,10 @@ inner)
 outer)
     # Outer links (spec §2.4) at two rounds (the feedback link trained), bridge-initialised from
     # 100 rows, 2,000 distinct training rows (1,000 steps × 2 of one shuffled pass over 2,835), validation CE every 100.
-    # Back-propagation through the final round only: the paths that cross into round 1 carried
-    # 1e-8…1e-5 of the gradient against ~1 in round 2 on this run's first steps, and dropping them
-    # is 1.19× faster (median of 7 alternating pairs, BENCHMARKS "Outer-training throughput").
+    # Back-propagation through the final round only: on the first 16 steps of a full-gradient run
+    # the paths that cross back into round 1 carried at most 2.5e-5 of the gradient's norm, and
+    # dropping them ran 1.19× skip-keep alone (median of 7 alternating pairs) and 2.05× the full
+    # path (3 pairs; BENCHMARKS "Truncated back-propagation through rounds").
     $RMAS train outer --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
         --out "$W/outer" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
         --checkpoint-every 5 --eval-every 100 --backprop-rounds 1 --threads $T $(resume "$W/outer")
@@ -106,11 +107,37 @@ prompt)
         --checkpoint-every 50 --eval-every 100 --keep-activations --threads $T $(resume "$W/solver-prompt")
     ;;
 validate)
-    # Validation-split comparison (never the test split) with every control.
+    # Validation split only (never the test split): the trained system with every control and
+    # baseline at r = 1, 2, then the self-refinement control's system on the same questions.
+    tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
     $RMAS compare --system "$W/system-v2.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
-        --methods single,latent,latent-zero,latent-shuffled,solver-inner --batch 8 --max-tokens 512 \
-        --out "$W/validate" --threads $T
+        --methods single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto \
+        --batch 8 --max-tokens 512 --out "$W/validate" --threads $T
+    if [ -f "$W/outer-self/manifest.json" ]; then
+        $RMAS compare --system "$W/system-v2-self.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
+            --methods single,latent --batch 8 --max-tokens 512 --out "$W/validate-self" --threads $T
+    fi
+    ;;
+evidence)
+    # The test table (issues 17/18), once the validation split has chosen nothing else to change:
+    # 200 unseen-template GSM-symbolic questions, 200 MMLU-medicine questions (a fixed seeded
+    # sample of the 5 subjects) and all 164 HumanEval problems, every method and control,
+    # r = 1, 2, 3. Each compare resumes where it stopped.
+    $RMAS data mmlu --group medicine --out "$W/tasks"
+    $RMAS data humaneval --out "$W/tasks"
+    python3 -c 'import random, sys
+rows = open(sys.argv[1]).read().splitlines()
+random.Random(18).shuffle(rows)
+open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medicine.jsonl" "$W/tasks/mmlu-medicine-200.jsonl"
+    tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
+    methods="single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto"
+    $RMAS compare --system "$W/system-v2.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-math" --threads $T
+    $RMAS compare --system "$W/system-v2.json" --data "$W/tasks/mmlu-medicine-200.jsonl" --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-mmlu-medicine" --threads $T
+    $RMAS compare --system "$W/system-v2.json" --data "$W/tasks/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-humaneval" --threads $T
     ;;
 *)
-    echo "usage: $0 data|inner|outer|self|prompt|validate" >&2; exit 2 ;;
+    echo "usage: $0 data|inner|outer|self|prompt|validate|evidence" >&2; exit 2 ;;
 esac
