@@ -73,6 +73,12 @@ struct TrainOuterCommand: ParsableCommand {
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
+        if let window = backpropRounds, window > configuration.objective.rounds {
+            throw ValidationError("--backprop-rounds \(window) exceeds the \(configuration.objective.rounds) rounds trained")
+        }
+        if let window = backpropRounds, window < configuration.objective.rounds, allRounds {
+            throw ValidationError("--backprop-rounds \(window) with --all-rounds would drop the earlier rounds' supervised gradients")
+        }
         BLAS.setThreadCount(common.threads)
         let loaded = try systemArguments.load(definition)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
