@@ -1,0 +1,94 @@
+#!/bin/bash
+# The distillation system (issue 18, spec §2.5): expert Qwen2.5-Coder-1.5B → learner
+# Qwen2.5-Coder-0.5B, one round, trained on the GSM-symbolic rows and validation split of the
+# default system's retraining (Tools/train/default-system-v2.sh `data` must have run; WORK names
+# its directory). The claim to test: the learner with the expert's latents well above the learner
+# alone, and faster than the expert alone.
+#
+# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | evidence)
+# Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
+# test split; checkpoints and settings are chosen on the validation split.
+set -euo pipefail
+RMAS=${RMAS:-.build/release/rmas}
+W=${WORK:-runs/default-system-v2}
+D=${DISTILL:-$W/distillation}
+T=${THREADS:-2}
+mkdir -p "$D"
+resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
+
+case "${1:-}" in
+setup)
+    # The shipped preset, at one round (an expert pass per question is the expensive part), the
+    # learner reading the question before the expert's rows (its slot then comes late, so outer
+    # training skips more backward work), inner links named; and the expert alone as a one-node
+    # graph, for the speed and accuracy baseline.
+    $RMAS system show --system distillation > "$D/preset.json"
+    python3 - "$D" <<'PY'
+import json, sys
+d = sys.argv[1]
+s = json.load(open(f"{d}/preset.json"))
+s["schedule"]["rounds"] = 1
+s["edges"] = [e for e in s["edges"] if e["direction"] == "forward"]
+for n in s["nodes"]:
+    n["inner_link"] = n["id"] + "-inner"
+    if n["id"] == "expert":
+        n["prompts"].pop("later_rounds", None)
+    if n["id"] == "learner":
+        n["prompts"]["first_round"] = ("You are the learner executor in a multi-agent system.\nQuestion:\n{question}\n\n"
+            "Expert plan:\n{slot:expert}\n\nUse the expert plan as guidance, but where it conflicts with the question, "
+            "keep to the question's constraints.\n\n{instruction}")
+for e in s["edges"]:
+    e.pop("checkpoint", None)
+json.dump(s, open(f"{d}/system-train.json", "w"), indent=2)
+for e in s["edges"]:
+    e["checkpoint"] = "outer"
+json.dump(s, open(f"{d}/system.json", "w"), indent=2)
+expert = next(n for n in s["nodes"] if n["id"] == "expert")
+alone = {"defaults": s["defaults"], "edges": [], "instructions": s["instructions"], "single_prompt": s["single_prompt"],
+         "style": "sequential", "system_prompt": s["system_prompt"], "schedule": {"answer": "expert", "order": ["expert"], "rounds": 1},
+         "nodes": [{"id": "expert", "model": expert["model"], "decoder": "plain", "target": "answer",
+                    "prompts": {"first_round": s["single_prompt"]}}]}
+json.dump(alone, open(f"{d}/expert-alone.json", "w"), indent=2)
+PY
+    $RMAS system check --system "$D/system-train.json"
+    $RMAS system check --system "$D/expert-alone.json"
+    ;;
+inner)
+    # The expert's inner link, as the default system's were trained (γ = the embedding RMS,
+    # cosine + MSE, 945 rows, 1000 steps × 4, validation every 100). The learner is the v2
+    # solver's model reading answers too: its inner link is the v2 solver's.
+    $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
+        --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
+        --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
+        --threads $T $(resume "$D/expert-inner")
+    ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
+    ;;
+outer)
+    # The expert → learner link: bridge-initialised from 100 rows, then 500 steps × 2 = 1,000
+    # distinct training rows, validation CE every 50.
+    $RMAS train outer --system "$D/system-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$D/outer" --rounds 1 --steps 500 --batch-size 2 --warmup 20 --bridge-init 100 \
+        --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
+    ;;
+validate)
+    # Validation split only: the system with its controls against the learner alone, then the
+    # expert alone on the same questions, paired across the two runs.
+    $RMAS compare --system "$D/system.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$D/validate" --threads $T
+    $RMAS compare --system "$D/expert-alone.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods single --batch 8 --max-tokens 512 --out "$D/validate-expert" --threads $T
+    $RMAS compare-runs --run system="$D/validate" --run expert="$D/validate-expert" \
+        --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$D/validate-paired"
+    ;;
+evidence)
+    # The test table: 200 unseen-template GSM-symbolic questions, the same methods.
+    $RMAS compare --system "$D/system.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1 \
+        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$D/evidence-math" --threads $T
+    $RMAS compare --system "$D/expert-alone.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1 \
+        --methods single --batch 8 --max-tokens 512 --out "$D/evidence-math-expert" --threads $T
+    $RMAS compare-runs --run system="$D/evidence-math" --run expert="$D/evidence-math-expert" \
+        --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$D/evidence-math-paired"
+    ;;
+*)
+    echo "usage: $0 setup|inner|outer|validate|evidence" >&2; exit 2 ;;
+esac
