@@ -15,6 +15,15 @@ D=${DISTILL:-$W/distillation}
 T=${THREADS:-2}
 mkdir -p "$D"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
+# table DATA LIMIT OUT: the system's methods and controls, the expert alone, and the two paired.
+table() {
+    $RMAS compare --system "$D/system.json" --data "$1" --limit "$2" --rounds 1 \
+        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$3" --threads $T
+    $RMAS compare --system "$D/expert-alone.json" --data "$1" --limit "$2" --rounds 1 \
+        --methods single --batch 8 --max-tokens 512 --out "$3-expert" --threads $T
+    $RMAS compare-runs --run system="$3" --run expert="$3-expert" \
+        --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$3-paired"
+}
 
 case "${1:-}" in
 setup)
@@ -73,21 +82,11 @@ outer)
 validate)
     # Validation split only: the system with its controls against the learner alone, then the
     # expert alone on the same questions, paired across the two runs.
-    $RMAS compare --system "$D/system.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
-        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$D/validate" --threads $T
-    $RMAS compare --system "$D/expert-alone.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
-        --methods single --batch 8 --max-tokens 512 --out "$D/validate-expert" --threads $T
-    $RMAS compare-runs --run system="$D/validate" --run expert="$D/validate-expert" \
-        --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$D/validate-paired"
+    table "$W/val-60.jsonl" 60 "$D/validate"
     ;;
 evidence)
     # The test table: 200 unseen-template GSM-symbolic questions, the same methods.
-    $RMAS compare --system "$D/system.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1 \
-        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$D/evidence-math" --threads $T
-    $RMAS compare --system "$D/expert-alone.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1 \
-        --methods single --batch 8 --max-tokens 512 --out "$D/evidence-math-expert" --threads $T
-    $RMAS compare-runs --run system="$D/evidence-math" --run expert="$D/evidence-math-expert" \
-        --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$D/evidence-math-paired"
+    table "$W/data/test.jsonl" 200 "$D/evidence-math"
     ;;
 *)
     echo "usage: $0 setup|inner|outer|validate|evidence" >&2; exit 2 ;;
