@@ -12,6 +12,8 @@
 #define VECS 4  // 8 measured 3× slower for q5_0 (spills)
 /// Columns up to which the activations' scales are converted once per call (32 KiB of stack).
 #define MAX_COLUMNS 16384
+/// Columns up to which gemm32_prepared lays out each vector's side once per call (48 KiB of stack).
+#define MAX_PREPARED_COLUMNS 4096
 
 /// y[v][off + r] for `nrows` rows and V (≤ VECS) vectors of 32-element blocks of kind k. Rows go
 /// one at a time, each decoded once for all V vectors: per (row, vector) the operations are
@@ -73,6 +75,75 @@ INLINE void gemm32(enum kind32 k, int n, const uint8_t *w, size_t stride, const 
                 const __m128 prod = _mm_mul_ps(ws, xs);
                 if (affine(k)) acc[v] = _mm512_mask_add_ps(acc[v], 0xA, acc[v], _mm512_castps128_ps512(prod));
                 const __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(prod));
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[v]);
+            }
+        }
+        for (int v = 0; v < V; v++) y[v][off + r] = _mm512_reduce_add_ps(acc[v]);
+    }
+}
+
+/// gemm32 for the offset formats (q8_0, q4_0, q5_0) with rows of at most MAX_PREPARED_COLUMNS:
+/// what depends only on a vector is laid out once per call, so the per-(row, vector) work is the
+/// dot product and its scaling. Per block pair and vector: the quants as one 64-byte vector, the
+/// offset terms −Σ offset·x per 4-byte lane, and (eight-block passes) the activation scales
+/// already spread over the pair's lanes; per row and pair the weight scales are spread once. Each
+/// lane's scale is still d·dx, one float product, and the integer sums are gemv32's, so every
+/// y[v][r] equals gemv32's bit for bit.
+INLINE void gemm32_prepared(enum kind32 k, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y,
+                            int64_t off, int64_t nrows, const int V) {
+    const int wb = wbytes(k), xb = RMAS_Q8_0_BYTES, xqs = 2;
+    const size_t ahead = prefetch_distance(stride);
+    __m512i spread, spread8[4];
+    scale_spreads32(k, &spread, spread8);
+    const int blocks = n / RMAS_QK, chunks = blocks / 8, pairs = (blocks + 1) / 2;
+    __m512i xq[VECS][MAX_PREPARED_COLUMNS / 64] __attribute__((aligned(64)));
+    __m512i xinit[VECS][MAX_PREPARED_COLUMNS / 64] __attribute__((aligned(64)));
+    __m512 xscale[VECS][MAX_PREPARED_COLUMNS / 64] __attribute__((aligned(64)));  // pairs of the eight-block passes
+    const __m512i zero = _mm512_setzero_si512(), offsets = _mm512_set1_epi8((char)offset(k));
+    for (int v = 0; v < V; v++) {
+        const uint8_t *xv = (const uint8_t *)x[v];
+        for (int q = 0; q < pairs; q++) {
+            const uint8_t *xa = xv + (size_t)2 * q * xb;
+            xq[v][q] = 2 * q + 1 < blocks ? load2x256(xa + xqs, xa + xb + xqs) : _mm512_zextsi256_si512(load256(xa + xqs));
+            xinit[v][q] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, offsets, xq[v][q]));
+        }
+        for (int c = 0; c < chunks; c++) {
+            const __m512 xs = halves8(xv + (size_t)c * 8 * xb, xb, 0);
+            for (int p = 0; p < 4; p++) xscale[v][4 * c + p] = _mm512_permutexvar_ps(spread8[p], xs);
+        }
+    }
+    for (int64_t r = 0; r < nrows; r++) {
+        const uint8_t *row = w + r * stride;
+        __m512 acc[VECS];
+        for (int v = 0; v < V; v++) acc[v] = _mm512_setzero_ps();
+        int b = 0;
+        for (int c = 0; c < chunks; c++, b += 8) {
+            const uint8_t *wa = row + (size_t)b * wb;
+            const __m512 ws = halves8(wa, wb, 0);
+            prefetch(wa + ahead, 8 * wb);
+            __m512i wq[4];
+            __m512 wscale[4];
+            for (int p = 0; p < 4; p++) {
+                wq[p] = weights32(k, wa + 2 * p * wb, wa + (2 * p + 1) * wb, 1);
+                wscale[p] = _mm512_permutexvar_ps(spread8[p], ws);
+            }
+            for (int v = 0; v < V; v++)
+                for (int p = 0; p < 4; p++) {
+                    const __m512i sum = _mm512_dpbusd_epi32(xinit[v][b / 2 + p], wq[p], xq[v][b / 2 + p]);
+                    acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(wscale[p], xscale[v][4 * c + p]), acc[v]);
+                }
+        }
+        for (; b < blocks; b += 2) {
+            const int two = b + 1 < blocks;
+            const uint8_t *wa = row + (size_t)b * wb, *wb2 = wa + wb;
+            prefetch(wa + ahead, 2 * wb);
+            const __m512i wq = weights32(k, wa, wb2, two);
+            const __m128 ws = two ? halves2(wa, wb2) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(wa)));
+            for (int v = 0; v < V; v++) {
+                const uint8_t *xa = (const uint8_t *)x[v] + (size_t)b * xb;
+                const __m128 xs = two ? halves2(xa, xa + xb) : _mm_cvtph_ps(_mm_cvtsi32_si128(rmas_ld16(xa)));
+                const __m512i sum = _mm512_dpbusd_epi32(xinit[v][b / 2], wq, xq[v][b / 2]);
+                const __m512 scale = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(ws, xs)));
                 acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[v]);
             }
         }
@@ -162,11 +233,20 @@ INLINE void gemm_q6k(int n, const uint8_t *w, size_t stride, const void *const *
 INLINE void gemm_pass(int type, int n, const uint8_t *w, size_t stride, const void *const *x, float *const *y, int64_t off,
                       int64_t nrows, const int V) {
     switch (type) {
-    case 2: gemm32(K_Q4_0, n, w, stride, x, y, off, nrows, V); break;
+    case 2:
+        if (n <= MAX_PREPARED_COLUMNS) gemm32_prepared(K_Q4_0, n, w, stride, x, y, off, nrows, V);
+        else gemm32(K_Q4_0, n, w, stride, x, y, off, nrows, V);
+        break;
     case 3: gemm32(K_Q4_1, n, w, stride, x, y, off, nrows, V); break;
-    case 6: gemm32(K_Q5_0, n, w, stride, x, y, off, nrows, V); break;
+    case 6:
+        if (n <= MAX_PREPARED_COLUMNS) gemm32_prepared(K_Q5_0, n, w, stride, x, y, off, nrows, V);
+        else gemm32(K_Q5_0, n, w, stride, x, y, off, nrows, V);
+        break;
     case 7: gemm32(K_Q5_1, n, w, stride, x, y, off, nrows, V); break;
-    case 8: gemm32(K_Q8_0, n, w, stride, x, y, off, nrows, V); break;
+    case 8:
+        if (n <= MAX_PREPARED_COLUMNS) gemm32_prepared(K_Q8_0, n, w, stride, x, y, off, nrows, V);
+        else gemm32(K_Q8_0, n, w, stride, x, y, off, nrows, V);
+        break;
     case 12: gemm_k45(0, n, w, stride, x, y, off, nrows, V); break;
     case 13: gemm_k45(1, n, w, stride, x, y, off, nrows, V); break;
     default: gemm_q6k(n, w, stride, x, y, off, nrows, V); break;

@@ -8,9 +8,11 @@ import Testing
 struct VectorProductTests {
     static let floatTypes: [GGMLType] = [.f32, .f16, .q8_0, .q5_0, .q4_K, .q6_K]
 
-    @Test("8-bit activations: each vector's result is the single-vector kernel's, bit for bit", arguments: q8WeightTypes)
-    func quantized(type: GGMLType) throws {
-        let columns = type.blockSize == 256 ? 512 : 32 * 11  // 11 blocks: the eight-block pass and a remainder pair and single
+    /// Narrow rows (11 blocks: the eight-block pass and a remainder pair and single), and rows
+    /// wider than the offset terms the several-vector kernels compute once per call (259 blocks).
+    @Test("8-bit activations: each vector's result is the single-vector kernel's, bit for bit", arguments: q8WeightTypes, [false, true])
+    func quantized(type: GGMLType, wide: Bool) throws {
+        let columns = type.blockSize == 256 ? (wide ? 256 * 33 : 512) : 32 * (wide ? 259 : 11)
         for rows in [1, 5, 37] {
             let bytes = q8TestMatrixBytes(type, rows: rows, columns: columns, seed: 90 + UInt64(rows))
             try bytes.withUnsafeBytes { raw in
