@@ -48,6 +48,10 @@ public struct Comparison: Sendable {
         public var answerForm: AnswerForm?
         /// The form in effect.
         public var form: AnswerForm { answerForm ?? .math }
+        /// Whether prompt prefixes run as their own forward calls and are reused
+        /// (``GraphRunner/prefixes``): the same answers hit or miss, but float rounding can differ
+        /// from running prompts whole. Files written before it existed decode as nil (off).
+        public var prefixReuse: Bool?
 
         public struct SelfConsistency: Codable, Equatable, Sendable {
             /// k, or 0: automatic (``SelfConsistencyBudget``: matched to latent's time at the largest rounds).
@@ -79,7 +83,7 @@ public struct Comparison: Sendable {
         enum CodingKeys: String, CodingKey {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
-            case answerForm = "answer_form"
+            case answerForm = "answer_form", prefixReuse = "prefix_reuse"
         }
 
         /// What differs from `other`, comma-separated ("" when nothing does).
@@ -93,6 +97,7 @@ public struct Comparison: Sendable {
             if answerRetry != other.answerRetry { out.append("answer retry") }
             if form != other.form { out.append("answer form \(form.rawValue) → \(other.form.rawValue)") }
             if prompts != other.prompts { out.append("prompts") }
+            if (prefixReuse ?? false) != (other.prefixReuse ?? false) { out.append("prefix reuse") }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
                 let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()

@@ -20,8 +20,9 @@ extension GraphRunner {
         let clock = ContinuousClock(), start = clock.now
         let model = node.model
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
+        let done = prefill(model.transformer, prompt: prompt, cache: cache, threads: generation.threads), d = model.configuration.width
         let logits = prompt.embeddings.withUnsafeBufferPointer {
-            executor.forward(model.transformer, embeddings: $0.baseAddress!, count: prompt.count, cache: cache,
+            executor.forward(model.transformer, embeddings: $0.baseAddress! + done * d, count: prompt.count - done, cache: cache,
                              threads: generation.threads).logits
         }
         var parameters = generation
@@ -72,8 +73,9 @@ extension GraphRunner {
         events(.stageStarted(node: node.id, round: 1, kind: .decode))
         let clock = ContinuousClock(), start = clock.now
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + m + generation.maxTokens + 1)
+        let done = prefill(model.transformer, prompt: prompt, cache: cache, threads: generation.threads)
         let rollout = prompt.embeddings.withUnsafeBufferPointer {
-            model.transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
+            model.transformer.latentRollout(prompt: $0.baseAddress! + done * d, count: prompt.count - done, steps: m, cache: cache,
                                             link: node.inner.hiddenToEmbedding, threads: generation.threads, executor: executor)
         }
         // The rollout cached the prompt and latents 1 … m − 1; the last latent gives the first logits.

@@ -19,17 +19,32 @@ public struct GraphRunner: Sendable {
     public let executor: any ForwardExecutor
     /// The answering model's tuned prompt rows, for the `single-tuned` method.
     public let softPrompt: SoftPrompt?
+    /// Prompt prefixes already run (nil: every prompt runs whole). With one, each prompt's text
+    /// before its first latent row (all but its last position when it has none) runs as its own
+    /// forward call or comes from the cache, so answers do not depend on what was cached.
+    public let prefixes: PrefixCache?
 
-    public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct, softPrompt: SoftPrompt? = nil) {
+    public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct, softPrompt: SoftPrompt? = nil,
+                prefixes: PrefixCache? = nil) {
         self.graph = graph
         self.tools = tools
         self.executor = executor
         self.softPrompt = softPrompt
+        self.prefixes = prefixes
     }
 
     /// The same runner with its forward calls run by `executor`.
     public func with(executor: any ForwardExecutor) -> GraphRunner {
-        GraphRunner(graph: graph, tools: tools, executor: executor, softPrompt: softPrompt)
+        GraphRunner(graph: graph, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes)
+    }
+
+    /// Puts `prompt`'s reusable prefix into the empty `cache` (see ``prefixes``); returns the
+    /// positions it covers, after which the caller runs the rest.
+    func prefill(_ transformer: Transformer, prompt: SlottedPrompt, cache: KVCache, threads: Int) -> Int {
+        let leading = prompt.tokens.prefix { $0 != nil }.prefix(prompt.count - 1).map { $0! }
+        return prompt.embeddings.withUnsafeBufferPointer {
+            transformer.prefill(prefixes, embeddings: $0.baseAddress!, tokens: leading, cache: cache, executor: executor, threads: threads)
+        }
     }
 
     /// Answers `question` with `method` after `rounds` rounds. `.single` runs `singleNode`'s
@@ -59,7 +74,7 @@ public struct GraphRunner: Sendable {
         if answerForm == .code, graph.answerForm != .code {  // code tasks: every prompt carries the code instruction
             var coding = graph
             coding.answerForm = .code
-            return try GraphRunner(graph: coding, tools: tools, executor: executor, softPrompt: softPrompt).run(
+            return try GraphRunner(graph: coding, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes).run(
                 question: question, method: method, roundCounts: roundCounts, latentSteps: latentSteps, generation: generation,
                 answerRetry: answerRetry, answerForm: answerForm, samples: samples, singleNode: singleNode, donor: donor, events: events)
         }
@@ -225,8 +240,9 @@ public struct GraphRunner: Sendable {
         let clock = ContinuousClock(), start = clock.now
         let transformer = node.model.transformer
         let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count + m)
+        let done = prefill(transformer, prompt: prompt, cache: cache, threads: threads), d = transformer.configuration.width
         let result = prompt.embeddings.withUnsafeBufferPointer {
-            transformer.latentRollout(prompt: $0.baseAddress!, count: prompt.count, steps: m, cache: cache,
+            transformer.latentRollout(prompt: $0.baseAddress! + done * d, count: prompt.count - done, steps: m, cache: cache,
                                       link: node.inner.hiddenToEmbedding, threads: threads, executor: executor)
         }
         let record = StageRecord(round: round, node: node.id, promptTokens: prompt.count - prompt.latentCount,

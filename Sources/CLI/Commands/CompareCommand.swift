@@ -49,6 +49,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Code tasks: wall and CPU seconds each answer's test run may take.", in: 0.1...600)
     var codeTimeout = 3.0
     @Option(help: "Output directory (created if needed).") var out: String
+    @Option(help: "MiB of key/value rows of prompt prefixes kept for reuse: each prompt's text before its first latent row then runs as its own forward, once per distinct prefix (the same answers hit or miss, but rounding differs from whole prompts; no gain measured at --batch 8). 0 (default) runs every prompt whole.", in: 0...1_048_576)
+    var prefixCacheMb = 0
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1; stage times are then wall times shared with the other questions.", in: 1...64)
     var batch = 1
@@ -77,13 +79,14 @@ struct CompareCommand: ParsableCommand {
         }
         let plan = Comparison.plan(methods: Set(methods.values), rounds: rounds.values)
         guard !questions.isEmpty, !plan.isEmpty else { throw ValidationError("nothing to compare: no questions or no methods") }
-        let settings = Comparison.Settings(
+        var settings = Comparison.Settings(
             system: systemArguments.url.standardizedFileURL.path, data: URL(fileURLWithPath: data).standardizedFileURL.path,
             latentSteps: latent ?? definition.defaults.latentSteps, maxTokens: maxTokens ?? definition.defaults.maxTokens,
             temperature: temperature, seed: seed, answerRetry: answerRetry, prompts: definition.promptRecord,
             links: try linkDigests(definition),
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
+        settings.prefixReuse = prefixCacheMb > 0 ? true : nil
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
             throw ValidationError("row \(missing.index) of \(data) has no test and entry_point: code answers cannot be graded")
         }
@@ -101,7 +104,8 @@ struct CompareCommand: ParsableCommand {
                           + "on \(questions.count) questions (\(settings.summary))")
             let tuned = try softPrompt.map { try SoftPrompt(checkpoint: URL(fileURLWithPath: $0),
                                                             width: loaded.graph.nodes[loaded.graph.answer].model.configuration.width) }
-            return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded), softPrompt: tuned)
+            return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded), softPrompt: tuned,
+                               prefixes: prefixCacheMb > 0 ? PrefixCache(maximumBytes: prefixCacheMb << 20) : nil)
         }) { p in
             let o = p.outcome
             bar.update(step: p.recorded, text: "q \(p.position + 1)/\(p.questions) \(o.method.rawValue)/\(o.rounds) \(o.correct ? "✓" : "✗") | "

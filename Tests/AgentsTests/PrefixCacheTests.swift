@@ -1,0 +1,86 @@
+import Foundation
+@testable import Agents
+@testable import Models
+import RoleData
+import Testing
+
+@Suite("Prompt-prefix reuse")
+struct PrefixCacheTests {
+    static let questions = ["What is 2 + 3?", "What is 7 - 4?"]
+
+    /// Every method's answers and stage accounting, for each question, at 1–3 rounds.
+    static func answers(_ runner: GraphRunner) throws -> [String] {
+        var all: [String] = []
+        for question in questions {
+            for method in [InferenceMethod.latent, .latentZero, .text, .single, .solverInner] {
+                let results = try runner.run(question: question, method: method, roundCounts: [1, 2, 3], latentSteps: 3,
+                                             generation: GenerationParameters(maxTokens: 6), answerRetry: true)
+                for r in results.keys.sorted() {
+                    let result = results[r]!
+                    all.append("\(method) \(r): \(result.text) | "
+                               + result.stages.map { "\($0.node)/\($0.round) \($0.promptTokens) \($0.latentInputs) \($0.generatedTokens)" }.joined(separator: ", "))
+                }
+            }
+        }
+        return all
+    }
+
+    @Test("answers are the same without a prefix cache, on a cold one and on a warm one, and the warm run hits")
+    func sameAnswers() throws {
+        let graph = try TinyGraph.sequential()
+        let plain = try Self.answers(GraphRunner(graph: graph))
+        let prefixes = PrefixCache()
+        let runner = GraphRunner(graph: graph, prefixes: prefixes)
+        let cold = try Self.answers(runner)
+        let afterCold = prefixes.statistics
+        let warm = try Self.answers(runner)
+        let afterWarm = prefixes.statistics
+        #expect(cold == plain)
+        #expect(warm == plain)
+        #expect(afterCold.hits > 0, "methods on one question share prefixes: \(afterCold)")
+        #expect(afterWarm.misses == afterCold.misses, "a second pass finds every prefix: \(afterWarm) after \(afterCold)")
+        #expect(afterWarm.hits > afterCold.hits)
+    }
+
+    @Test("a continued comparison refuses to mix answers with and without prefix reuse")
+    func settingsRecordReuse() throws {
+        var on = Comparison.Settings(system: "s.json", data: "q.jsonl", latentSteps: 4, maxTokens: 8, temperature: 0, seed: 0,
+                                     answerRetry: true, prompts: nil, links: nil)
+        let off = on
+        on.prefixReuse = true
+        #expect(on.difference(from: off).contains("prefix reuse"))
+        #expect(off.difference(from: off).isEmpty)
+        let decoded = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(on))
+        #expect(decoded.prefixReuse == true && decoded.difference(from: on).isEmpty)
+    }
+
+    @Test("rows come back as stored, per model and exact token sequence; least recently used go first past the budget")
+    func storeRestoreEvict() throws {
+        let model = try TinyGraph.sequential().nodes[0].model, transformer = model.transformer
+        let tokens: [Int32] = [1, 2, 3, 4, 5]
+        let cache = KVCache(configuration: model.configuration, capacity: 8)
+        _ = transformer.embeddings(tokens).withUnsafeBufferPointer {
+            transformer.forward(embeddings: $0.baseAddress!, count: tokens.count, cache: cache, outputs: .none, logits: false, threads: 1)
+        }
+        let stored = cache.rows(tokens.count)
+        let entryBytes = 2 * stored.keys.reduce(0) { $0 + $1.count } * 4
+        let prefixes = PrefixCache(maximumBytes: 2 * entryBytes)
+        prefixes.store(transformer, tokens: tokens, from: cache)
+        let restored = KVCache(configuration: model.configuration, capacity: 2)
+        #expect(prefixes.restore(transformer, tokens: tokens, into: restored))
+        #expect(restored.count == tokens.count)
+        let back = restored.rows(tokens.count)
+        #expect(back.keys == stored.keys && back.values == stored.values)
+        #expect(!prefixes.restore(transformer, tokens: Array(tokens.dropLast()), into: KVCache(configuration: model.configuration)))
+        // Two more entries of the same size: the budget holds two, and the least recently used goes.
+        prefixes.store(transformer, tokens: [9, 9, 9, 9, 9], from: cache)
+        #expect(prefixes.restore(transformer, tokens: tokens, into: KVCache(configuration: model.configuration)))  // now the newest use
+        prefixes.store(transformer, tokens: [8, 8, 8, 8, 8], from: cache)
+        #expect(prefixes.byteCount <= 2 * entryBytes)
+        #expect(prefixes.restore(transformer, tokens: tokens, into: KVCache(configuration: model.configuration)))
+        #expect(!prefixes.restore(transformer, tokens: [9, 9, 9, 9, 9], into: KVCache(configuration: model.configuration)))
+        let tiny = PrefixCache(maximumBytes: entryBytes - 1)
+        tiny.store(transformer, tokens: tokens, from: cache)
+        #expect(tiny.byteCount == 0, "an entry over the whole budget is not kept")
+    }
+}
