@@ -332,3 +332,32 @@ extension OuterTrainingTests {
         #expect(throws: Never.self) { try options.validate() }
     }
 }
+
+extension OuterTrainingTests {
+    @Test("the zero-latent objective does not depend on the outer links and computes no gradient; the real one does")
+    func zeroLatentControl() throws {
+        let graph = try TinyGraph.sequential()
+        var options = Self.options(rounds: 2)
+        let parameters = graph.outerParameters
+        func losses() throws -> (real: Double, zero: Double) {
+            var zero = options
+            zero.zeroLatents = true
+            parameters.zeroGradients()
+            let z = try graph.outerObjective(Self.example, options: zero)
+            #expect(parameters.allSatisfy { $0.gradient.allSatisfy { $0 == 0 } }, "no gradient with zero latents")
+            #expect(z.gradientNorms.values.allSatisfy { $0.allSatisfy { $0 == 0 } })
+            return (try graph.outerObjective(Self.example, options: options, gradient: false).loss, z.loss)
+        }
+        let before = try losses()
+        for p in parameters {
+            var w = p.values
+            for i in w.indices { w[i] += 0.05 * Float((i % 7) - 3) }
+            p.values = w
+        }
+        let after = try losses()
+        #expect(after.zero == before.zero, "zeros in every slot: the links do not matter")
+        #expect(after.real != before.real, "the real objective reads the links")
+        options.keepActivations = true
+        #expect(try graph.outerObjective(Self.example, options: { var o = options; o.zeroLatents = true; return o }()).loss == before.zero)
+    }
+}

@@ -35,6 +35,10 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     /// default system at R = 2 those paths carry 1e-8…1e-5 of the gradient against ~1 in the
     /// last round (BENCHMARKS "Outer-training throughput").
     public var backpropagatedRounds: Int?
+    /// Evaluation only: every slot gets zero rows instead of its link's output (the latent-zero
+    /// control of the objective: how well the nodes do on their targets without hearing each
+    /// other). No gradient is computed.
+    public var zeroLatents = false
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -86,7 +90,7 @@ extension AgentGraph {
     public func outerObjective(
         _ row: DataRow, options: OuterObjectiveOptions, scale: Float = 1, gradient: Bool = true
     ) throws(AgentError) -> OuterSampleResult {
-        let rounds = options.rounds
+        let rounds = options.rounds, gradient = gradient && !options.zeroLatents
         guard rounds >= 1, options.maximumLatentRows >= 1 else { throw .invalidArgument("rounds and latent rows must be at least 1") }
         var stages: [ObjectiveStage] = []
         var previous: [Int: Int] = [:]  // node → its stage index in the previous round
@@ -224,7 +228,7 @@ extension AgentGraph {
         let (inner, innerContext) = nodes[source.node].inner.forward(h, rows: rows.count)
         let (latents, outerContext) = edges[k].link.forward(inner, rows: rows.count)
         return ObjectiveTransfer(edge: k, round: source.round, source: index, rows: rows, innerContext: innerContext,
-                                 outerContext: outerContext, latents: latents)
+                                 outerContext: outerContext, latents: options.zeroLatents ? [Float](repeating: 0, count: latents.count) : latents)
     }
 }
 

@@ -17,11 +17,15 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     /// Both savings, and the backward through the final round only (truncated back-propagation
     /// through rounds: not the same gradient; the per-round norms say how much is dropped).
     case lastRound = "last-round"
+    /// The loss with every slot's latents replaced by zeros, forward only: not a speed setting but
+    /// the latent-zero control of the objective, to read beside another variant's loss.
+    case zeroLatents = "zero-latents"
 
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
         options.keepActivations = self != .full && self != .skip
         options.backpropagatedRounds = self == .lastRound ? 1 : nil
+        options.zeroLatents = self == .zeroLatents
     }
 }
 
@@ -33,7 +37,8 @@ struct TrainBenchCommand: ParsableCommand {
             Each pair runs the same --examples rows once per variant, in turn, and prints examples per second; the \
             ratios to the first variant and their medians over --pairs follow (a shared machine's speed drifts, so \
             only ratios within a pair count). The losses of the variants must agree (they compute the same objective; last-round also \
-            computes it, but back-propagates through the final round only).
+            computes it, but back-propagates through the final round only; zero-latents is the loss with zeros in every \
+            slot, forward only, the control that says what the links' rows are worth).
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -42,7 +47,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
     var examples = 2
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
-    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round.")
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
     @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
