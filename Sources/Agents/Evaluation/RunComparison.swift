@@ -33,10 +33,10 @@ public struct RunComparison: Sendable, Codable, Equatable {
             do { settings = try JSONDecoder().decode(Comparison.Settings.self, from: data) } catch {
                 throw AgentError.invalidArgument("\(settingsURL.path): not a compare settings file: \(error)")
             }
-            var seen = Set<String>()
+            var seen = Set<Comparison.Run>()
             let outcomes = try JSONLines.read(QuestionOutcome.self, from: directory.appendingPathComponent("outcomes.jsonl"),
                                               decoder: ProjectJSON.decoder())
-                .filter { seen.insert("\($0.index) \($0.method.rawValue) \($0.rounds)").inserted }
+                .filter { seen.insert(Comparison.Run($0)).inserted }
             return Run(label: label, data: settings.data, outcomes: outcomes)
         }
     }

@@ -32,8 +32,8 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     /// nil = every round. Earlier rounds run plain forwards, so only their uses of a link inside
     /// the window train it: a feedback link still learns from the next round's input gradient,
     /// while gradient paths that cross a round boundary backwards are dropped. Measured on the
-    /// default system at R = 2 those paths carry 1e-8…1e-5 of the gradient against ~1 in the
-    /// last round (BENCHMARKS "Outer-training throughput").
+    /// default system at R = 2 those paths carried at most 2.5e-5 of the gradient's norm
+    /// (BENCHMARKS "Truncated back-propagation through rounds").
     public var backpropagatedRounds: Int?
     /// Evaluation only: every slot gets zero rows instead of its link's output (the latent-zero
     /// control of the objective: how well the nodes do on their targets without hearing each
