@@ -361,3 +361,43 @@ extension OuterTrainingTests {
         #expect(try graph.outerObjective(Self.example, options: { var o = options; o.zeroLatents = true; return o }()).loss == before.zero)
     }
 }
+
+extension OuterTrainingTests {
+    static let otherExample = DataRow(RoleExample(
+        question: "A box holds 6 pens; Ann takes 2. How many pens are left?", plan: "Step 1: subtract the pens taken",
+        refinedPlan: "Step 1: compute 6 - 2", answer: "6 - 2 = 4. The answer is \\boxed{4}."))
+
+    @Test("the latent-shuffled objective reads the donor's deliveries only: the row's own upstream targets stop mattering, the donor's start to")
+    func shuffledLatentControl() throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: 2)
+        let parameters = graph.outerParameters
+        func withPlan(_ row: DataRow, _ plan: String) -> DataRow {
+            var fields = row.fields
+            fields["plan"] = plan
+            fields["refined_plan"] = plan + " carefully"
+            return DataRow(question: row.question, fields: fields)
+        }
+        let plain = try graph.outerObjective(Self.example, options: options, gradient: false).loss
+        // The row as its own donor: the same rows land in every slot, so the same loss.
+        parameters.zeroGradients()
+        let own = try graph.outerObjective(Self.example, options: options, latentDonor: Self.example)
+        #expect(own.loss == plain)
+        #expect(parameters.allSatisfy { $0.gradient.allSatisfy { $0 == 0 } }, "a control computes no gradient")
+
+        let shuffled = try graph.outerObjective(Self.example, options: options, latentDonor: Self.otherExample).loss
+        #expect(shuffled != plain)
+        // The upstream nodes' targets decide the latents (their first rows: the new plan differs
+        // from its first token). Under shuffling the row's own no longer
+        // reach its answer (bit-identical loss); the donor's do.
+        let changed = withPlan(Self.example, "Twice: count everything")
+        #expect(try graph.outerObjective(changed, options: options, gradient: false).loss != plain)
+        #expect(try graph.outerObjective(changed, options: options, latentDonor: Self.otherExample).loss == shuffled)
+        #expect(try graph.outerObjective(Self.example, options: options,
+                                         latentDonor: withPlan(Self.otherExample, "Twice: count everything")).loss != shuffled)
+
+        var zero = options
+        zero.zeroLatents = true
+        #expect(throws: AgentError.self) { try graph.outerObjective(Self.example, options: zero, latentDonor: Self.otherExample) }
+    }
+}

@@ -87,11 +87,38 @@ extension AgentGraph {
     /// Runs the teacher-forced loop on `row` and, with `gradient`, adds `scale` · ∂loss/∂θ into
     /// every outer link's parameter gradients (frozen inner links' gradients are touched too and
     /// must be ignored).
+    ///
+    /// With `latentDonor` (evaluation only, no gradient) every slot receives what the same edge
+    /// delivered in the same round of `latentDonor`'s loop instead: the latent-shuffled control of
+    /// the objective (another question's rows, in distribution, where ``OuterObjectiveOptions/zeroLatents``
+    /// gives none). A loss that rises under it says the rows carry something about *this* question.
     public func outerObjective(
-        _ row: DataRow, options: OuterObjectiveOptions, scale: Float = 1, gradient: Bool = true
+        _ row: DataRow, options: OuterObjectiveOptions, scale: Float = 1, gradient: Bool = true, latentDonor: DataRow? = nil
     ) throws(AgentError) -> OuterSampleResult {
+        var donated: [DeliveryKey: [Float]]?
+        if let latentDonor {
+            guard !options.zeroLatents else { throw .invalidArgument("a latent donor and zero latents are two different controls; ask for one") }
+            var donorOptions = options
+            donorOptions.zeroLatents = false
+            donated = try loop(latentDonor, options: donorOptions, scale: scale, gradient: false, substitutes: nil).deliveries
+        }
+        return try loop(row, options: options, scale: scale, gradient: gradient && donated == nil, substitutes: donated).result
+    }
+
+    /// Where a transfer lands: the edge and the round of the stage that receives it.
+    private struct DeliveryKey: Hashable {
+        let edge: Int
+        let round: Int
+    }
+
+    /// The loop of ``outerObjective(_:options:scale:gradient:latentDonor:)``; `substitutes` replace
+    /// the latents of the transfers they name. Returns the result and every transfer's latents.
+    private func loop(
+        _ row: DataRow, options: OuterObjectiveOptions, scale: Float, gradient: Bool, substitutes: [DeliveryKey: [Float]]?
+    ) throws(AgentError) -> (result: OuterSampleResult, deliveries: [DeliveryKey: [Float]]) {
         let rounds = options.rounds, gradient = gradient && !options.zeroLatents
         guard rounds >= 1, options.maximumLatentRows >= 1 else { throw .invalidArgument("rounds and latent rows must be at least 1") }
+        var deliveries: [DeliveryKey: [Float]] = [:]
         var stages: [ObjectiveStage] = []
         var previous: [Int: Int] = [:]  // node → its stage index in the previous round
         var roundLosses = [Double?](repeating: nil, count: rounds)
@@ -105,7 +132,16 @@ extension AgentGraph {
                 for k in edges.indices where edges[k].to == i && (edges[k].direction == .forward || round >= 2) {
                     let source = edges[k].direction == .forward ? current[edges[k].from] : previous[edges[k].from]
                     guard let source else { continue }
-                    incoming.append(transfer(from: source, stages: stages, edge: k, options: options))
+                    var delivered = transfer(from: source, stages: stages, edge: k, options: options)
+                    let key = DeliveryKey(edge: k, round: round)
+                    if let substitutes {
+                        guard let other = substitutes[key] else {
+                            throw .invalidArgument("the latent donor's loop delivered nothing along edge \(edgeName(k)) in round \(round)")
+                        }
+                        delivered.latents = other
+                    }
+                    deliveries[key] = delivered.latents
+                    incoming.append(delivered)
                 }
                 let weight: Float = !isAnswer ? 0 : round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
                 let stage = try self.stage(i, round: round, row: row, incoming: incoming,
@@ -130,8 +166,9 @@ extension AgentGraph {
         let loss = roundLosses[rounds - 1]! + (earlier.isEmpty ? 0 : options.earlierRoundWeight * earlier.reduce(0, +) / Double(earlier.count))
         var norms = Dictionary(uniqueKeysWithValues: edges.indices.map { (edgeName($0), [Double](repeating: 0, count: rounds)) })
         if gradient { backward(stages, norms: &norms, options: options) }
-        return OuterSampleResult(loss: loss, roundLosses: roundLosses, gradientNorms: norms,
-                                 positions: stages.reduce(0) { $0 + $1.prompt.count })
+        let result = OuterSampleResult(loss: loss, roundLosses: roundLosses, gradientNorms: norms,
+                                       positions: stages.reduce(0) { $0 + $1.prompt.count })
+        return (result, deliveries)
     }
 
     /// Back-propagates each stage's hidden-state gradient to its slot rows and through the links
@@ -242,7 +279,7 @@ private struct ObjectiveTransfer {
     let innerContext: LinkNetwork.Context
     let outerContext: LinkNetwork.Context
     /// `[rows × D_target]`.
-    let latents: [Float]
+    var latents: [Float]
 }
 
 /// One node's forward in one round.

@@ -20,6 +20,10 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     /// The loss with every slot's latents replaced by zeros, forward only: not a speed setting but
     /// the latent-zero control of the objective, to read beside another variant's loss.
     case zeroLatents = "zero-latents"
+    /// The loss with every slot filled by what another row's loop delivered there (the next row of
+    /// the set, cyclically), forward only: the latent-shuffled control of the objective. Below it,
+    /// the links' rows carry something about their own question, not only a prompt every question shares.
+    case shuffledLatents = "shuffled-latents"
 
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
@@ -38,7 +42,8 @@ struct TrainBenchCommand: ParsableCommand {
             ratios to the first variant and their medians over --pairs follow (a shared machine's speed drifts, so \
             only ratios within a pair count). The losses of the variants must agree (they compute the same objective; last-round also \
             computes it, but back-propagates through the final round only; zero-latents is the loss with zeros in every \
-            slot, forward only, the control that says what the links' rows are worth).
+            slot, forward only, the control that says what the links' rows are worth; shuffled-latents fills every slot \
+            with what the next row's loop delivered there, the control that says whether the rows are about their own question).
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -47,7 +52,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
     var examples = 2
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
-    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents.")
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
     @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
@@ -57,6 +62,9 @@ struct TrainBenchCommand: ParsableCommand {
         let definition = try systemArguments.definition()
         let rows = Array(try DataRow.read(from: URL(fileURLWithPath: data)).prefix(examples))
         guard rows.count == examples else { throw ValidationError("--data \(data) holds \(rows.count) rows; --examples asks for \(examples)") }
+        if variants.values.contains(.shuffledLatents), examples < 2 {
+            throw ValidationError("--variants shuffled-latents takes each row's latents from another row: --examples must be at least 2")
+        }
         BLAS.setThreadCount(threads)
         let graph = try systemArguments.load(definition).graph
         var options = OuterObjectiveOptions()
@@ -78,7 +86,10 @@ struct TrainBenchCommand: ParsableCommand {
                 parameters.zeroGradients()
                 var loss = 0.0
                 let start = clock.now
-                for row in rows { loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count)).loss }
+                for (i, row) in rows.enumerated() {
+                    let donor = variant == .shuffledLatents ? rows[(i + 1) % rows.count] : nil
+                    loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count), latentDonor: donor).loss
+                }
                 rates.append(Double(rows.count) / (clock.now - start).seconds)
                 losses.append(loss / Double(rows.count))
             }
