@@ -4,16 +4,30 @@
 # scale, the solver reading the question before the refined plan (its slot then comes late, so the
 # outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
 #
-# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate | evidence)
+# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate | evidence | snapshot)
 # Every stage is resumable: rerun the same command after a kill and it continues from the last
 # checkpoint (checkpoints every few steps). Nothing before `evidence` reads the test split
 # (`data` only writes it); checkpoints and settings are chosen on the validation split.
+#
+# A run outlives its machine through `snapshot`, which copies each stage's latest weights (fp16, as
+# shipped, no optimizer moments) and its log into Runs/default-system-v2/ for committing. A stage
+# whose run directory is missing starts from that snapshot: the same step, data order and learning
+# rate schedule, AdamW's moments restarted (bias-corrected) — close to, but not bit-identical with,
+# an uninterrupted run. On one machine a resume is exact (full fp32 checkpoints every few steps).
 set -euo pipefail
 RMAS=${RMAS:-.build/release/rmas}
 W=${WORK:-runs/default-system-v2}
 T=${THREADS:-2}
+STATE=${STATE:-Runs/default-system-v2}
 mkdir -p "$W"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
+# restore NAME: copy the committed snapshot of $W/NAME when the run directory has none.
+restore() {
+    if [ ! -f "$W/$1/manifest.json" ] && [ -f "$STATE/$1/manifest.json" ]; then
+        mkdir -p "$W/$1" && cp "$STATE/$1"/* "$W/$1/"
+        echo "$1: restored from $STATE/$1 (step $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$W/$1/manifest.json"))" >&2
+    fi
+}
 
 case "${1:-}" in
 data)
@@ -75,15 +89,23 @@ PY
 inner)
     # Inner links (spec §1.3), γ of the output LayerNorm = the model's embedding RMS (the default
     # --output-scale embedding), cosine + MSE, 945 rows (every 3rd training row), 1000 steps × 4.
+    # Each finished link is rounded to fp16 (the form it ships and is committed in) before any
+    # outer training reads it; the fp32 checkpoint stays beside it as <node>-inner-f32.
     for node in refiner planner solver; do
+        restore $node-inner
+        [ -f "$W/$node-inner/manifest.json" ] && ! grep -q optimizer_file "$W/$node-inner/manifest.json" && continue
         model=qwen2.5-0.5b; [ $node = refiner ] && model=smollm2-135m
         $RMAS train inner --model $model --node $node --prompts-from "$W/system-v2-train.json" \
             --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$W/$node-inner" \
             --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 100 \
             --threads $T $(resume "$W/$node-inner")
+        rm -rf "$W/$node-inner-f32" && mv "$W/$node-inner" "$W/$node-inner-f32"
+        $RMAS links export --from "$W/$node-inner-f32" --to "$W/$node-inner" --dtype f16
+        cp "$W/$node-inner-f32/log.jsonl" "$W/$node-inner/" 2>/dev/null || true
     done
     ;;
 outer)
+    restore outer
     # Outer links (spec §2.4) at two rounds (the feedback link trained), bridge-initialised from
     # 100 rows, 2,000 distinct training rows (1,000 steps × 2 of one shuffled pass over 2,835), validation CE every 100.
     # Back-propagation through the final round only: on the first 16 steps of a full-gradient run
@@ -95,12 +117,14 @@ outer)
         --checkpoint-every 5 --eval-every 100 --backprop-rounds 1 --threads $T $(resume "$W/outer")
     ;;
 self)
+    restore outer-self
     # The self-refinement control's outer links, at the same rows, rounds and budget.
     $RMAS train outer --system "$W/system-v2-self-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
         --out "$W/outer-self" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
         --checkpoint-every 5 --eval-every 100 --backprop-rounds 1 --threads $T $(resume "$W/outer-self")
     ;;
 prompt)
+    restore solver-prompt
     # The tuned single-agent baseline on the same rows and step budget.
     $RMAS train prompt --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
         --out "$W/solver-prompt" --steps 1000 --batch-size 2 --warmup 20 \
@@ -138,6 +162,16 @@ open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medic
     $RMAS compare --system "$W/system-v2.json" --data "$W/tasks/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 \
         --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-humaneval" --threads $T
     ;;
+snapshot)
+    # What a later machine resumes from (see the top): every stage's latest weights in fp16 and
+    # its log, small enough to commit (the outer links: 18.8 MB).
+    for name in refiner-inner planner-inner solver-inner outer outer-self solver-prompt; do
+        [ -f "$W/$name/manifest.json" ] || continue
+        rm -rf "$STATE/$name"
+        $RMAS links export --from "$W/$name" --to "$STATE/$name" --dtype f16
+        cp "$W/$name/log.jsonl" "$STATE/$name/" 2>/dev/null || true
+    done
+    ;;
 *)
-    echo "usage: $0 data|inner|outer|self|prompt|validate|evidence" >&2; exit 2 ;;
+    echo "usage: $0 data|inner|outer|self|prompt|validate|evidence|snapshot" >&2; exit 2 ;;
 esac
