@@ -37,6 +37,11 @@ public struct RunComparison: Sendable, Codable, Equatable {
             let outcomes = try JSONLines.read(QuestionOutcome.self, from: directory.appendingPathComponent("outcomes.jsonl"),
                                               decoder: ProjectJSON.decoder())
                 .filter { seen.insert(Comparison.Run($0)).inserted }
+            // A run that recorded nothing (no file, an empty one, or only a cut-off first line)
+            // would only shrink the shared questions to none; say which run it is.
+            guard !outcomes.isEmpty else {
+                throw AgentError.invalidArgument("\(directory.path) holds no recorded answers (outcomes.jsonl is missing, empty, or only a partial line)")
+            }
             return Run(label: label, data: settings.data, outcomes: outcomes)
         }
     }
