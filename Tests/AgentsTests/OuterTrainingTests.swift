@@ -6,6 +6,7 @@ import Models
 import RoleData
 import TestSupport
 import Testing
+import Tokenization
 import Training
 
 @Suite("Outer-loop training (tiny models)")
@@ -399,5 +400,42 @@ extension OuterTrainingTests {
         var zero = options
         zero.zeroLatents = true
         #expect(throws: AgentError.self) { try graph.outerObjective(Self.example, options: zero, latentDonor: Self.otherExample) }
+    }
+}
+
+extension OuterTrainingTests {
+    @Test("the single-agent loss is the answering model's CE of the answer tokens under the single prompt, read off a plain token forward")
+    func singleAgentLoss() throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: 2)
+        let loss = try graph.singleAgentLoss(Self.example, options: options)
+
+        // Independently: render the conversation with the model's template, run the tokens with
+        // logits, and average −log p(next token) over the assistant turn.
+        let model = graph.nodes[graph.answer].model
+        let template = model.chatTemplate ?? .chatML(defaultSystem: nil)
+        let messages: [ChatMessage] = [.system(graph.systemPrompt), .init(role: .user, content: graph.singleUserPrompt(question: Self.example.question))]
+        let prompt = model.chatPrompt(messages)
+        let full = model.tokenizer.encode(
+            template.renderPrompt(messages + [.init(role: .assistant, content: Self.example["answer"]!)], addGenerationPrompt: false),
+            addBOS: model.tokenizer.addBOSByDefault)
+        #expect(Array(full.prefix(prompt.count)) == prompt)
+        let v = model.configuration.vocabularySize
+        let result = model.transformer.forward(tokens: full, cache: KVCache(configuration: model.configuration, capacity: full.count),
+                                               outputs: .all, logits: true)
+        var total = 0.0
+        for t in (prompt.count - 1)..<(full.count - 1) {
+            let row: [Double] = result.logits[(t * v)..<((t + 1) * v)].map { Double($0) }
+            let top = row.max()!
+            var sum = 0.0
+            for x in row { sum += exp(x - top) }
+            total += top + log(sum) - row[Int(full[t + 1])]
+        }
+        let expected = total / Double(full.count - prompt.count)
+        #expect(abs(loss - expected) <= 1e-4 * max(1, expected), "\(loss) vs \(expected)")
+
+        // The links do not enter it.
+        for p in graph.outerParameters { p.values = p.values.map { $0 + 0.1 } }
+        #expect(try graph.singleAgentLoss(Self.example, options: options) == loss)
     }
 }

@@ -24,6 +24,9 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     /// the set, cyclically), forward only: the latent-shuffled control of the objective. Below it,
     /// the links' rows carry something about their own question, not only a prompt every question shares.
     case shuffledLatents = "shuffled-latents"
+    /// The answering node alone with the single-agent prompt, forward only: the loss the links
+    /// must get below for the system to beat its own answering model.
+    case single
 
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
@@ -43,7 +46,8 @@ struct TrainBenchCommand: ParsableCommand {
             only ratios within a pair count). The losses of the variants must agree (they compute the same objective; last-round also \
             computes it, but back-propagates through the final round only; zero-latents is the loss with zeros in every \
             slot, forward only, the control that says what the links' rows are worth; shuffled-latents fills every slot \
-            with what the next row's loop delivered there, the control that says whether the rows are about their own question).
+            with what the next row's loop delivered there, the control that says whether the rows are about their own question; single is the answering node alone with \
+            the single-agent prompt, the loss the links must get below).
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -52,7 +56,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
     var examples = 2
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
-    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents.")
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents, single.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
     @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
@@ -87,6 +91,10 @@ struct TrainBenchCommand: ParsableCommand {
                 var loss = 0.0
                 let start = clock.now
                 for (i, row) in rows.enumerated() {
+                    if variant == .single {
+                        loss += try graph.singleAgentLoss(row, options: o)
+                        continue
+                    }
                     let donor = variant == .shuffledLatents ? rows[(i + 1) % rows.count] : nil
                     loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count), latentDonor: donor).loss
                 }
