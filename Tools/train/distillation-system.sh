@@ -5,16 +5,26 @@
 # its directory). The claim to test: the learner with the expert's latents well above the learner
 # alone, and faster than the expert alone.
 #
-# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | evidence)
+# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | evidence | snapshot)
 # Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
-# test split; checkpoints and settings are chosen on the validation split.
+# test split; checkpoints and settings are chosen on the validation split. `snapshot` copies the
+# latest weights (fp16) into Runs/distillation/ for committing, and a stage whose run directory is
+# missing starts from there (as in default-system-v2.sh; Runs/README.md).
 set -euo pipefail
 RMAS=${RMAS:-.build/release/rmas}
 W=${WORK:-runs/default-system-v2}
 D=${DISTILL:-$W/distillation}
 T=${THREADS:-2}
+STATE=${STATE:-Runs/distillation}
 mkdir -p "$D"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
+# restore NAME: copy the committed snapshot of $D/NAME when the run directory has none.
+restore() {
+    if [ ! -f "$D/$1/manifest.json" ] && [ -f "$STATE/$1/manifest.json" ]; then
+        mkdir -p "$D/$1" && cp "$STATE/$1"/* "$D/$1/"
+        echo "$1: restored from $STATE/$1" >&2
+    fi
+}
 # table DATA LIMIT OUT: the system's methods and controls, the expert alone, and the two paired.
 table() {
     $RMAS compare --system "$D/system.json" --data "$1" --limit "$2" --rounds 1 \
@@ -66,15 +76,22 @@ inner)
     # The expert's inner link, as the default system's were trained (γ = the embedding RMS,
     # cosine + MSE, 945 rows, 1000 steps × 4, validation every 100). The learner is the v2
     # solver's model reading answers too: its inner link is the v2 solver's.
-    $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
-        --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
-        --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
-        --threads $T $(resume "$D/expert-inner")
+    # Finished, it is rounded to fp16 (as committed and shipped) before outer training reads it.
+    restore expert-inner
+    if [ ! -f "$D/expert-inner/manifest.json" ] || grep -q optimizer_file "$D/expert-inner/manifest.json"; then
+        $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
+            --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
+            --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
+            --threads $T $(resume "$D/expert-inner")
+        rm -rf "$D/expert-inner-f32" && mv "$D/expert-inner" "$D/expert-inner-f32"
+        $RMAS links export --from "$D/expert-inner-f32" --to "$D/expert-inner" --dtype f16
+    fi
     ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
     ;;
 outer)
     # The expert → learner link: bridge-initialised from 100 rows, then 500 steps × 2 = 1,000
     # distinct training rows, validation CE every 50.
+    restore outer
     $RMAS train outer --system "$D/system-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
         --out "$D/outer" --rounds 1 --steps 500 --batch-size 2 --warmup 20 --bridge-init 100 \
         --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
@@ -88,6 +105,14 @@ evidence)
     # The test table: 200 unseen-template GSM-symbolic questions, the same methods.
     table "$W/data/test.jsonl" 200 "$D/evidence-math"
     ;;
+snapshot)
+    for name in expert-inner outer; do
+        [ -f "$D/$name/manifest.json" ] || continue
+        rm -rf "$STATE/$name"
+        $RMAS links export --from "$D/$name" --to "$STATE/$name" --dtype f16
+        cp "$D/$name/log.jsonl" "$STATE/$name/" 2>/dev/null || true
+    done
+    ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|evidence" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|evidence|snapshot" >&2; exit 2 ;;
 esac
