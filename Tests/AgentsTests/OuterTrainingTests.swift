@@ -439,3 +439,27 @@ extension OuterTrainingTests {
         #expect(try graph.singleAgentLoss(Self.example, options: options) == loss)
     }
 }
+
+extension OuterTrainingTests {
+    @Test("the inference-latent loss reads the links but not the row's upstream texts: its latents are rolled out, not teacher-forced")
+    func inferenceLatentLoss() throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: 2)
+        let loss = try graph.inferenceLatentLoss(Self.example, latentSteps: 3, options: options)
+        #expect(loss.isFinite && loss > 0)
+        #expect(try graph.inferenceLatentLoss(Self.example, latentSteps: 3, options: options) == loss, "deterministic")
+        // The dataset's plan and refined plan feed the objective's latents, not inference's.
+        var fields = Self.example.fields
+        fields["plan"] = "Twice: count everything"
+        fields["refined_plan"] = "Twice: count everything carefully"
+        let changed = DataRow(question: Self.example.question, fields: fields)
+        #expect(try graph.inferenceLatentLoss(changed, latentSteps: 3, options: options) == loss)
+        #expect(try graph.outerObjective(changed, options: options, gradient: false).loss
+                != graph.outerObjective(Self.example, options: options, gradient: false).loss)
+        // More latent steps deliver more rows; the links carry them.
+        #expect(try graph.inferenceLatentLoss(Self.example, latentSteps: 4, options: options) != loss)
+        for p in graph.outerParameters { p.values = p.values.map { $0 * 1.5 } }
+        #expect(try graph.inferenceLatentLoss(Self.example, latentSteps: 3, options: options) != loss)
+        #expect(throws: AgentError.self) { try graph.inferenceLatentLoss(Self.example, latentSteps: 0, options: options) }
+    }
+}

@@ -27,6 +27,10 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     /// The answering node alone with the single-agent prompt, forward only: the loss the links
     /// must get below for the system to beat its own answering model.
     case single
+    /// The answering node's answer CE with the latents inference delivers (upstream nodes roll
+    /// the system's latent steps through their inner links; no teacher-forced upstream text),
+    /// forward only: whether the objective's gain carries over to the latents the system sends.
+    case inference
 
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
@@ -47,7 +51,8 @@ struct TrainBenchCommand: ParsableCommand {
             computes it, but back-propagates through the final round only; zero-latents is the loss with zeros in every \
             slot, forward only, the control that says what the links' rows are worth; shuffled-latents fills every slot \
             with what the next row's loop delivered there, the control that says whether the rows are about their own question; single is the answering node alone with \
-            the single-agent prompt, the loss the links must get below).
+            the single-agent prompt, the loss the links must get below; inference is the answer's loss with the latents \
+            inference sends, rolled out by the upstream nodes instead of read off the dataset's texts).
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -56,7 +61,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
     var examples = 2
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
-    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents, single.")
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents, single, inference.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
     @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
@@ -91,8 +96,9 @@ struct TrainBenchCommand: ParsableCommand {
                 var loss = 0.0
                 let start = clock.now
                 for (i, row) in rows.enumerated() {
-                    if variant == .single {
-                        loss += try graph.singleAgentLoss(row, options: o)
+                    if variant == .single || variant == .inference {
+                        loss += try variant == .single ? graph.singleAgentLoss(row, options: o)
+                            : graph.inferenceLatentLoss(row, latentSteps: definition.defaults.latentSteps, options: o)
                         continue
                     }
                     let donor = variant == .shuffledLatents ? rows[(i + 1) % rows.count] : nil
