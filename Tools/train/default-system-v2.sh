@@ -21,13 +21,8 @@ T=${THREADS:-2}
 STATE=${STATE:-Runs/default-system-v2}
 mkdir -p "$W"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
-# restore NAME: copy the committed snapshot of $W/NAME when the run directory has none.
-restore() {
-    if [ ! -f "$W/$1/manifest.json" ] && [ -f "$STATE/$1/manifest.json" ]; then
-        mkdir -p "$W/$1" && cp "$STATE/$1"/* "$W/$1/"
-        echo "$1: restored from $STATE/$1 (step $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$W/$1/manifest.json"))" >&2
-    fi
-}
+. "$(dirname "$0")/run-state.sh"
+restore() { run_state_restore "$W" "$STATE" "$1"; }
 
 case "${1:-}" in
 data)
@@ -165,12 +160,7 @@ open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medic
 snapshot)
     # What a later machine resumes from (see the top): every stage's latest weights in fp16 and
     # its log, small enough to commit (the outer links: 18.8 MB).
-    for name in refiner-inner planner-inner solver-inner outer outer-self solver-prompt; do
-        [ -f "$W/$name/manifest.json" ] || continue
-        rm -rf "$STATE/$name"
-        $RMAS links export --from "$W/$name" --to "$STATE/$name" --dtype f16
-        cp "$W/$name/log.jsonl" "$STATE/$name/" 2>/dev/null || true
-    done
+    run_state_snapshot "$RMAS" "$W" "$STATE" refiner-inner planner-inner solver-inner outer outer-self solver-prompt
     ;;
 *)
     echo "usage: $0 data|inner|outer|self|prompt|validate|evidence|snapshot" >&2; exit 2 ;;

@@ -18,13 +18,8 @@ T=${THREADS:-2}
 STATE=${STATE:-Runs/distillation}
 mkdir -p "$D"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
-# restore NAME: copy the committed snapshot of $D/NAME when the run directory has none.
-restore() {
-    if [ ! -f "$D/$1/manifest.json" ] && [ -f "$STATE/$1/manifest.json" ]; then
-        mkdir -p "$D/$1" && cp "$STATE/$1"/* "$D/$1/"
-        echo "$1: restored from $STATE/$1" >&2
-    fi
-}
+. "$(dirname "$0")/run-state.sh"
+restore() { run_state_restore "$D" "$STATE" "$1"; }
 # table DATA LIMIT OUT: the system's methods and controls, the expert alone, and the two paired.
 table() {
     $RMAS compare --system "$D/system.json" --data "$1" --limit "$2" --rounds 1 \
@@ -106,12 +101,7 @@ evidence)
     table "$W/data/test.jsonl" 200 "$D/evidence-math"
     ;;
 snapshot)
-    for name in expert-inner outer; do
-        [ -f "$D/$name/manifest.json" ] || continue
-        rm -rf "$STATE/$name"
-        $RMAS links export --from "$D/$name" --to "$STATE/$name" --dtype f16
-        cp "$D/$name/log.jsonl" "$STATE/$name/" 2>/dev/null || true
-    done
+    run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer
     ;;
 *)
     echo "usage: $0 setup|inner|outer|validate|evidence|snapshot" >&2; exit 2 ;;

@@ -1,0 +1,24 @@
+# Sourced by the training scripts: runs that outlive their machine (Runs/README.md). A stage's
+# latest weights go into a committed state directory in fp16 with their manifest and log; a stage
+# whose run directory is missing starts from there.
+
+# run_state_restore RUNS STATE NAME: copy STATE/NAME into RUNS/NAME when RUNS/NAME holds no checkpoint.
+run_state_restore() {
+    if [ ! -f "$1/$3/manifest.json" ] && [ -f "$2/$3/manifest.json" ]; then
+        mkdir -p "$1/$3" && cp "$2/$3"/* "$1/$3/"
+        echo "$3: restored from $2/$3 (step $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/$3/manifest.json"))" >&2
+    fi
+}
+
+# run_state_snapshot RMAS RUNS STATE NAME...: each RUNS/NAME's latest weights (fp16, no optimizer
+# moments) and log.jsonl into STATE/NAME, replacing what was there.
+run_state_snapshot() {
+    local rmas=$1 runs=$2 state=$3 name
+    shift 3
+    for name in "$@"; do
+        [ -f "$runs/$name/manifest.json" ] || continue
+        rm -rf "${state:?}/$name"
+        $rmas links export --from "$runs/$name" --to "$state/$name" --dtype f16
+        cp "$runs/$name/log.jsonl" "$state/$name/" 2>/dev/null || true
+    done
+}
