@@ -88,15 +88,13 @@ inner)
     # outer training reads it; the fp32 checkpoint stays beside it as <node>-inner-f32.
     for node in refiner planner solver; do
         restore $node-inner
-        [ -f "$W/$node-inner/manifest.json" ] && ! grep -q optimizer_file "$W/$node-inner/manifest.json" && continue
+        run_state_finished "$W" $node-inner && continue
         model=qwen2.5-0.5b; [ $node = refiner ] && model=smollm2-135m
         $RMAS train inner --model $model --node $node --prompts-from "$W/system-v2-train.json" \
             --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$W/$node-inner" \
             --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 100 \
             --threads $T $(resume "$W/$node-inner")
-        rm -rf "$W/$node-inner-f32" && mv "$W/$node-inner" "$W/$node-inner-f32"
-        $RMAS links export --from "$W/$node-inner-f32" --to "$W/$node-inner" --dtype f16
-        cp "$W/$node-inner-f32/log.jsonl" "$W/$node-inner/" 2>/dev/null || true
+        run_state_freeze "$RMAS" "$W" $node-inner
     done
     ;;
 outer)

@@ -73,13 +73,12 @@ inner)
     # solver's model reading answers too: its inner link is the v2 solver's.
     # Finished, it is rounded to fp16 (as committed and shipped) before outer training reads it.
     restore expert-inner
-    if [ ! -f "$D/expert-inner/manifest.json" ] || grep -q optimizer_file "$D/expert-inner/manifest.json"; then
+    if ! run_state_finished "$D" expert-inner; then
         $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
             --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
             --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
             --threads $T $(resume "$D/expert-inner")
-        rm -rf "$D/expert-inner-f32" && mv "$D/expert-inner" "$D/expert-inner-f32"
-        $RMAS links export --from "$D/expert-inner-f32" --to "$D/expert-inner" --dtype f16
+        run_state_freeze "$RMAS" "$D" expert-inner
     fi
     ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
     ;;

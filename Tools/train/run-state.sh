@@ -22,3 +22,18 @@ run_state_snapshot() {
         cp "$runs/$name/log.jsonl" "$state/$name/" 2>/dev/null || true
     done
 }
+
+# run_state_finished RUNS NAME: whether RUNS/NAME holds a finished, fp16-rounded link (a compact
+# checkpoint without optimizer moments, from run_state_freeze or a restore).
+run_state_finished() {
+    [ -f "$1/$2/manifest.json" ] && ! grep -q optimizer_file "$1/$2/manifest.json"
+}
+
+# run_state_freeze RMAS RUNS NAME: round a finished training run's link to fp16 (the form it ships
+# and is committed in) so that later stages read exactly what a restore gives them; the fp32
+# checkpoint stays beside it as NAME-f32.
+run_state_freeze() {
+    rm -rf "$2/$3-f32" && mv "$2/$3" "$2/$3-f32"
+    $1 links export --from "$2/$3-f32" --to "$2/$3" --dtype f16
+    cp "$2/$3-f32/log.jsonl" "$2/$3/" 2>/dev/null || true
+}

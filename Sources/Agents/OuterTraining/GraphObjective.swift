@@ -98,9 +98,7 @@ extension AgentGraph {
         var donated: [DeliveryKey: [Float]]?
         if let latentDonor {
             guard !options.zeroLatents else { throw .invalidArgument("a latent donor and zero latents are two different controls; ask for one") }
-            var donorOptions = options
-            donorOptions.zeroLatents = false
-            donated = try loop(latentDonor, options: donorOptions, scale: scale, gradient: false, substitutes: nil).deliveries
+            donated = try loop(latentDonor, options: options, scale: scale, gradient: false, substitutes: nil).deliveries
         }
         return try loop(row, options: options, scale: scale, gradient: gradient && donated == nil, substitutes: donated).result
     }

@@ -96,13 +96,13 @@ struct TrainBenchCommand: ParsableCommand {
                 var loss = 0.0
                 let start = clock.now
                 for (i, row) in rows.enumerated() {
-                    if variant == .single || variant == .inference {
-                        loss += try variant == .single ? graph.singleAgentLoss(row, options: o)
-                            : graph.inferenceLatentLoss(row, latentSteps: definition.defaults.latentSteps, options: o)
-                        continue
+                    switch variant {
+                    case .single: loss += try graph.singleAgentLoss(row, options: o)
+                    case .inference: loss += try graph.inferenceLatentLoss(row, latentSteps: definition.defaults.latentSteps, options: o)
+                    default:
+                        let donor = variant == .shuffledLatents ? rows[(i + 1) % rows.count] : nil
+                        loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count), latentDonor: donor).loss
                     }
-                    let donor = variant == .shuffledLatents ? rows[(i + 1) % rows.count] : nil
-                    loss += try graph.outerObjective(row, options: o, scale: 1 / Float(rows.count), latentDonor: donor).loss
                 }
                 rates.append(Double(rows.count) / (clock.now - start).seconds)
                 losses.append(loss / Double(rows.count))
