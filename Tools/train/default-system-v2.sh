@@ -4,7 +4,7 @@
 # scale, the solver reading the question before the refined plan (its slot then comes late, so the
 # outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
 #
-# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | self | prompt | validate | evidence | snapshot)
+# Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | rollout | self | prompt | validate | evidence | snapshot)
 # Every stage is resumable: rerun the same command after a kill and it continues from the last
 # checkpoint (checkpoints every few steps). Nothing before `evidence` reads the test split
 # (`data` only writes it); checkpoints and settings are chosen on the validation split.
@@ -116,6 +116,21 @@ self)
         --out "$W/outer-self" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
         --checkpoint-every 5 --eval-every 100 --backprop-rounds 1 --threads $T $(resume "$W/outer-self")
     ;;
+rollout)
+    restore outer-rollout
+    # Outer links trained on the latents inference sends (--latents rollout: each upstream node's
+    # 16-step rollout from its own prompt instead of its teacher-forced text's hidden states, so the
+    # objective's loss is the inference-latent loss), otherwise the outer stage's settings.
+    # The teacher-forced links lost half their validation gain under inference's latents (0.6144 →
+    # 0.7263 at step 100, solver alone 0.7854); this run asks whether training on them keeps it.
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+for e in s["edges"]: e["checkpoint"] = "outer-rollout"
+json.dump(s, open(sys.argv[2], "w"), indent=2)' "$W/system-v2.json" "$W/system-v2-rollout.json"
+    $RMAS train outer --system "$W/system-v2-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$W/outer-rollout" --rounds 2 --steps 1000 --batch-size 2 --warmup 20 --bridge-init 100 \
+        --latents rollout --checkpoint-every 5 --eval-every 50 --backprop-rounds 1 --threads $T $(resume "$W/outer-rollout")
+    ;;
 prompt)
     restore solver-prompt
     # The tuned single-agent baseline on the same rows and step budget.
@@ -158,8 +173,8 @@ open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medic
 snapshot)
     # What a later machine resumes from (see the top): every stage's latest weights in fp16 and
     # its log, small enough to commit (the outer links: 18.8 MB).
-    run_state_snapshot "$RMAS" "$W" "$STATE" refiner-inner planner-inner solver-inner outer outer-self solver-prompt
+    run_state_snapshot "$RMAS" "$W" "$STATE" refiner-inner planner-inner solver-inner outer outer-rollout outer-self solver-prompt
     ;;
 *)
-    echo "usage: $0 data|inner|outer|self|prompt|validate|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 data|inner|outer|rollout|self|prompt|validate|evidence|snapshot" >&2; exit 2 ;;
 esac

@@ -4,11 +4,35 @@
 // link → the edge's outer link → the target's slot (forward edges in the same round, feedback
 // edges into the next); CE on the answering node's final round (optionally + w · mean of earlier
 // rounds'); gradients flow back through every frozen transformer and inner link into all outer links.
+// With `LatentSource.rollout` (this project's, not the reference's) the upstream nodes instead pass
+// what inference sends: their m-step latent rollout (spec §3.1).
 import Kernels
 import Links
 import Models
 import RoleData
 import Training
+
+/// What an upstream node passes along its edges in the outer objective.
+public enum LatentSource: Sendable, Codable, Equatable {
+    /// The reference (spec §2.4): hidden states of the node's teacher-forced target text, its
+    /// first `maximumLatentRows` assistant positions. Inference sends rollouts instead (the
+    /// mismatch spec §2.4 notes).
+    case teacherForced
+    /// What inference sends (spec §3.1, §3.4): the node's own m-step latent rollout from its
+    /// prompt, no target text. The forward equals inference's; the backward holds the rollout's
+    /// fed-back inputs e₁ … e_{m−1} constant, so a link's gradient reaches the rows through the
+    /// slot and attention (exact for m = 1) but not along the feedback chain h_k → e_{k+1} → h_{k+1}.
+    /// Only the answering node needs a target, and only its final round may be supervised.
+    case rollout(steps: Int)
+
+    /// "teacher-forced" or "rollout-m", as recorded in a checkpoint.
+    public var name: String {
+        switch self {
+        case .teacherForced: "teacher-forced"
+        case .rollout(let m): "rollout-\(m)"
+        }
+    }
+}
 
 /// What the outer objective needs besides the graph and the row.
 public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
@@ -39,6 +63,8 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     /// control of the objective: how well the nodes do on their targets without hearing each
     /// other). No gradient is computed.
     public var zeroLatents = false
+    /// Teacher-forced text (the reference) or inference's rollouts.
+    public var latentSource = LatentSource.teacherForced
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -50,6 +76,12 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
         try AgentError.check("maximum length", maximumLength, atLeast: 2)
         try AgentError.check("threads", threads, atLeast: 1)
         try AgentError.check("earlier-round weight", earlierRoundWeight, in: 0...1e3)
+        if case .rollout(let m) = latentSource {
+            try AgentError.check("rollout latent steps", m, atLeast: 1)
+            guard finalRoundOnly else {
+                throw .invalidArgument("rollout latents supervise the final round only: an earlier round's answering node rolls out the latents it passes on instead of reading its target")
+            }
+        }
         if let window = backpropagatedRounds {
             guard (1...rounds).contains(window) else {
                 throw .invalidArgument("back-propagated rounds must be in 1…\(rounds), the rounds trained (got \(window))")
@@ -83,6 +115,12 @@ extension AgentGraph {
 
     /// The fields a row needs for outer training: the question and every acting node's target.
     public var trainingFields: [String] { nodes.compactMap(\.target) }
+
+    /// The target fields the objective reads with `source`: every node's when teacher-forced,
+    /// only the answering node's with rollouts.
+    public func trainingFields(_ source: LatentSource) -> [String] {
+        source == .teacherForced ? trainingFields : nodes[answer].target.map { [$0] } ?? []
+    }
 
     /// Runs the teacher-forced loop on `row` and, with `gradient`, adds `scale` · ∂loss/∂θ into
     /// every outer link's parameter gradients (frozen inner links' gradients are touched too and
@@ -222,19 +260,32 @@ extension AgentGraph {
         options: OuterObjectiveOptions
     ) throws(AgentError) -> ObjectiveStage {
         let node = nodes[i]
-        guard let field = node.target, let target = row[field], !target.allSatisfy(\.isWhitespace) else {
-            throw .invalidArgument("node '\(node.id)' has no training target in this row (field \(node.target.map { "\"\($0)\"" } ?? "none declared"))")
-        }
         var latents: [String: [Float]] = [:]
         for transfer in incoming { latents[edges[transfer.edge].marker] = transfer.latents }
-        let prompt = try TeacherForcedPrompt(model: node.model, system: systemPrompt, user: userPrompt(i, question: row.question, round: round),
-                                             target: target, latents: latents, maximumLength: options.maximumLength)
+        let user = userPrompt(i, question: row.question, round: round)
         let transformer = node.model.transformer, d = transformer.configuration.width
+        let prompt: TeacherForcedPrompt
+        var rolled: [Float]?
+        if case .rollout(let m) = options.latentSource, !supervised {
+            let (rollout, rolledHidden) = try self.rollout(i, user: user, latents: latents, steps: m, options: options)
+            prompt = rollout
+            rolled = rolledHidden
+        } else {
+            guard let field = node.target, let target = row[field], !target.allSatisfy(\.isWhitespace) else {
+                throw .invalidArgument("node '\(node.id)' has no training target in this row (field \(node.target.map { "\"\($0)\"" } ?? "none declared"))")
+            }
+            prompt = try TeacherForcedPrompt(model: node.model, system: systemPrompt, user: user, target: target, latents: latents,
+                                             maximumLength: options.maximumLength)
+        }
         let skip = options.skipUnreachable
         // Positions 0 ..< end are run: all of them when the loss is taken, else up to the last row passed on.
-        let end = supervised || !skip ? prompt.count : min(prompt.count, prompt.promptLength + options.maximumLatentRows)
+        let end = supervised || !skip ? prompt.count : min(prompt.count, prompt.passedPositions.lowerBound + options.maximumLatentRows)
         let firstSlot = prompt.slots.map(\.positions.lowerBound).min()
         guard train, !incoming.isEmpty, let firstSlot else {
+            if let rolled {
+                // The rollout's own states: no second forward.
+                return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: rolled, incoming: [])
+            }
             // Nothing upstream to train (a first node, or every slot cut) or no gradient wanted: a plain forward.
             let cache = KVCache(configuration: transformer.configuration, capacity: end)
             let hidden = prompt.embeddings.withUnsafeBufferPointer {
@@ -257,13 +308,35 @@ extension AgentGraph {
     /// link → edge `k`'s outer link.
     private func transfer(from index: Int, stages: [ObjectiveStage], edge k: Int, options: OuterObjectiveOptions) -> ObjectiveTransfer {
         let source = stages[index], d = nodes[source.node].model.configuration.width
-        let rows = Array(source.prompt.assistantPositions.prefix(options.maximumLatentRows))
+        let rows = Array(source.prompt.passedPositions.prefix(options.maximumLatentRows))
         var h = [Float](); h.reserveCapacity(rows.count * d)
         for position in rows { h += source.hidden[(position * d)..<((position + 1) * d)] }
         let (inner, innerContext) = nodes[source.node].inner.forward(h, rows: rows.count)
         let (latents, outerContext) = edges[k].link.forward(inner, rows: rows.count)
         return ObjectiveTransfer(edge: k, round: source.round, source: index, rows: rows, innerContext: innerContext,
                                  outerContext: outerContext, latents: options.zeroLatents ? [Float](repeating: 0, count: latents.count) : latents)
+    }
+}
+
+extension AgentGraph {
+    /// Node `i`'s m-step latent rollout from its prompt (forward only, as ``GraphRunner`` runs it),
+    /// as the sequence that reproduces it: the prompt and the fed-back inputs e₁ … e_{m−1}; with
+    /// the rollout's hidden states `[T × D]` (zero before h₀) for a stage that runs no tape.
+    fileprivate func rollout(
+        _ i: Int, user: String, latents: [String: [Float]], steps m: Int, options: OuterObjectiveOptions
+    ) throws(AgentError) -> (TeacherForcedPrompt, hidden: [Float]) {
+        let node = nodes[i], transformer = node.model.transformer, d = transformer.configuration.width
+        let base = try SlottedPrompt(model: node.model, messages: [.system(systemPrompt), .init(role: .user, content: user)],
+                                     latents: latents, addGenerationPrompt: true)
+        let cache = KVCache(configuration: transformer.configuration, capacity: base.count + m)
+        let rollout = base.embeddings.withUnsafeBufferPointer {
+            transformer.latentRollout(prompt: $0.baseAddress!, count: base.count, steps: m, cache: cache, link: node.inner.hiddenToEmbedding,
+                                      threads: options.threads)
+        }
+        let prompt = try TeacherForcedPrompt(rolloutOf: base, inputs: Array(rollout.embeddings.prefix((m - 1) * d)), width: d,
+                                             maximumLength: options.maximumLength)
+        let hidden = [Float](repeating: 0, count: prompt.passedPositions.lowerBound * d) + rollout.hidden
+        return (prompt, hidden)
     }
 }
 

@@ -57,17 +57,18 @@ public final class OuterTrainer {
     private let heldOut: [DataRow]
     private let loop: TrainingLoop
 
-    /// Rows lacking any node's target field (or with it empty) are skipped, as the reference
-    /// skips rows with an empty field. With `resume`, continues from the checkpoint in `output`.
+    /// Rows lacking a target field the objective reads (or with it empty) are skipped, as the
+    /// reference skips rows with an empty field. With `resume`, continues from the checkpoint in `output`.
     public init(
         graph: AgentGraph, train: [DataRow], heldOut: [DataRow], configuration: OuterTrainingConfiguration,
         output: URL, models: [CheckpointManifest.Model], resume: Bool
     ) throws(AgentError) {
         try configuration.objective.validate()
-        let fields = graph.trainingFields
-        guard fields.count == graph.nodes.count else {
+        let fields = graph.trainingFields(configuration.objective.latentSource)
+        if configuration.objective.latentSource == .teacherForced, fields.count != graph.nodes.count {
             throw .invalidArgument("every node needs a \"target\" field to train on (missing: \(graph.nodes.filter { $0.target == nil }.map(\.id).joined(separator: ", ")))")
         }
+        guard !fields.isEmpty else { throw .invalidArgument("the answering node '\(graph.nodes[graph.answer].id)' needs a \"target\" field to train on") }
         func complete(_ row: DataRow) -> Bool {
             fields.allSatisfy { !(row[$0] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         }
@@ -87,6 +88,7 @@ public final class OuterTrainer {
                          "earlier_round_weight": "\(o.earlierRoundWeight)", "max_length": "\(o.maximumLength)"]
         // Recorded only when set, so runs from before the option resume unchanged.
         if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
+        if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

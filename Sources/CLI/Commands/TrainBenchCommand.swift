@@ -52,7 +52,9 @@ struct TrainBenchCommand: ParsableCommand {
             slot, forward only, the control that says what the links' rows are worth; shuffled-latents fills every slot \
             with what the next row's loop delivered there, the control that says whether the rows are about their own question; single is the answering node alone with \
             the single-agent prompt, the loss the links must get below; inference is the answer's loss with the latents \
-            inference sends, rolled out by the upstream nodes instead of read off the dataset's texts).
+            inference sends, rolled out by the upstream nodes instead of read off the dataset's texts). With --latents rollout \
+            every objective variant passes those rollouts instead (as `train outer --latents rollout` trains), so its loss \
+            equals inference's.
             """)
 
     @OptionGroup var systemArguments: SystemArguments
@@ -63,6 +65,8 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
     @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents, single, inference.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
+    @Option(help: "What the objective's upstream nodes pass on: teacher-forced (the reference) or rollout (inference's latents, the system's latent_steps long), as `train outer --latents`.")
+    var latents = TrainOuterCommand.LatentSourceArgument.teacherForced
     @Option(help: "Alternating pairs.", in: 1...1000) var pairs = 3
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
 
@@ -80,6 +84,7 @@ struct TrainBenchCommand: ParsableCommand {
         options.rounds = rounds ?? definition.schedule.rounds
         options.maximumLatentRows = definition.defaults.maxLatentTokens
         options.threads = threads
+        if latents == .rollout { options.latentSource = .rollout(steps: definition.defaults.latentSteps) }
         let clock = ContinuousClock()
         // Warm-up: page the weights in and pack them once.
         _ = try graph.outerObjective(rows[0], options: options)

@@ -10,7 +10,8 @@ struct TrainOuterCommand: ParsableCommand {
         commandName: "outer",
         abstract: "Train a system's outer links together: teacher-forced answer CE through the frozen LLMs and inner links (spec §2.4/§2.5).",
         discussion: """
-            Works for any agent graph: every node is teacher-forced on its "target" field of the data rows. The system \
+            Works for any agent graph: every node is teacher-forced on its "target" field of the data rows (with \
+            --latents rollout only the answering node is; the others pass on their latent rollouts, as in inference). The system \
             file's links are the starting point (a link without a checkpoint is freshly initialised); its inner links stay \
             frozen. --out receives the checkpoint (manifest.json + safetensors, each link's tensors prefixed \
             <from>_to_<to>.), log.jsonl (one object per step) and, at the end, system.json: the system file with every \
@@ -39,6 +40,10 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "Back-propagate through the last N rounds only (truncated back-propagation through rounds; default: every round). Earlier rounds run plain forwards; a feedback link still trains from the next round's input gradient; the log's per-round gradient norms show what crossing a round boundary carries.",
             in: OptionRange.rounds)
     var backpropRounds: Int?
+    @Option(help: "What upstream nodes pass on: teacher-forced (the reference: hidden states of each node's target text) or rollout (what inference sends: each node's latent rollout from its own prompt, --latent-steps long; only the answering node needs a target; the backward holds the rollout's fed-back inputs constant).")
+    var latents = LatentSourceArgument.teacherForced
+    @Option(help: "With --latents rollout: latent steps m of each rollout (default: the system's latent_steps).", in: 1...4096)
+    var latentSteps: Int?
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
     @OptionGroup var common: TrainingRunArguments
     @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
@@ -73,6 +78,11 @@ struct TrainOuterCommand: ParsableCommand {
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
+        if latentSteps != nil, latents != .rollout { throw ValidationError("--latent-steps applies to --latents rollout only") }
+        if latents == .rollout {
+            if allRounds { throw ValidationError("--latents rollout supervises the final round only (an earlier round's answering node rolls out what it passes on); drop --all-rounds") }
+            configuration.objective.latentSource = .rollout(steps: latentSteps ?? definition.defaults.latentSteps)
+        }
         if let window = backpropRounds, window > configuration.objective.rounds {
             throw ValidationError("--backprop-rounds \(window) exceeds the \(configuration.objective.rounds) rounds trained")
         }
@@ -125,6 +135,12 @@ struct TrainOuterCommand: ParsableCommand {
             \(systemFile.path) is \(systemArguments.url.path) with its links pointing here:
               rmas run --system \(systemFile.path) "QUESTION"
             """)
+    }
+
+    /// `--latents`: what upstream nodes pass on in the objective.
+    enum LatentSourceArgument: String, ExpressibleByArgument, CaseIterable {
+        case teacherForced = "teacher-forced"
+        case rollout
     }
 
     /// The step log, continued on resume: lines past the checkpoint's step (logged before a kill,

@@ -1,0 +1,123 @@
+import Foundation
+@testable import Agents
+import Kernels
+import Models
+import RoleData
+import TestSupport
+import Testing
+import Training
+
+/// The outer objective trained on the latents inference sends (`LatentSource.rollout`).
+@Suite("Outer objective on rollout latents (tiny models)")
+struct RolloutObjectiveTests {
+    static func options(rounds: Int, steps: Int) -> OuterObjectiveOptions {
+        var o = OuterTrainingTests.options(rounds: rounds)
+        o.latentSource = .rollout(steps: steps)
+        return o
+    }
+
+    @Test("its loss is the answer's loss under inference's latents, with or without the backward", arguments: [1, 2, 3])
+    func equalsInferenceLoss(rounds: Int) throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: rounds, steps: 3)
+        let inference = try graph.inferenceLatentLoss(OuterTrainingTests.example, latentSteps: 3, options: options)
+        let forward = try graph.outerObjective(OuterTrainingTests.example, options: options, gradient: false).loss
+        graph.outerParameters.zeroGradients()
+        let trained = try graph.outerObjective(OuterTrainingTests.example, options: options).loss
+        #expect(abs(forward - inference) <= 1e-4 * inference, "forward \(forward) vs inference \(inference)")
+        #expect(abs(trained - inference) <= 1e-4 * inference, "with a tape \(trained) vs inference \(inference)")
+        // The teacher-forced objective reads other rows (the dataset's texts): a different loss.
+        var teacherForced = options
+        teacherForced.latentSource = .teacherForced
+        #expect(abs(try graph.outerObjective(OuterTrainingTests.example, options: teacherForced, gradient: false).loss - inference) > 1e-3)
+    }
+
+    /// With one latent step only h₀ is passed and nothing is fed back, so the truncated backward
+    /// is the exact gradient: ⟨∇L, v⟩ against the five-point central difference along a random v.
+    @Test("with one latent step its gradients match finite differences", arguments: [1, 2])
+    func gradientCheck(rounds: Int) throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: rounds, steps: 1)
+        let parameters = graph.outerParameters
+        parameters.zeroGradients()
+        _ = try graph.outerObjective(OuterTrainingTests.example, options: options)
+        var rng = SplitMix64(seed: 11)
+        for k in graph.edges.indices where rounds > 1 || graph.edgeName(k) != "solver_to_planner" {
+            let link = graph.edges[k].link.parameters
+            var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
+            let norm = direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+            direction = direction.map { $0.map { $0 / Float(norm) } }
+            var analytic = 0.0
+            for (p, v) in zip(link, direction) {
+                let g = p.gradient
+                for i in 0..<p.count { analytic += Double(g[i]) * Double(v[i]) }
+            }
+            let original = link.map(\.values)
+            func loss(at step: Double) throws -> Double {
+                for (j, p) in link.enumerated() { p.values = zip(original[j], direction[j]).map { $0 + Float(step) * $1 } }
+                defer { for (j, p) in link.enumerated() { p.values = original[j] } }
+                return try graph.outerObjective(OuterTrainingTests.example, options: options, gradient: false).loss
+            }
+            // The feedback edge's derivative (~5e-7) needs a long step to rise above Float32 rounding.
+            let e = graph.edges[k].direction == .feedback ? 1.0 : 0.3
+            let numeric = (8 * (try loss(at: e) - loss(at: -e)) - (try loss(at: 2 * e) - loss(at: -2 * e))) / (12 * e)
+            #expect(abs(numeric) > 1e-7, "\(graph.edgeName(k)) receives a gradient")
+            #expect(abs(analytic - numeric) < 5e-2 * abs(numeric), "\(graph.edgeName(k)) rounds \(rounds): analytic \(analytic) numeric \(numeric)")
+        }
+    }
+
+    @Test("only the answering node's target is read; settings it cannot honour are refused")
+    func readsOnlyTheAnswer() throws {
+        let graph = try TinyGraph.sequential()
+        let options = Self.options(rounds: 2, steps: 3)
+        let example = OuterTrainingTests.example
+        var fields = example.fields
+        fields["plan"] = "Twice: count everything"
+        fields.removeValue(forKey: "refined_plan")
+        let answerOnly = DataRow(question: example.question, fields: fields)
+        let loss = try graph.outerObjective(example, options: options, gradient: false).loss
+        #expect(try graph.outerObjective(answerOnly, options: options, gradient: false).loss == loss)
+        #expect(graph.trainingFields(.rollout(steps: 3)) == ["answer"])
+        #expect(graph.trainingFields(.teacherForced) == graph.trainingFields)
+
+        var allRounds = options
+        allRounds.finalRoundOnly = false
+        #expect(throws: AgentError.self) { try allRounds.validate() }
+        var noSteps = options
+        noSteps.latentSource = .rollout(steps: 0)
+        #expect(throws: AgentError.self) { try noSteps.validate() }
+    }
+
+    @Test("a trainer on answer-only rows lowers their loss and records the latent source")
+    func trains() throws {
+        let directory = OuterTrainingTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let graph = try TinyGraph.sequential()
+        var configuration = OuterTrainingTests.configuration(steps: 12)
+        configuration.objective = Self.options(rounds: 2, steps: 3)
+        configuration.learningRate = 1e-2
+        // Rows with a question and an answer only: teacher-forcing refuses them, rollouts train on them.
+        let rows = OuterTrainingTests.data().map { row in
+            DataRow(question: row.question, fields: row.fields.filter { $0.key == "answer" })
+        }
+        let trainer = try OuterTrainer(graph: graph, train: rows, heldOut: rows, configuration: configuration,
+                                       output: directory, models: OuterTrainingTests.identities, resume: false)
+        let before = try trainer.evaluate()
+        try trainer.run()
+        let after = try trainer.evaluate()
+        #expect(after < before, "loss on the training rows \(before) → \(after)")
+        let (manifest, _, _) = try CheckpointStore(directory: directory).load()
+        #expect(manifest.arguments["latent_source"] == "rollout-3")
+        var teacherForced = configuration
+        teacherForced.objective.latentSource = .teacherForced
+        #expect(throws: AgentError.self) {
+            try OuterTrainer(graph: try TinyGraph.sequential(), train: rows, heldOut: [], configuration: teacherForced,
+                             output: directory.appendingPathComponent("tf"), models: OuterTrainingTests.identities, resume: false)
+        }
+        // Resuming with the other latent source is refused: a different objective.
+        #expect(throws: AgentError.self) {
+            try OuterTrainer(graph: try TinyGraph.sequential(), train: OuterTrainingTests.data(), heldOut: [], configuration: teacherForced,
+                             output: directory, models: OuterTrainingTests.identities, resume: true)
+        }
+    }
+}
