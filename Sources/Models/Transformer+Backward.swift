@@ -69,15 +69,24 @@ extension Transformer {
     /// trainable input sits at P, is skipped this way. Returns the post-final-norm hidden states of
     /// the T = N − P trained positions `[T × D]`, identical to
     /// ``forward(embeddings:count:cache:outputs:logits:precision:threads:)`` with `outputs: .all`
-    /// up to float rounding (bit-identical with P = 0).
+    /// up to float rounding (bit-identical with P = 0). `prefilled`, a cache already holding
+    /// exactly positions 0 ..< P of these embeddings (e.g. left by a rollout, then trimmed), saves
+    /// that plain forward; the tape takes it over.
     public func forwardForTraining(
-        embeddings: UnsafePointer<Float>, count n: Int, trainedFrom p: Int = 0, memory: ActivationMemory = .recompute,
-        threads: Int = Parallel.defaultThreadCount
+        embeddings: UnsafePointer<Float>, count n: Int, trainedFrom p: Int = 0, prefilled: KVCache? = nil,
+        memory: ActivationMemory = .recompute, threads: Int = Parallel.defaultThreadCount
     ) -> (tape: ForwardTape, hidden: [Float]) {
         precondition(p >= 0 && p < n, "trained positions \(p) ..< \(n) are empty or out of range")
         let c = configuration, d = c.width, t = n - p
-        let cache = KVCache(configuration: c, capacity: n)
-        if p > 0 { _ = forward(embeddings: embeddings, count: p, cache: cache, outputs: .none, logits: false, threads: threads) }
+        let cache: KVCache
+        if let prefilled {
+            precondition(prefilled.count == p, "a prefilled cache holds \(prefilled.count) positions, the untrained prefix \(p)")
+            prefilled.reserve(n)
+            cache = prefilled
+        } else {
+            cache = KVCache(configuration: c, capacity: n)
+            if p > 0 { _ = forward(embeddings: embeddings, count: p, cache: cache, outputs: .none, logits: false, threads: threads) }
+        }
         let tape = ForwardTape(configuration: c, positions: t, start: p, memory: memory)
         let shared = memory == .recompute ? ForwardScratch(configuration: c, positions: t) : nil
         defer { shared?.deallocate() }

@@ -75,4 +75,37 @@ extension TransformerBackwardTests {
         let kept = gradient(.keep, backwards: 1), recomputed = gradient(.recompute, backwards: 2)
         #expect(kept == recomputed)
     }
+
+    /// A cache that already holds the untrained prefix (the plain forward a rollout or prefill
+    /// left behind, trimmed back) replaces the tape's own prefix forward: the same hidden states
+    /// and input gradients as computing it, since its K/V are those of the same positions.
+    @Test("a prefilled prefix cache gives the tape's own prefix forward's hidden states and gradients",
+          arguments: TransformerInvariantTests.architectures)
+    func prefilledPrefix(_ architecture: Architecture) throws {
+        let model = try TinyModel(architecture).transformer()
+        let t = 15, p = 6, d = model.configuration.width
+        let x = model.embeddings((0..<t).map { Int32($0 * 11 % 200 + 4) })
+        let r = Self.randomVector((t - p) * d, seed: 5)
+        func run(prefilled: KVCache?) -> (hidden: [Float], gradient: [Float]) {
+            let (tape, hidden) = x.withUnsafeBufferPointer {
+                model.forwardForTraining(embeddings: $0.baseAddress!, count: t, trainedFrom: p, prefilled: prefilled, memory: .keep)
+            }
+            var dx = [Float](repeating: .nan, count: (t - p) * d)
+            r.withUnsafeBufferPointer { rp in
+                dx.withUnsafeMutableBufferPointer { model.backward(tape: tape, hiddenGradient: rp.baseAddress!, embeddingGradient: $0.baseAddress!) }
+            }
+            return (hidden, dx)
+        }
+        // The prefix forward exactly as the tape runs it, then more positions cached and trimmed away.
+        let cache = KVCache(configuration: model.configuration, capacity: 4)
+        x.withUnsafeBufferPointer {
+            _ = model.forward(embeddings: $0.baseAddress!, count: p, cache: cache, outputs: .none, logits: false)
+            _ = model.forward(embeddings: $0.baseAddress! + p * d, count: 3, cache: cache, outputs: .none, logits: false)
+        }
+        cache.trim(to: p)
+        let own = run(prefilled: nil), reused = run(prefilled: cache)
+        #expect(own.hidden == reused.hidden)
+        #expect(own.gradient == reused.gradient)
+        #expect(own.gradient.allSatisfy { $0.isFinite })
+    }
 }

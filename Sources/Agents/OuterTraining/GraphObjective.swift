@@ -265,11 +265,11 @@ extension AgentGraph {
         let user = userPrompt(i, question: row.question, round: round)
         let transformer = node.model.transformer, d = transformer.configuration.width
         let prompt: TeacherForcedPrompt
-        var rolled: [Float]?
+        var rolled: (hidden: [Float], cache: KVCache?)?
         if case .rollout(let m) = options.latentSource, !supervised {
-            let (rollout, rolledHidden) = try self.rollout(i, user: user, latents: latents, steps: m, options: options)
-            prompt = rollout
-            rolled = rolledHidden
+            let rollout = try self.rollout(i, user: user, latents: latents, steps: m, options: options)
+            prompt = rollout.prompt
+            rolled = (rollout.hidden, rollout.cache)
         } else {
             guard let field = node.target, let target = row[field], !target.allSatisfy(\.isWhitespace) else {
                 throw .invalidArgument("node '\(node.id)' has no training target in this row (field \(node.target.map { "\"\($0)\"" } ?? "none declared"))")
@@ -284,7 +284,7 @@ extension AgentGraph {
         guard train, !incoming.isEmpty, let firstSlot else {
             if let rolled {
                 // The rollout's own states: no second forward.
-                return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: rolled, incoming: [])
+                return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: rolled.hidden, incoming: [])
             }
             // Nothing upstream to train (a first node, or every slot cut) or no gradient wanted: a plain forward.
             let cache = KVCache(configuration: transformer.configuration, capacity: end)
@@ -295,8 +295,10 @@ extension AgentGraph {
             return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
         }
         let start = skip ? firstSlot : 0
+        // A rollout's cache already holds the untrained prefix.
+        let prefilled = rolled?.cache.map { cache in cache.trim(to: start); return cache }
         let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer {
-            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start,
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start, prefilled: prefilled,
                                            memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
@@ -321,10 +323,11 @@ extension AgentGraph {
 extension AgentGraph {
     /// Node `i`'s m-step latent rollout from its prompt (forward only, as ``GraphRunner`` runs it),
     /// as the sequence that reproduces it: the prompt and the fed-back inputs e₁ … e_{m−1}; with
-    /// the rollout's hidden states `[T × D]` (zero before h₀) for a stage that runs no tape.
+    /// the rollout's hidden states `[T × D]` (zero before h₀) for a stage that runs no tape, and
+    /// its KV cache of that sequence (nil where the sequence was cut from the left).
     fileprivate func rollout(
         _ i: Int, user: String, latents: [String: [Float]], steps m: Int, options: OuterObjectiveOptions
-    ) throws(AgentError) -> (TeacherForcedPrompt, hidden: [Float]) {
+    ) throws(AgentError) -> (prompt: TeacherForcedPrompt, hidden: [Float], cache: KVCache?) {
         let node = nodes[i], transformer = node.model.transformer, d = transformer.configuration.width
         let base = try SlottedPrompt(model: node.model, messages: [.system(systemPrompt), .init(role: .user, content: user)],
                                      latents: latents, addGenerationPrompt: true)
@@ -336,7 +339,7 @@ extension AgentGraph {
         let prompt = try TeacherForcedPrompt(rolloutOf: base, inputs: Array(rollout.embeddings.prefix((m - 1) * d)), width: d,
                                              maximumLength: options.maximumLength)
         let hidden = [Float](repeating: 0, count: prompt.passedPositions.lowerBound * d) + rollout.hidden
-        return (prompt, hidden)
+        return (prompt, hidden, cache.count == prompt.count ? cache : nil)
     }
 }
 
