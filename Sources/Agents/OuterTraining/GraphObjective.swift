@@ -21,7 +21,10 @@ public enum LatentSource: Sendable, Codable, Equatable {
     /// What inference sends (spec §3.1, §3.4): the node's own m-step latent rollout from its
     /// prompt, no target text. The forward equals inference's; the backward holds the rollout's
     /// fed-back inputs e₁ … e_{m−1} constant, so a link's gradient reaches the rows through the
-    /// slot and attention (exact for m = 1) but not along the feedback chain h_k → e_{k+1} → h_{k+1}.
+    /// slot and attention but not along the feedback chain h_k → e_{k+1} → h_{k+1}: exact for m = 1
+    /// and for edges into the answering node; for edges further upstream, on tiny random models
+    /// at m = 4 and 16, 3–15× too small and once of the wrong sign (the exact gradient needs a
+    /// backward per step).
     /// Only the answering node needs a target, and only its final round may be supervised.
     case rollout(steps: Int)
 
