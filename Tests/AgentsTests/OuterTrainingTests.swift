@@ -32,38 +32,16 @@ struct OuterTrainingTests {
     func gradientCheck(rounds: Int, finalOnly: Bool) throws {
         let system = try TinyGraph.sequential()
         let options = Self.options(rounds: rounds, finalOnly: finalOnly)
-        let parameters = system.outerParameters
-        parameters.zeroGradients()
-        let result = try system.outerObjective(Self.example, options: options)
-        #expect(result.loss.isFinite && result.loss > 0)
-        var rng = SplitMix64(seed: 7)
-        for k in system.edges.indices where rounds > 1 || system.edgeName(k) != "solver_to_planner" {
-            let edge = system.edgeName(k)
-            let link = system.edges[k].link.parameters
-            var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
-            let scale = 1 / direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
-            direction = direction.map { $0.map { $0 * Float(scale) } }
-            var analytic = 0.0
-            for (p, v) in zip(link, direction) {
-                let g = p.gradient
-                for i in 0..<p.count { analytic += Double(g[i]) * Double(v[i]) }
-            }
-            let original = link.map(\.values)
-            func loss(at step: Double) throws -> Double {
-                for (k, p) in link.enumerated() { p.values = zip(original[k], direction[k]).map { $0 + Float(step) * $1 } }
-                defer { for (k, p) in link.enumerated() { p.values = original[k] } }
-                return try system.outerObjective(Self.example, options: options, gradient: false).loss
-            }
-            // The loss is smooth at this scale (the five-point stencil's error is O(ε⁴)); smaller
-            // steps drown the feedback edge's small derivative (~3e-5) in Float32 rounding.
-            let e = 0.1
-            let (plus, minus) = (try loss(at: e), try loss(at: -e))
-            let (plus2, minus2) = (try loss(at: 2 * e), try loss(at: -2 * e))
-            let numeric: Double = (8 * (plus - minus) - (plus2 - minus2)) / (12 * e)
+        // The loss is smooth at this scale (the five-point stencil's error is O(ε⁴)); smaller
+        // steps drown the feedback edge's small derivative (~3e-5) in Float32 rounding.
+        for (edge, analytic, numeric) in try Self.directionalDerivatives(system, options: options, seed: 7, step: { _ in 0.1 }) {
             let error = abs(analytic - numeric) / max(abs(numeric), 1e-4)
             #expect(error < 3e-2, "\(edge) rounds \(rounds): analytic \(analytic) numeric \(numeric)")
             #expect(abs(analytic) > 1e-6, "\(edge) rounds \(rounds) receives a gradient")
         }
+        system.outerParameters.zeroGradients()
+        let result = try system.outerObjective(Self.example, options: options)
+        #expect(result.loss.isFinite && result.loss > 0)
         // Per-round accounting: an edge used in a round got gradient there; the feedback edge is
         // unused in the last round.
         for r in 0..<rounds {
@@ -107,6 +85,38 @@ struct OuterTrainingTests {
 }
 
 extension OuterTrainingTests {
+    /// Per edge used (the feedback edge only from two rounds on): ⟨∇L, v⟩ for a random unit
+    /// direction v over the edge's parameters, from one backward of the objective on ``example``,
+    /// and the five-point central difference of L along v with step `step(edge index)`.
+    static func directionalDerivatives(
+        _ graph: AgentGraph, options: OuterObjectiveOptions, seed: UInt64, step: (Int) -> Double
+    ) throws -> [(edge: String, analytic: Double, numeric: Double)] {
+        graph.outerParameters.zeroGradients()
+        _ = try graph.outerObjective(example, options: options)
+        var rng = SplitMix64(seed: seed), results: [(edge: String, analytic: Double, numeric: Double)] = []
+        for k in graph.edges.indices where options.rounds > 1 || graph.edges[k].direction != .feedback {
+            let link = graph.edges[k].link.parameters
+            var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
+            let scale = 1 / direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+            direction = direction.map { $0.map { $0 * Float(scale) } }
+            var analytic = 0.0
+            for (p, v) in zip(link, direction) {
+                let g = p.gradient
+                for i in 0..<p.count { analytic += Double(g[i]) * Double(v[i]) }
+            }
+            let original = link.map(\.values)
+            func loss(at step: Double) throws -> Double {
+                for (j, p) in link.enumerated() { p.values = zip(original[j], direction[j]).map { $0 + Float(step) * $1 } }
+                defer { for (j, p) in link.enumerated() { p.values = original[j] } }
+                return try graph.outerObjective(example, options: options, gradient: false).loss
+            }
+            let e = step(k)
+            let numeric = (8 * (try loss(at: e) - loss(at: -e)) - (try loss(at: 2 * e) - loss(at: -2 * e))) / (12 * e)
+            results.append((graph.edgeName(k), analytic, numeric))
+        }
+        return results
+    }
+
     static func temporaryDirectory() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("rmas-outer-\(UUID().uuidString)")
     }
