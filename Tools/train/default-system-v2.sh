@@ -5,6 +5,7 @@
 # outer objective skips more backward work), outer links trained at two rounds on 2,835 rows.
 #
 # Usage: Tools/train/default-system-v2.sh STAGE   (data | inner | outer | rollout | self | prompt | validate | evidence | snapshot)
+# LINKS=outer-rollout makes validate and evidence judge the rollout-trained links (outputs tagged -rollout).
 # Every stage is resumable: rerun the same command after a kill and it continues from the last
 # checkpoint (checkpoints every few steps). Nothing before `evidence` reads the test split
 # (`data` only writes it); checkpoints and settings are chosen on the validation split.
@@ -19,6 +20,9 @@ RMAS=${RMAS:-.build/release/rmas}
 W=${WORK:-runs/default-system-v2}
 T=${THREADS:-2}
 STATE=${STATE:-Runs/default-system-v2}
+# The links validate and evidence judge: outer (teacher-forced, the reference) or outer-rollout.
+LINKS=${LINKS:-outer}
+case "$LINKS" in outer) SYSTEM=system-v2 TAG= ;; outer-rollout) SYSTEM=system-v2-rollout TAG=-rollout ;; *) echo "LINKS must be outer or outer-rollout" >&2; exit 2 ;; esac
 mkdir -p "$W"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
 . "$(dirname "$0")/run-state.sh"
@@ -142,9 +146,9 @@ validate)
     # Validation split only (never the test split): the trained system with every control and
     # baseline at r = 1, 2, then the self-refinement control's system on the same questions.
     tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
-    $RMAS compare --system "$W/system-v2.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
+    $RMAS compare --system "$W/$SYSTEM.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
         --methods single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto \
-        --batch 8 --max-tokens 512 --out "$W/validate" --threads $T
+        --batch 8 --max-tokens 512 --out "$W/validate$TAG" --threads $T
     if [ -f "$W/outer-self/manifest.json" ]; then
         $RMAS compare --system "$W/system-v2-self.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
             --methods single,latent --batch 8 --max-tokens 512 --out "$W/validate-self" --threads $T
@@ -163,12 +167,12 @@ random.Random(18).shuffle(rows)
 open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medicine.jsonl" "$W/tasks/mmlu-medicine-200.jsonl"
     tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
     methods="single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto"
-    $RMAS compare --system "$W/system-v2.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-math" --threads $T
-    $RMAS compare --system "$W/system-v2.json" --data "$W/tasks/mmlu-medicine-200.jsonl" --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-mmlu-medicine" --threads $T
-    $RMAS compare --system "$W/system-v2.json" --data "$W/tasks/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-humaneval" --threads $T
+    $RMAS compare --system "$W/$SYSTEM.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-math$TAG" --threads $T
+    $RMAS compare --system "$W/$SYSTEM.json" --data "$W/tasks/mmlu-medicine-200.jsonl" --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-mmlu-medicine$TAG" --threads $T
+    $RMAS compare --system "$W/$SYSTEM.json" --data "$W/tasks/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 \
+        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-humaneval$TAG" --threads $T
     ;;
 snapshot)
     # What a later machine resumes from (see the top): every stage's latest weights in fp16 and
