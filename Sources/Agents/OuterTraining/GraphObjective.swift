@@ -286,8 +286,9 @@ extension AgentGraph {
         let firstSlot = prompt.slots.map(\.positions.lowerBound).min()
         guard train, !incoming.isEmpty, let firstSlot else {
             if let rolled {
-                // The rollout's own states: no second forward.
-                return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: rolled.hidden, incoming: [])
+                // The rollout's own states h₀ … h_{m−1}, at their positions: no second forward.
+                let hidden = [Float](repeating: 0, count: prompt.passedPositions.lowerBound * d) + rolled.hidden
+                return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
             }
             // Nothing upstream to train (a first node, or every slot cut) or no gradient wanted: a plain forward.
             let cache = KVCache(configuration: transformer.configuration, capacity: end)
@@ -326,8 +327,8 @@ extension AgentGraph {
 extension AgentGraph {
     /// Node `i`'s m-step latent rollout from its prompt (forward only, as ``GraphRunner`` runs it),
     /// as the sequence that reproduces it: the prompt and the fed-back inputs e₁ … e_{m−1}; with
-    /// the rollout's hidden states `[T × D]` (zero before h₀) for a stage that runs no tape, and
-    /// its KV cache of that sequence (nil where the sequence was cut from the left).
+    /// the rollout's hidden states h₀ … h_{m−1} `[m × D]` (for a stage that runs no tape) and its
+    /// KV cache of that sequence (nil where the sequence was cut from the left).
     fileprivate func rollout(
         _ i: Int, user: String, latents: [String: [Float]], steps m: Int, options: OuterObjectiveOptions
     ) throws(AgentError) -> (prompt: TeacherForcedPrompt, hidden: [Float], cache: KVCache?) {
@@ -341,8 +342,7 @@ extension AgentGraph {
         }
         let prompt = try TeacherForcedPrompt(rolloutOf: base, inputs: Array(rollout.embeddings.prefix((m - 1) * d)), width: d,
                                              maximumLength: options.maximumLength)
-        let hidden = [Float](repeating: 0, count: prompt.passedPositions.lowerBound * d) + rollout.hidden
-        return (prompt, hidden, cache.count == prompt.count ? cache : nil)
+        return (prompt, rollout.hidden, cache.count == prompt.count ? cache : nil)
     }
 }
 
