@@ -19,12 +19,8 @@ public enum LatentSource: Sendable, Codable, Equatable {
     /// mismatch spec §2.4 notes).
     case teacherForced
     /// What inference sends (spec §3.1, §3.4): the node's own m-step latent rollout from its
-    /// prompt, no target text. The forward equals inference's; the backward holds the rollout's
-    /// fed-back inputs e₁ … e_{m−1} constant, so a link's gradient reaches the rows through the
-    /// slot and attention but not along the feedback chain h_k → e_{k+1} → h_{k+1}: exact for m = 1
-    /// and for edges into the answering node; for edges further upstream, on tiny random models
-    /// at m = 4 and 16, 3–15× too small and once of the wrong sign (the exact gradient needs a
-    /// backward per step).
+    /// prompt, no target text. The forward equals inference's. How the backward treats the
+    /// rollout's fed-back inputs e₁ … e_{m−1} is ``OuterObjectiveOptions/rolloutBackward``.
     /// Only the answering node needs a target, and only its final round may be supervised.
     case rollout(steps: Int)
 
@@ -68,6 +64,8 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     public var zeroLatents = false
     /// Teacher-forced text (the reference) or inference's rollouts.
     public var latentSource = LatentSource.teacherForced
+    /// With rollouts: whether the backward differentiates the feedback chain h_{k−1} → e_k.
+    public var rolloutBackward = RolloutBackward.truncated
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -84,6 +82,9 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
             guard finalRoundOnly else {
                 throw .invalidArgument("rollout latents supervise the final round only: an earlier round's answering node rolls out the latents it passes on instead of reading its target")
             }
+        }
+        if rolloutBackward == .exact, latentSource == .teacherForced {
+            throw .invalidArgument("the exact rollout backward differentiates a rollout's fed-back inputs; teacher-forced latents have none (use rollout latents)")
         }
         if let window = backpropagatedRounds {
             guard (1...rounds).contains(window) else {
@@ -216,15 +217,13 @@ extension AgentGraph {
     private func backward(_ stages: [ObjectiveStage], norms: inout [String: [Double]], options: OuterObjectiveOptions) {
         for stage in stages.reversed() {
             guard let tape = stage.tape, !stage.incoming.isEmpty else { continue }
-            let transformer = nodes[stage.node].model.transformer, d = transformer.configuration.width
+            let d = nodes[stage.node].model.configuration.width
             // dX [T' × D] of the tape's positions P ..< P + T'.
             let start = tape.start
-            var dX = [Float](repeating: 0, count: tape.positions * d)
-            stage.hiddenGradient.withUnsafeBufferPointer { g in
-                dX.withUnsafeMutableBufferPointer {
-                    transformer.backward(tape: tape, hiddenGradient: g.baseAddress! + start * d, embeddingGradient: $0.baseAddress!,
-                                         threads: options.threads)
-                }
+            let dX = if let fed = stage.fedBack, options.rolloutBackward == .exact {
+                rolloutInputGradient(stage, tape: tape, fedBack: fed, threads: options.threads)
+            } else {
+                inputGradient(stage, tape: tape, hiddenGradient: stage.hiddenGradient, threads: options.threads)
             }
             for incoming in stage.incoming where !incoming.rows.isEmpty {
                 // ∂loss/∂(latent rows): rows cut by truncation keep a zero gradient.
@@ -307,7 +306,10 @@ extension AgentGraph {
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
         let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained
-        return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming)
+        // A rollout's inputs e_k at positions after h₀'s, those the tape ran.
+        let fed = rolled == nil ? nil : Optional(max(start + 1, prompt.passedPositions.lowerBound + 1)..<end)
+        return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming,
+                              fedBack: fed?.isEmpty == false ? fed : nil)
     }
 
     /// The first `maximumLatentRows` assistant hidden states of `stages[index]` → its node's inner
@@ -360,7 +362,7 @@ private struct ObjectiveTransfer {
 }
 
 /// One node's forward in one round.
-private final class ObjectiveStage {
+final class ObjectiveStage {
     let node: Int
     let round: Int
     let prompt: TeacherForcedPrompt
@@ -369,15 +371,20 @@ private final class ObjectiveStage {
     let hidden: [Float]
     /// ∂loss/∂hidden `[T × D]`, filled by the loss and by the downstream links' backward.
     var hiddenGradient: [Float]
-    let incoming: [ObjectiveTransfer]
+    fileprivate let incoming: [ObjectiveTransfer]
+    /// A rollout stage with a tape: the positions q of its fed-back inputs e = inner(h at q − 1)
+    /// that the tape ran (nil for teacher-forced stages and one-step rollouts).
+    let fedBack: Range<Int>?
 
-    init(node: Int, round: Int, prompt: TeacherForcedPrompt, tape: ForwardTape?, hidden: [Float], incoming: [ObjectiveTransfer]) {
+    fileprivate init(node: Int, round: Int, prompt: TeacherForcedPrompt, tape: ForwardTape?, hidden: [Float], incoming: [ObjectiveTransfer],
+                     fedBack: Range<Int>? = nil) {
         self.node = node
         self.round = round
         self.prompt = prompt
         self.tape = tape
         self.hidden = hidden
         self.incoming = incoming
+        self.fedBack = fedBack
         hiddenGradient = [Float](repeating: 0, count: hidden.count)
     }
 }

@@ -89,6 +89,7 @@ public final class OuterTrainer {
         // Recorded only when set, so runs from before the option resume unchanged.
         if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
         if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
+        if o.rolloutBackward != .truncated { objective["rollout_backward"] = o.rolloutBackward.rawValue }
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

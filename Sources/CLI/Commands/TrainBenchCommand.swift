@@ -17,6 +17,10 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     /// Both savings, and the backward through the final round only (truncated back-propagation
     /// through rounds: not the same gradient; the per-round norms say how much is dropped).
     case lastRound = "last-round"
+    /// last-round with the rollouts' feedback chains differentiated (`--latents rollout` only): the
+    /// exact gradient's cost (``RolloutBackward/exact``; same loss) and, against last-round, how
+    /// far the truncated gradient is from it.
+    case exactRollout = "exact-rollout"
     /// The loss with every slot's latents replaced by zeros, forward only: not a speed setting but
     /// the latent-zero control of the objective, to read beside another variant's loss.
     case zeroLatents = "zero-latents"
@@ -35,9 +39,15 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
         options.keepActivations = self != .full && self != .skip
-        options.backpropagatedRounds = self == .lastRound ? 1 : nil
+        options.backpropagatedRounds = self == .lastRound || self == .exactRollout ? 1 : nil
         options.zeroLatents = self == .zeroLatents
+        options.rolloutBackward = self == .exactRollout ? .exact : .truncated
     }
+}
+
+extension ObjectiveVariant {
+    /// Whether the variant back-propagates (the controls and references are forward only).
+    var computesGradient: Bool { ![.zeroLatents, .shuffledLatents, .single, .inference].contains(self) }
 }
 
 struct TrainBenchCommand: ParsableCommand {
@@ -63,7 +73,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Rows per variant and pair (the first rows of --data).", in: 1...10_000)
     var examples = 2
     @Option(help: "Rounds R of the loop (default: the system's).", in: OptionRange.rounds) var rounds: Int?
-    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, zero-latents, shuffled-latents, single, inference.")
+    @Option(help: "Variants, comma-separated, the first the reference: full, skip, keep, skip-keep, last-round, exact-rollout (with --latents rollout), zero-latents, shuffled-latents, single, inference.")
     var variants = CommaSeparated<ObjectiveVariant>([.full, .skipKeep])
     @Option(help: "What the objective's upstream nodes pass on: teacher-forced (the reference) or rollout (inference's latents, the system's latent_steps long), as `train outer --latents`.")
     var latents = TrainOuterCommand.LatentSourceArgument.teacherForced
@@ -85,12 +95,17 @@ struct TrainBenchCommand: ParsableCommand {
         options.maximumLatentRows = definition.defaults.maxLatentTokens
         options.threads = threads
         if latents == .rollout { options.latentSource = .rollout(steps: definition.defaults.latentSteps) }
+        if variants.values.contains(.exactRollout), latents != .rollout {
+            throw ValidationError("--variants exact-rollout differentiates rollouts: add --latents rollout")
+        }
         let clock = ContinuousClock()
         // Warm-up: page the weights in and pack them once.
         _ = try graph.outerObjective(rows[0], options: options)
 
         Console.error("\(examples) examples × \(variants.values.count) variants × \(pairs) pairs, \(options.rounds) rounds")
         var ratios = [[Double]](repeating: [], count: variants.values.count)
+        // Pair 1's gradient of every edge's link under each variant that computes one.
+        var gradients: [(variant: ObjectiveVariant, edges: [[Float]])] = []
         for pair in 1...pairs {
             var rates: [Double] = [], losses: [Double] = []
             for variant in variants.values {
@@ -111,6 +126,9 @@ struct TrainBenchCommand: ParsableCommand {
                 }
                 rates.append(Double(rows.count) / (clock.now - start).seconds)
                 losses.append(loss / Double(rows.count))
+                if pair == 1, variant.computesGradient {
+                    gradients.append((variant, graph.edges.map { $0.link.parameters.flatMap(\.gradient) }))
+                }
             }
             for k in rates.indices { ratios[k].append(rates[k] / rates[0]) }
             let cells = zip(variants.values, zip(rates, losses)).map { v, r in String(format: "%@ %.4f ex/s (loss %.6f)", v.rawValue, r.0, r.1) }
@@ -121,5 +139,27 @@ struct TrainBenchCommand: ParsableCommand {
             print(String(format: "%@ vs %@: median %.2f× (pairs: %@)", variant.rawValue, variants.values[0].rawValue,
                          BenchCommand.median(values), values.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
         }
+        // How far each variant's gradient is from the first gradient variant's, edge by edge.
+        if let reference = gradients.first {
+            for other in gradients.dropFirst() {
+                let cells = graph.edges.indices.map { k in
+                    let (cosine, ratio) = Self.agreement(other.edges[k], reference.edges[k])
+                    return String(format: "%@ cos %.4f, norm %.3g×", graph.edgeName(k), cosine, ratio)
+                }
+                print("gradient \(other.variant.rawValue) vs \(reference.variant.rawValue): " + cells.joined(separator: "; "))
+            }
+        }
+    }
+
+    /// Cosine of `a` and `b` and ‖a‖ / ‖b‖ (0 where a norm is zero).
+    static func agreement(_ a: [Float], _ b: [Float]) -> (cosine: Double, ratio: Double) {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for (x, y) in zip(a, b) {
+            ab += Double(x) * Double(y)
+            aa += Double(x) * Double(x)
+            bb += Double(y) * Double(y)
+        }
+        guard aa > 0, bb > 0 else { return (0, 0) }
+        return (ab / (aa * bb).squareRoot(), (aa / bb).squareRoot())
     }
 }
