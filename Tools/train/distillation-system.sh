@@ -69,14 +69,16 @@ PY
     ;;
 inner)
     # The expert's inner link, as the default system's were trained (γ = the embedding RMS,
-    # cosine + MSE, 945 rows, 1000 steps × 4, validation every 100). The learner is the v2
+    # cosine + MSE, 945 rows, batch 4, validation every 100), but 400 steps instead of 1,000:
+    # the 1.5B model costs ~3.5× the 0.5B planner's ~25 min, and the planner's held-out
+    # 1 − cos had made 90% of its gain by step 400 (0.280, final 0.266). The learner is the v2
     # solver's model reading answers too: its inner link is the v2 solver's.
     # Finished, it is rounded to fp16 (as committed and shipped) before outer training reads it.
     restore expert-inner
     if ! run_state_finished "$D" expert-inner; then
         $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
             --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
-            --steps 1000 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
+            --steps 400 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
             --threads $T $(resume "$D/expert-inner")
         run_state_freeze "$RMAS" "$D" expert-inner
     fi
@@ -84,11 +86,15 @@ inner)
     ;;
 outer)
     # The expert → learner link: bridge-initialised from 100 rows, then 500 steps × 2 = 1,000
-    # distinct training rows, validation CE every 50.
+    # distinct training rows, validation CE every 50. Trained on the latents inference sends
+    # (--latents rollout: the expert's 16-step rollout from its prompt), because links trained
+    # on teacher-forced latents lost half their validation gain under inference's in the
+    # default system (BENCHMARKS "Retraining at scale, part 3"). The edge feeds the answering
+    # node, so the rollout objective's backward is exact here.
     restore outer
     $RMAS train outer --system "$D/system-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
         --out "$D/outer" --rounds 1 --steps 500 --batch-size 2 --warmup 20 --bridge-init 100 \
-        --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
+        --latents rollout --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
     ;;
 validate)
     # Validation split only: the system with its controls against the learner alone, then the
