@@ -51,11 +51,12 @@ struct RolloutObjectiveTests {
     /// exact backward carries the gradient along that chain, so every edge's derivative matches,
     /// the upstream ones included (where the truncated backward was 3–15× off on these models).
     @Test("with the exact rollout backward its gradients match finite differences at several steps",
-          arguments: [(1, 4), (2, 4), (2, 16)])
-    func exactGradientCheck(rounds: Int, steps: Int) throws {
+          arguments: [(1, 4, false), (2, 4, true), (2, 16, false)])
+    func exactGradientCheck(rounds: Int, steps: Int, keepActivations: Bool) throws {
         let graph = try TinyGraph.sequential()
         var options = Self.options(rounds: rounds, steps: steps)
         options.rolloutBackward = .exact
+        options.keepActivations = keepActivations
         // The feedback edge's derivative (~7e-5) needs a longer step than the others, but at 1.0
         // the difference quotient's own error reached 6%: 0.4 keeps both under 1%.
         let step: (Int) -> Double = { graph.edges[$0].direction == .feedback ? 0.4 : 0.3 }

@@ -300,9 +300,11 @@ extension AgentGraph {
         let start = skip ? firstSlot : 0
         // A rollout's cache already holds the untrained prefix.
         let prefilled = rolled?.cache.map { cache in cache.trim(to: start); return cache }
+        // The exact rollout backward runs several backwards over a rollout's tape: a kept tape allows one.
+        let repeated = rolled != nil && options.rolloutBackward == .exact
         let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer {
             transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start, prefilled: prefilled,
-                                           memory: options.keepActivations ? .keep : .recompute, threads: options.threads)
+                                           memory: options.keepActivations && !repeated ? .keep : .recompute, threads: options.threads)
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
         let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained

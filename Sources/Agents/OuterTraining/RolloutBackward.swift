@@ -13,7 +13,8 @@ public enum RolloutBackward: String, Sendable, Codable, CaseIterable {
     /// Differentiated: the stage's backward is repeated with ∂loss/∂e_k carried back through the
     /// frozen inner link into ∂loss/∂h_{k−1}, until that carried gradient stops changing (relative
     /// change ≤ 1e-5) or the chain's length is covered: at most m backward passes per rollout
-    /// stage, where pass j is exact for every chain of up to j links.
+    /// stage, where pass j is exact for every chain of up to j links. Those stages recompute their
+    /// layers in each pass (a kept tape allows one backward).
     case exact
 }
 
