@@ -24,9 +24,13 @@ run_state_snapshot() {
 }
 
 # run_state_finished RUNS NAME: whether RUNS/NAME holds a finished, fp16-rounded link (a compact
-# checkpoint without optimizer moments, from run_state_freeze or a restore).
+# checkpoint without optimizer moments, from run_state_freeze or a restore) at its last step. A
+# snapshot of a run stopped part-way is compact too, but its step is short of its "steps".
 run_state_finished() {
-    [ -f "$1/$2/manifest.json" ] && ! grep -q optimizer_file "$1/$2/manifest.json"
+    [ -f "$1/$2/manifest.json" ] && ! grep -q optimizer_file "$1/$2/manifest.json" &&
+        python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+sys.exit(0 if m["step"] >= int(m["arguments"].get("steps", m["step"])) else 1)' "$1/$2/manifest.json"
 }
 
 # run_state_freeze RMAS RUNS NAME: round a finished training run's link to fp16 (the form it ships
