@@ -149,8 +149,13 @@ struct ModelFetchTests {
             for a in "$@"; do [ "$prev" = "-d" ] && dest="$a"; prev="$a"; done
             \(make)
             """
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        // Written through a close-on-exec descriptor: a process another test forks meanwhile must
+        // not inherit it, or executing the script fails with ETXTBSY ("Text file busy", seen in CI).
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let bytes = Array(script.utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw CocoaError(.fileWriteUnknown) }
         return path
     }
 }

@@ -45,9 +45,8 @@ extension AgentGraph {
         for q in fedBack { h += stage.hidden[((q - 1) * d)..<(q * d)] }
         let context = node.inner.forward(h, rows: n).context
         var g = stage.hiddenGradient, carried: [Float]?
-        for pass in 0...n {
+        for _ in 0..<n {
             let dX = inputGradient(stage, tape: tape, hiddenGradient: g, threads: threads)
-            if pass == n { return dX }
             var dE = [Float](); dE.reserveCapacity(n * d)
             for q in fedBack { dE += dX[((q - tape.start) * d)..<((q - tape.start + 1) * d)] }
             let dH = node.inner.backward(context, outputGradient: dE)
@@ -58,7 +57,8 @@ extension AgentGraph {
             }
             carried = dH
         }
-        preconditionFailure("unreachable: the last pass returns")
+        // g now holds every chain of up to n links: the whole chain.
+        return inputGradient(stage, tape: tape, hiddenGradient: g, threads: threads)
     }
 
     /// ‖a − b‖ ≤ 1e-5 ‖a‖ (or both zero).
