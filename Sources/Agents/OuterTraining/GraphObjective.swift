@@ -300,18 +300,18 @@ extension AgentGraph {
         let start = skip ? firstSlot : 0
         // A rollout's cache already holds the untrained prefix.
         let prefilled = rolled?.cache.map { cache in cache.trim(to: start); return cache }
-        // The exact rollout backward runs several backwards over a rollout's tape: a kept tape allows one.
-        let repeated = rolled != nil && options.rolloutBackward == .exact
+        // A rollout's fed-back inputs e_k (the positions after h₀'s) that the tape runs.
+        var fedBack: Range<Int>?
+        if rolled != nil, case let fed = max(start + 1, prompt.passedPositions.lowerBound + 1)..<end, !fed.isEmpty { fedBack = fed }
+        // The exact rollout backward runs several backwards over such a tape: a kept tape allows one.
+        let repeated = fedBack != nil && options.rolloutBackward == .exact
         let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer {
             transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start, prefilled: prefilled,
                                            memory: options.keepActivations && !repeated ? .keep : .recompute, threads: options.threads)
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
         let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained
-        // A rollout's inputs e_k at positions after h₀'s, those the tape ran.
-        let fed = rolled == nil ? nil : Optional(max(start + 1, prompt.passedPositions.lowerBound + 1)..<end)
-        return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming,
-                              fedBack: fed?.isEmpty == false ? fed : nil)
+        return ObjectiveStage(node: i, round: round, prompt: prompt, tape: tape, hidden: hidden, incoming: incoming, fedBack: fedBack)
     }
 
     /// The first `maximumLatentRows` assistant hidden states of `stages[index]` → its node's inner

@@ -5,6 +5,8 @@ import Kernels
 import RoleData
 import Training
 
+extension RolloutBackward: ExpressibleByArgument {}
+
 struct TrainOuterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outer",
@@ -43,7 +45,7 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "What upstream nodes pass on: teacher-forced (the reference: hidden states of each node's target text) or rollout (what inference sends: each node's latent rollout from its own prompt, --latent-steps long; only the answering node needs a target; the backward holds the rollout's fed-back inputs constant unless --rollout-backward exact).")
     var latents = LatentSourceArgument.teacherForced
     @Option(help: "With --latents rollout: truncated (one backward per stage; the fed-back inputs held constant, exact only for edges into the answering node) or exact (the feedback chain through each upstream node's inner link differentiated: up to m backward passes per rolled-out stage).")
-    var rolloutBackward = RolloutBackwardArgument.truncated
+    var rolloutBackward = RolloutBackward.truncated
     @Option(help: "With --latents rollout: latent steps m of each rollout (default: the system's latent_steps).", in: 1...4096)
     var latentSteps: Int?
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
@@ -82,7 +84,7 @@ struct TrainOuterCommand: ParsableCommand {
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
         if latentSteps != nil, latents != .rollout { throw ValidationError("--latent-steps applies to --latents rollout only") }
         if rolloutBackward == .exact, latents != .rollout { throw ValidationError("--rollout-backward exact applies to --latents rollout only") }
-        configuration.objective.rolloutBackward = rolloutBackward.value
+        configuration.objective.rolloutBackward = rolloutBackward
         if latents == .rollout {
             if allRounds { throw ValidationError("--latents rollout supervises the final round only (an earlier round's answering node rolls out what it passes on); drop --all-rounds") }
             configuration.objective.latentSource = .rollout(steps: latentSteps ?? definition.defaults.latentSteps)
@@ -145,18 +147,6 @@ struct TrainOuterCommand: ParsableCommand {
     enum LatentSourceArgument: String, ExpressibleByArgument, CaseIterable {
         case teacherForced = "teacher-forced"
         case rollout
-    }
-
-    /// `--rollout-backward`: ``RolloutBackward``.
-    enum RolloutBackwardArgument: String, ExpressibleByArgument, CaseIterable {
-        case truncated, exact
-
-        var value: RolloutBackward {
-            switch self {
-            case .truncated: .truncated
-            case .exact: .exact
-            }
-        }
     }
 
     /// The step log, continued on resume: lines past the checkpoint's step (logged before a kill,
