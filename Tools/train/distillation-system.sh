@@ -69,31 +69,32 @@ PY
     ;;
 inner)
     # The expert's inner link, as the default system's were trained (γ = the embedding RMS,
-    # cosine + MSE, 945 rows, batch 4, validation every 100), but 400 steps instead of 1,000:
-    # the 1.5B model costs ~3.5× the 0.5B planner's ~25 min, and the planner's held-out
-    # 1 − cos had made 90% of its gain by step 400 (0.280, final 0.266). The learner is the v2
-    # solver's model reading answers too: its inner link is the v2 solver's.
+    # cosine + MSE, 945 rows, batch 4, validation every 100), but 200 steps instead of 1,000:
+    # the 1.5B model costs ~3.5× the 0.5B planner's ~25 min. (The committed run was started as
+    # 400 steps and resumed at step 100 with 200, so its cosine schedule was shortened there;
+    # held-out 1 − cos 0.777 at step 0, 0.319 at 100.) The learner is the v2 solver's model
+    # reading answers too: its inner link is the v2 solver's.
     # Finished, it is rounded to fp16 (as committed and shipped) before outer training reads it.
     restore expert-inner
     if ! run_state_finished "$D" expert-inner; then
         $RMAS train inner --model qwen2.5-coder-1.5b --node expert --prompts-from "$D/system-train.json" \
             --data "$W/train-945.jsonl" --held-out "$W/val-60.jsonl" --out "$D/expert-inner" \
-            --steps 400 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
+            --steps 200 --batch-size 4 --mse-weight 1 --eval-every 100 --checkpoint-every 50 \
             --threads $T $(resume "$D/expert-inner")
         run_state_freeze "$RMAS" "$D" expert-inner
     fi
     ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
     ;;
 outer)
-    # The expert → learner link: bridge-initialised from 100 rows, then 500 steps × 2 = 1,000
-    # distinct training rows, validation CE every 50. Trained on the latents inference sends
+    # The expert → learner link: bridge-initialised from 100 rows, then OUTER_STEPS (default 200)
+    # steps × 2 distinct training rows, validation CE every 50. Trained on the latents inference sends
     # (--latents rollout: the expert's 16-step rollout from its prompt), because links trained
     # on teacher-forced latents lost half their validation gain under inference's in the
     # default system (BENCHMARKS "Retraining at scale, part 3"). The edge feeds the answering
     # node, so the rollout objective's backward is exact here.
     restore outer
     $RMAS train outer --system "$D/system-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
-        --out "$D/outer" --rounds 1 --steps 500 --batch-size 2 --warmup 20 --bridge-init 100 \
+        --out "$D/outer" --rounds 1 --steps ${OUTER_STEPS:-200} --batch-size 2 --warmup 20 --bridge-init 100 \
         --latents rollout --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
     ;;
 validate)
