@@ -20,10 +20,11 @@ mkdir -p "$D"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
 . "$(dirname "$0")/run-state.sh"
 restore() { run_state_restore "$D" "$STATE" "$1"; }
-# table DATA LIMIT OUT: the system's methods and controls, the expert alone, and the two paired.
+# table DATA LIMIT OUT: the system's methods and controls (METHODS narrows them), the expert alone,
+# and the two paired.
 table() {
     $RMAS compare --system "$D/system.json" --data "$1" --limit "$2" --rounds 1 \
-        --methods single,latent,latent-zero,latent-shuffled,text --batch 8 --max-tokens 512 --out "$3" --threads $T
+        --methods ${METHODS:-single,latent,latent-zero,latent-shuffled,text} --batch 8 --max-tokens 512 --out "$3" --threads $T
     $RMAS compare --system "$D/expert-alone.json" --data "$1" --limit "$2" --rounds 1 \
         --methods single --batch 8 --max-tokens 512 --out "$3-expert" --threads $T
     $RMAS compare-runs --run system="$3" --run expert="$3-expert" \
