@@ -87,7 +87,7 @@ inner)
     ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
     ;;
 outer)
-    # The expert → learner link: bridge-initialised from 100 rows, then OUTER_STEPS (default 200)
+    # The expert → learner link: bridge-initialised from 100 rows, then OUTER_STEPS (default 80, the committed run)
     # steps × 2 distinct training rows, validation CE every 50. Trained on the latents inference sends
     # (--latents rollout: the expert's 16-step rollout from its prompt), because links trained
     # on teacher-forced latents lost half their validation gain under inference's in the
@@ -95,7 +95,7 @@ outer)
     # node, so the rollout objective's backward is exact here.
     restore outer
     $RMAS train outer --system "$D/system-train.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
-        --out "$D/outer" --rounds 1 --steps ${OUTER_STEPS:-200} --batch-size 2 --warmup 20 --bridge-init 100 \
+        --out "$D/outer" --rounds 1 --steps ${OUTER_STEPS:-80} --batch-size 2 --warmup 20 --bridge-init 100 \
         --latents rollout --checkpoint-every 5 --eval-every 50 --threads $T $(resume "$D/outer")
     ;;
 validate)
