@@ -87,8 +87,9 @@ inner)
     ln -sfn "$(cd "$W/solver-inner" && pwd)" "$D/learner-inner"
     ;;
 outer)
-    # The expert → learner link: bridge-initialised from 100 rows, then OUTER_STEPS (default 80, the committed run)
-    # steps × 2 distinct training rows, validation CE every 50. Trained on the latents inference sends
+    # The expert → learner link: bridge-initialised from 100 rows, then OUTER_STEPS (default 80,
+    # the committed run's length) steps × 2 distinct training rows, validation CE every 50.
+    # Trained on the latents inference sends
     # (--latents rollout: the expert's 16-step rollout from its prompt), because links trained
     # on teacher-forced latents lost half their validation gain under inference's in the
     # default system (BENCHMARKS "Retraining at scale, part 3"). The edge feeds the answering
