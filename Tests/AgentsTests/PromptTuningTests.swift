@@ -92,5 +92,20 @@ struct PromptTuningTests {
         #expect(throws: AgentError.self) {
             try GraphRunner(graph: graph).run(question: "What is 2 + 3?", method: .singleTuned, rounds: 1, latentSteps: 1, generation: generation)
         }
+
+        // A new run started from the checkpoint's rows: step 0, the trained rows' held-out loss.
+        let continued = try PromptTuner(graph: graph, node: graph.answer, train: OuterTrainingTests.data(),
+                                        heldOut: [OuterTrainingTests.data()[0]], configuration: Self.configuration(steps: 2),
+                                        output: directory.appendingPathComponent("c"), model: Self.identity, resume: false, initial: loaded)
+        #expect(continued.step == 0)
+        #expect(continued.prompt.parameter.values == straight.prompt.parameter.values)
+        #expect(try continued.evaluate() == after)
+        var wider = Self.configuration(steps: 2)
+        wider.rows = 5
+        #expect(throws: AgentError.self) {
+            try PromptTuner(graph: graph, node: graph.answer, train: OuterTrainingTests.data(), heldOut: [],
+                            configuration: wider, output: directory.appendingPathComponent("d"), model: Self.identity,
+                            resume: false, initial: loaded)
+        }
     }
 }

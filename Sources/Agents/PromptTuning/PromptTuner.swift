@@ -62,10 +62,12 @@ public final class PromptTuner {
     private let loop: TrainingLoop
 
     /// Rows without the node's target (or the question) are skipped. With `resume`, continues
-    /// from the checkpoint in `output`.
+    /// from the checkpoint in `output`. `initial` (another run's rows, e.g. loaded with
+    /// ``SoftPrompt/init(checkpoint:width:)``) replaces the vocabulary initialisation of a new run:
+    /// its values are copied, the optimizer starts fresh at step 0; a resume ignores it.
     public init(
         graph: AgentGraph, node: Int, train: [DataRow], heldOut: [DataRow], configuration c: PromptTuningConfiguration,
-        output: URL, model identity: CheckpointManifest.Model, resume: Bool
+        output: URL, model identity: CheckpointManifest.Model, resume: Bool, initial: SoftPrompt? = nil
     ) throws(AgentError) {
         try AgentError.check("soft prompt rows", c.rows, atLeast: 1)
         try AgentError.check("maximum length", c.maximumLength, atLeast: 2)
@@ -83,6 +85,12 @@ public final class PromptTuner {
         self.configuration = c
         let model = graph.nodes[node].model
         prompt = SoftPrompt(rows: c.rows, model: model, seed: c.seed)
+        if let initial {
+            guard initial.rows == c.rows, initial.width == prompt.width else {
+                throw .invalidArgument("the initial soft prompt is \(initial.rows) × \(initial.width), this run needs \(c.rows) × \(prompt.width)")
+            }
+            prompt.parameter.values = initial.parameter.values
+        }
         let link = CheckpointManifest.Link(name: SoftPrompt.parameterName, kind: Self.checkpointKind, inputWidth: c.rows,
                                            outputWidth: model.configuration.width)
         loop = try TrainingLoop(

@@ -29,6 +29,9 @@ struct TrainPromptCommand: ParsableCommand {
     @Flag(help: "Keep every activation for the backward pass (faster, more memory) instead of recomputing layers.")
     var keepActivations = false
     @Option(help: "Random seed (initial rows and data order).", in: OptionRange.seed) var seed: UInt64 = 42
+    @Option(help: ArgumentHelp("Start from another run's soft prompt (a checkpoint directory) instead of vocabulary rows.",
+                               discussion: "Its rows are copied; the optimizer and the schedule start at step 0. Ignored by --resume."))
+    var initFrom: String?
     @OptionGroup var common: TrainingRunArguments
 
     func run() throws {
@@ -53,8 +56,9 @@ struct TrainPromptCommand: ParsableCommand {
         let graph = loaded.graph, node = graph.answer
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let identity = try loaded.modelIdentities()[node]
+        let initial = try initFrom.map { try SoftPrompt(checkpoint: URL(fileURLWithPath: $0), width: graph.nodes[node].model.configuration.width) }
         let tuner = try PromptTuner(graph: graph, node: node, train: train, heldOut: held, configuration: c, output: output,
-                                    model: identity, resume: common.resume)
+                                    model: identity, resume: common.resume, initial: initial)
         let log = try TrainOuterCommand.openLog(output.appendingPathComponent("log.jsonl"), keepingThrough: tuner.step)
         if tuner.step > 0 { Console.error("resuming at step \(tuner.step) from \(common.out)") }
         Console.error("prompt-tuning \(rows) rows × \(tuner.prompt.width) for \(graph.nodes[node].id) (\(graph.nodes[node].model.configuration.architecture)) "
