@@ -1,0 +1,58 @@
+#!/bin/bash
+# The full evaluation table of issues 17 and 18: the shipped default system with every method and
+# control, at rounds 1–3, on 200 held-out GSM-symbolic questions (unseen templates), 200
+# MMLU-medicine questions and the 164 HumanEval problems, B = 8.
+#
+# Usage: Tools/eval/full-table.sh STAGE   (data | math | mmlu | humaneval | report)
+# The whole table is ~15–20 hours of a 2-core machine. Every stage is an `rmas compare` run that
+# resumes where it stopped (recorded answers are kept; other settings are refused), so the table
+# can be built in pieces: rerun the same stage until it reports, on any machine with WORK's files.
+# SYSTEM names another system file (default: the shipped default system); EXTRA adds arguments
+# (e.g. EXTRA="--limit 40" for a first slice; a later run without it continues the same directory).
+set -euo pipefail
+RMAS=${RMAS:-.build/release/rmas}
+W=${WORK:-runs/full-table}
+T=${THREADS:-2}
+B=${BATCH:-8}
+SYSTEM=${SYSTEM:-}
+EXTRA=${EXTRA:-}
+mkdir -p "$W"
+system() { [ -n "$SYSTEM" ] && echo --system "$SYSTEM" || true; }
+# Every method and control. self-consistency's k is matched to latent's time at r = 3 (auto).
+METHODS=${METHODS:-single,latent,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
+
+case "${1:-}" in
+data)
+    # Math: the 200 held-out questions of the earlier table (Evidence/compare-200, sha256
+    # 6c7fbe1a…b576494), a seeded shuffle of the test split's unseen templates.
+    [ -f "$W/gsm/test.jsonl" ] || $RMAS data gsm --out "$W/gsm"
+    python3 -c "import random,sys; r=open(sys.argv[1]).read().splitlines(); random.Random(11).shuffle(r); print('\n'.join(r[:200]))" \
+        "$W/gsm/test.jsonl" > "$W/math-200.jsonl"
+    # MMLU-medicine: 200 of the 945 test questions, evenly spaced, so all five subjects come in
+    # proportion (the file is ordered by subject).
+    $RMAS data mmlu --out "$W" --group medicine
+    python3 -c "import sys; r=open(sys.argv[1]).read().splitlines(); n=len(r); print('\n'.join(r[i * n // 200] for i in range(200)))" \
+        "$W/mmlu-medicine.jsonl" > "$W/mmlu-medicine-200.jsonl"
+    $RMAS data humaneval --out "$W"
+    sha256sum "$W/math-200.jsonl" "$W/mmlu-medicine-200.jsonl" "$W/HumanEval.jsonl"
+    ;;
+math)
+    $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --sc-samples auto \
+        --batch $B --max-tokens 512 --out "$W/math" --threads $T $EXTRA
+    ;;
+mmlu)
+    $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --sc-samples auto \
+        --batch $B --max-tokens 512 --out "$W/mmlu" --threads $T $EXTRA
+    ;;
+humaneval)
+    $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS \
+        --sc-samples auto --batch $B --max-tokens 512 --out "$W/humaneval" --threads $T $EXTRA
+    ;;
+report)
+    for task in math mmlu humaneval; do
+        [ -f "$W/$task/report.md" ] && { echo "## $task"; cat "$W/$task/report.md"; }
+    done
+    ;;
+*)
+    echo "usage: $0 data|math|mmlu|humaneval|report" >&2; exit 2 ;;
+esac
