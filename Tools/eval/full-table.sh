@@ -19,7 +19,10 @@ EXTRA=${EXTRA:-}
 mkdir -p "$W"
 system() { [ -n "$SYSTEM" ] && echo --system "$SYSTEM" || true; }
 # Every method and control. self-consistency's k is matched to latent's time at r = 3 (auto).
-METHODS=${METHODS:-single,latent,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
+# single-tuned is the solver with the soft prompt of Tools/train/self-targets.sh (the strongest
+# single-agent baseline on validation, BENCHMARKS part 5), committed under Runs/.
+METHODS=${METHODS:-single,single-tuned,latent,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
+SOFT_PROMPT=${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}
 
 case "${1:-}" in
 data)
@@ -37,15 +40,15 @@ data)
     sha256sum "$W/math-200.jsonl" "$W/mmlu-medicine-200.jsonl" "$W/HumanEval.jsonl"
     ;;
 math)
-    $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --sc-samples auto \
+    $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
         --batch $B --max-tokens 512 --out "$W/math" --threads $T $EXTRA
     ;;
 mmlu)
-    $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --sc-samples auto \
+    $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
         --batch $B --max-tokens 512 --out "$W/mmlu" --threads $T $EXTRA
     ;;
 humaneval)
-    $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS \
+    $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" \
         --sc-samples auto --batch $B --max-tokens 512 --out "$W/humaneval" --threads $T $EXTRA
     ;;
 report)
