@@ -275,4 +275,45 @@ struct CompareCommandTests {
         #expect(retrained.status != 0 && retrained.stderr.contains("link weights (planner → refiner"), "\(retrained.stderr)")
         #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
     }
+
+    @Test("compare: the same system and data files at other paths continue a run; other contents are refused")
+    func compareMovedFiles() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let out = fixture.path("comparison"), moved = fixture.path("elsewhere")
+        try FileManager.default.createDirectory(at: moved, withIntermediateDirectories: true)
+        let system = moved.appendingPathComponent("system.json"), data = moved.appendingPathComponent("questions.jsonl")
+        try FileManager.default.copyItem(at: fixture.system, to: system)
+        try FileManager.default.copyItem(at: fixture.questions, to: data)
+        func compare(_ system: URL, _ data: URL) throws -> Output {
+            try Self.rmas(["compare", "--system", system.path, "--data", data.path, "--limit", "1", "--rounds", "1",
+                           "--methods", "single", "--max-tokens", "2", "--out", out.path, "--threads", "1"], in: fixture)
+        }
+        let first = try compare(fixture.system, fixture.questions)
+        try #require(first.status == 0, "\(first.stderr)")
+        let settingsURL = out.appendingPathComponent("settings.json"), outcomes = out.appendingPathComponent("outcomes.jsonl")
+        let recorded = try Data(contentsOf: outcomes)
+        let settings = try Self.object(String(contentsOf: settingsURL, encoding: .utf8))
+        #expect((settings["system_digest"] as? String)?.count == 64 && (settings["data_digest"] as? String)?.count == 64)
+
+        // Byte-identical copies elsewhere (another checkout, build folder or machine): no new work.
+        let continued = try compare(system, data)
+        try #require(continued.status == 0, "\(continued.stderr)")
+        #expect(try Data(contentsOf: outcomes) == recorded)
+        #expect(try Self.object(String(contentsOf: settingsURL, encoding: .utf8))["system"] as? String == system.path)
+
+        // Other data contents at the recorded path are refused, naming what differs.
+        try Data((try String(contentsOf: data, encoding: .utf8) + "\n").utf8).write(to: data)
+        let changed = try compare(system, data)
+        #expect(changed.status != 0 && changed.stderr.contains("data file contents"), "\(changed.stderr)")
+
+        // A settings file from before the digests compares paths, as it did.
+        var old = try Self.object(String(contentsOf: settingsURL, encoding: .utf8))
+        old["system_digest"] = nil
+        old["data_digest"] = nil
+        try JSONSerialization.data(withJSONObject: old).write(to: settingsURL)
+        let byPath = try compare(fixture.system, fixture.questions)
+        #expect(byPath.status != 0 && byPath.stderr.contains("system \(system.path) → \(fixture.system.path)"), "\(byPath.stderr)")
+        #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
+    }
 }

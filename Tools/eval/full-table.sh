@@ -7,17 +7,22 @@
 # The whole table is ~15–20 hours of a 2-core machine. Every stage is an `rmas compare` run that
 # resumes where it stopped (recorded answers are kept; other settings are refused), so the table
 # can be built in pieces: rerun the same stage until it reports, on any machine with WORK's files.
-# SYSTEM names another system file (default: the shipped default system); EXTRA adds arguments
+# SYSTEM names another system file (default: a copy of the shipped default system in WORK); EXTRA adds arguments
 # (e.g. EXTRA="--limit 40" for a first slice; a later run without it continues the same directory).
 set -euo pipefail
 RMAS=${RMAS:-.build/release/rmas}
 W=${WORK:-runs/full-table}
 T=${THREADS:-2}
 B=${BATCH:-8}
-SYSTEM=${SYSTEM:-}
 EXTRA=${EXTRA:-}
 mkdir -p "$W"
-system() { [ -n "$SYSTEM" ] && echo --system "$SYSTEM" || true; }
+# The shipped default system, copied next to the data so the path a run records does not depend
+# on where rmas was built (builds before system_digest compared system paths on continuation).
+if [ -z "${SYSTEM:-}" ]; then
+    SYSTEM="$W/default-system/system.json"
+    [ -f "$SYSTEM" ] || { mkdir -p "$W/default-system" && cp -r Sources/CLI/Resources/DefaultSystem/. "$W/default-system/"; }
+fi
+system() { echo --system "$SYSTEM"; }
 # Every method and control. self-consistency's k is matched to latent's time at r = 3 (auto).
 # single-tuned is the solver with the soft prompt of Tools/train/self-targets.sh (the strongest
 # single-agent baseline on validation, BENCHMARKS part 5), committed under Runs/.

@@ -52,6 +52,11 @@ public struct Comparison: Sendable {
         /// (``GraphRunner/prefixes``): the same answers hit or miss, but float rounding can differ
         /// from running prompts whole. Files written before it existed decode as nil (off).
         public var prefixReuse: Bool?
+        /// SHA-256 of the system file's and the data file's bytes. Where both runs recorded them,
+        /// they stand for the files instead of their paths, so a run continues from another
+        /// checkout, build folder or machine; files written before they existed decode as nil and
+        /// are compared by path.
+        public var systemDigest: String?, dataDigest: String?
 
         public struct SelfConsistency: Codable, Equatable, Sendable {
             /// k, or 0: automatic (``SelfConsistencyBudget``: matched to latent's time at the largest rounds).
@@ -84,13 +89,18 @@ public struct Comparison: Sendable {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
             case answerForm = "answer_form", prefixReuse = "prefix_reuse"
+            case systemDigest = "system_digest", dataDigest = "data_digest"
         }
 
         /// What differs from `other`, comma-separated ("" when nothing does).
         public func difference(from other: Settings) -> String {
             var out: [String] = []
-            if system != other.system { out.append("system \(system) → \(other.system)") }
-            if data != other.data { out.append("data \(data) → \(other.data)") }
+            if let x = systemDigest, let y = other.systemDigest {
+                if x != y { out.append("system file contents (\(system) → \(other.system))") }
+            } else if system != other.system { out.append("system \(system) → \(other.system)") }
+            if let x = dataDigest, let y = other.dataDigest {
+                if x != y { out.append("data file contents (\(data) → \(other.data))") }
+            } else if data != other.data { out.append("data \(data) → \(other.data)") }
             if latentSteps != other.latentSteps { out.append("latent steps \(latentSteps) → \(other.latentSteps)") }
             if maxTokens != other.maxTokens { out.append("max tokens \(maxTokens) → \(other.maxTokens)") }
             if temperature != other.temperature || seed != other.seed { out.append("sampling") }

@@ -87,6 +87,8 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
+        settings.systemDigest = try SHA256.hexDigest(ofFile: settings.system)
+        settings.dataDigest = try SHA256.hexDigest(ofFile: settings.data)
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
             throw ValidationError("row \(missing.index) of \(data) has no test and entry_point: code answers cannot be graded")
         }
