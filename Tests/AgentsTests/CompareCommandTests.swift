@@ -276,7 +276,7 @@ struct CompareCommandTests {
         #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
     }
 
-    @Test("compare: the same system and data files at other paths continue a run; other contents are refused")
+    @Test("compare: the same system and data files at other paths continue a run; other contents and a corrupt settings file are refused")
     func compareMovedFiles() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -306,6 +306,14 @@ struct CompareCommandTests {
         try Data((try String(contentsOf: data, encoding: .utf8) + "\n").utf8).write(to: data)
         let changed = try compare(system, data)
         #expect(changed.status != 0 && changed.stderr.contains("data file contents"), "\(changed.stderr)")
+
+        // A corrupt settings file is refused and left as it is; the answers stay.
+        let good = try Data(contentsOf: settingsURL)
+        try Data("{\"system\": ".utf8).write(to: settingsURL)
+        let corrupt = try compare(system, data)
+        #expect(corrupt.status != 0 && corrupt.stderr.contains("not a readable settings file"), "\(corrupt.stderr)")
+        #expect(try Data(contentsOf: settingsURL) == Data("{\"system\": ".utf8))
+        try good.write(to: settingsURL)
 
         // A settings file from before the digests compares paths, as it did.
         var old = try Self.object(String(contentsOf: settingsURL, encoding: .utf8))

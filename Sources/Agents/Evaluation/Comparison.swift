@@ -226,12 +226,22 @@ public struct Comparison: Sendable {
         let settingsURL = output.appendingPathComponent("settings.json")
         var seen = Set<Run>()
         let recorded = try JSONLines.read(QuestionOutcome.self, from: outcomesURL, decoder: ProjectJSON.decoder()).filter { seen.insert(Run($0)).inserted }
-        if !recorded.isEmpty, let data = try? Data(contentsOf: settingsURL),
-           let previous = try? JSONDecoder().decode(Settings.self, from: data), !previous.difference(from: settings).isEmpty {
-            throw AgentError.invalidArgument("""
-                \(outcomesURL.path) was recorded with other settings (\(previous.difference(from: settings))); \
-                choose another output directory, or delete the file to start over
-                """)
+        // Recorded answers are checked against the settings they were recorded with; a settings
+        // file that exists but does not decode is refused rather than overwritten unchecked.
+        if !recorded.isEmpty, let data = try? Data(contentsOf: settingsURL) {
+            let previous: Settings
+            do { previous = try JSONDecoder().decode(Settings.self, from: data) } catch {
+                throw AgentError.invalidArgument("""
+                    \(settingsURL.path) is not a readable settings file (\(error)), so the answers in \(outcomesURL.path) cannot \
+                    be checked against these settings; restore it, or choose another output directory
+                    """)
+            }
+            if !previous.difference(from: settings).isEmpty {
+                throw AgentError.invalidArgument("""
+                    \(outcomesURL.path) was recorded with other settings (\(previous.difference(from: settings))); \
+                    choose another output directory, or delete the file to start over
+                    """)
+            }
         }
         let expected = Dictionary(uniqueKeysWithValues: questions.map { ($0.index, $0.expected) })
         for outcome in recorded {
