@@ -53,8 +53,8 @@ struct ControlMethodTests {
     func planAndReport() throws {
         let plan = Comparison.plan(methods: Set(InferenceMethod.allCases), rounds: [2, 1])
         #expect(plan.map { "\($0.method.rawValue)/\($0.rounds)" } == [
-            "single/1", "single-tuned/1", "self-consistency/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "text/1", "latent/2", "latent-zero/2",
-            "latent-shuffled/2", "text/2",
+            "single/1", "single-tuned/1", "self-consistency/1", "solver-inner/1", "latent/1", "latent-zero/1", "latent-shuffled/1", "latent-tuned/1",
+            "text/1", "latent/2", "latent-zero/2", "latent-shuffled/2", "latent-tuned/2", "text/2",
         ])
         func outcome(_ i: Int, _ m: InferenceMethod, _ r: Int, _ correct: Bool) -> QuestionOutcome {
             QuestionOutcome(index: i, method: m, rounds: r, predicted: "1", expected: "1", correct: correct,
@@ -68,9 +68,10 @@ struct ControlMethodTests {
         #expect(Array(report.rows.map(\.method.rawValue).prefix(4)) == ["single", "single-tuned", "self-consistency", "solver-inner"])
         let pairs = PairedComparison.standard(outcomes: outcomes).map { "\($0.first.rawValue)/\($0.firstRounds)~\($0.second.rawValue)/\($0.secondRounds)" }
         #expect(pairs.contains("latent/1~latent-zero/1") && pairs.contains("latent/2~solver-inner/1") && pairs.contains("solver-inner/1~single/1")
-                && pairs.contains("latent/2~single-tuned/1") && pairs.contains("text/1~single-tuned/1") && pairs.contains("single-tuned/1~single/1"))
+                && pairs.contains("latent/2~single-tuned/1") && pairs.contains("text/1~single-tuned/1") && pairs.contains("single-tuned/1~single/1")
+                && pairs.contains("latent-tuned/2~single-tuned/1") && pairs.contains("latent-tuned/1~latent/1"))
         let svg = report.svg()
-        #expect(svg.contains("latent-zero (control)") && svg.contains("solver-inner (control)") && svg.contains("prompt-tuned"))
+        #expect(svg.contains("latent-zero (control)") && svg.contains("solver-inner (control)") && svg.contains("prompt-tuned") && svg.contains("answering node prompt-tuned"))
     }
 }
 

@@ -57,7 +57,7 @@ struct PromptTuningTests {
         #expect(abs(analytic - numeric) <= 3e-2 * max(abs(numeric), 1e-4), "analytic \(analytic) numeric \(numeric)")
     }
 
-    @Test("tuning lowers the held-out loss, checkpoints, resumes exactly, and single-tuned answers with the rows")
+    @Test("tuning lowers the held-out loss, checkpoints, resumes exactly, and single-tuned and latent-tuned answer with the rows")
     func trainsResumesAndAnswers() throws {
         let directory = OuterTrainingTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -91,6 +91,16 @@ struct PromptTuningTests {
         #expect(plain.stages[0].latentInputs == 0)
         #expect(throws: AgentError.self) {
             try GraphRunner(graph: graph).run(question: "What is 2 + 3?", method: .singleTuned, rounds: 1, latentSteps: 1, generation: generation)
+        }
+        // latent-tuned: latent's stages, with the rows after the answering node's message only where it decodes.
+        let latentTuned = try runner.run(question: "What is 2 + 3?", method: .latentTuned, rounds: 2, latentSteps: 2, generation: generation)
+        let latent = try runner.run(question: "What is 2 + 3?", method: .latent, rounds: 2, latentSteps: 2, generation: generation)
+        #expect(latentTuned.stages.map(\.node) == latent.stages.map(\.node))
+        #expect(latentTuned.stages.map(\.latentInputs) == latent.stages.map(\.latentInputs).enumerated().map {
+            $0.offset == latent.stages.count - 1 ? $0.element + 4 : $0.element
+        })
+        #expect(throws: AgentError.self) {
+            try GraphRunner(graph: graph).run(question: "What is 2 + 3?", method: .latentTuned, rounds: 1, latentSteps: 1, generation: generation)
         }
 
         // A new run started from the checkpoint's rows: step 0, the trained rows' held-out loss.

@@ -45,6 +45,7 @@ struct ComparisonPlot {
         .latentShuffled: ("#8c564b", "latent-shuffled (control)"),
         .solverInner: ("#2ca02c", "solver-inner (control)"),
         .selfConsistency: ("#ff7f0e", "self-consistency"),
+        .latentTuned: ("#17becf", "RecursiveMAS, answering node prompt-tuned"),
     ]
 
     func svg() -> String {

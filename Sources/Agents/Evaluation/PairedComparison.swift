@@ -60,7 +60,8 @@ public struct PairedComparison: Sendable, Codable, Equatable {
     /// The comparisons a report shows, for the configurations present in `outcomes`: latent
     /// against text, latent-zero and latent-shuffled at each rounds both ran, then latent and then text at
     /// each rounds against the single agent, then latent against single-tuned (and text against it),
-    /// solver-inner and self-consistency, and each of those against the single agent.
+    /// solver-inner and self-consistency, and each of those against the single agent; latent-tuned
+    /// against single-tuned and against latent.
     public static func standard(outcomes: [QuestionOutcome]) -> [PairedComparison] {
         func rounds(_ method: InferenceMethod) -> [Int] { Set(outcomes.filter { $0.method == method }.map(\.rounds)).sorted() }
         let latent = rounds(.latent), text = rounds(.text), hasSingle = !rounds(.single).isEmpty
@@ -72,6 +73,10 @@ public struct PairedComparison: Sendable, Codable, Equatable {
             pairs += latent.map { ((.latent, $0), (.single, 1)) }
             pairs += text.map { ((.text, $0), (.single, 1)) }
         }
+        // latent-tuned against its own baselines: the tuned solver alone, and latent untuned.
+        let tuned = rounds(.latentTuned)
+        if !rounds(.singleTuned).isEmpty { pairs += tuned.map { ((.latentTuned, $0), (.singleTuned, 1)) } }
+        pairs += tuned.filter(latent.contains).map { ((.latentTuned, $0), (.latent, $0)) }
         for control in [InferenceMethod.singleTuned, .solverInner, .selfConsistency] where !rounds(control).isEmpty {
             if control == .singleTuned { pairs += text.map { ((.text, $0), (control, 1)) } }
             pairs += latent.map { ((.latent, $0), (control, 1)) }

@@ -9,6 +9,8 @@ import RoleData
 /// delivered there) and solver-inner (the answering model thinking m latent steps through its own
 /// inner link, no other agent: self-refinement alone). self-consistency is the single agent's
 /// majority answer over k sampled replies, the baseline that spends time instead of agents.
+/// latent-tuned is RecursiveMAS whose answering node also gets single-tuned's prompt-tuned rows when
+/// it decodes: set against single-tuned, it asks whether the latents add anything to a tuned solver.
 public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latent
     case text
@@ -19,11 +21,13 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     case latentShuffled = "latent-shuffled"
     case solverInner = "solver-inner"
     case selfConsistency = "self-consistency"
+    /// RecursiveMAS with the answering node's decode given the `single-tuned` rows after its message.
+    case latentTuned = "latent-tuned"
 
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
     public var usesRounds: Bool { ![.single, .singleTuned, .solverInner, .selfConsistency].contains(self) }
 
-    /// A short label for progress lines: S, ST, SC, SI, L, LZ, LS, T.
+    /// A short label for progress lines: S, ST, SC, SI, L, LZ, LS, LT, T.
     public var abbreviation: String {
         switch self {
         case .single: "S"
@@ -33,6 +37,7 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
         case .latent: "L"
         case .latentZero: "LZ"
         case .latentShuffled: "LS"
+        case .latentTuned: "LT"
         case .text: "T"
         }
     }
@@ -47,7 +52,8 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
         case .latent: 4
         case .latentZero: 5
         case .latentShuffled: 6
-        case .text: 7
+        case .latentTuned: 7
+        case .text: 8
         }
     }
 }

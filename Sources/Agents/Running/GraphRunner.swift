@@ -17,7 +17,7 @@ public struct GraphRunner: Sendable {
     /// Where the models' forward calls run: alone, or batched with other questions' calls
     /// (a ``BatchingExecutor`` shared by the threads answering them).
     public let executor: any ForwardExecutor
-    /// The answering model's tuned prompt rows, for the `single-tuned` method.
+    /// The answering model's tuned prompt rows, for the `single-tuned` and `latent-tuned` methods.
     public let softPrompt: SoftPrompt?
     /// Prompt prefixes already run (nil: every prompt runs whole). With one, each prompt's text
     /// before its first latent row (all but its last position when it has none) runs as its own
@@ -95,6 +95,9 @@ public struct GraphRunner: Sendable {
         case .latent, .latentZero:
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
                                  samples: samples, latent: true, messages: method == .latentZero ? .zeros : .own, events: events)
+        case .latentTuned:
+            results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
+                                 samples: samples, latent: true, messages: .own, answerRows: try tunedRows(for: answering), events: events)
         case .latentShuffled:
             guard let donor else { throw .invalidArgument("latent-shuffled needs another question to take the latents from") }
             // The donor question's run through the same graph, recording every delivery, no answer decoded.
@@ -117,11 +120,8 @@ public struct GraphRunner: Sendable {
             switch method {
             case .single: answer = try single(question: question, node: answering, generation: generation, events: events)
             case .singleTuned:
-                guard let softPrompt else { throw .invalidArgument("single-tuned needs a soft prompt (rmas train prompt)") }
-                guard softPrompt.width == graph.nodes[answering].model.configuration.width else {
-                    throw .invalidArgument("the soft prompt's width \(softPrompt.width) is not node '\(graph.nodes[answering].id)''s")
-                }
-                answer = try single(question: question, node: answering, generation: generation, softPrompt: softPrompt, events: events)
+                answer = try single(question: question, node: answering, generation: generation, softPrompt: try tunedRows(for: answering),
+                                    events: events)
             default:
                 answer = try selfThinking(question: question, node: answering, latentSteps: latentSteps, generation: generation, events: events)
             }
@@ -131,6 +131,15 @@ public struct GraphRunner: Sendable {
             for r in results.keys { retryAnswer(&results[r]!, node: answering, generation: generation, form: answerForm) }
         }
         return results
+    }
+
+    /// The soft prompt, checked against node `i`'s width (single-tuned, latent-tuned).
+    private func tunedRows(for i: Int) throws(AgentError) -> SoftPrompt {
+        guard let softPrompt else { throw .invalidArgument("single-tuned and latent-tuned need a soft prompt (rmas train prompt)") }
+        guard softPrompt.width == graph.nodes[i].model.configuration.width else {
+            throw .invalidArgument("the soft prompt's width \(softPrompt.width) is not node '\(graph.nodes[i].id)''s")
+        }
+        return softPrompt
     }
 
     /// Where the latents a node receives come from.
@@ -149,10 +158,12 @@ public struct GraphRunner: Sendable {
     /// The round loop of the graph methods. `latent`: nodes roll out m latent steps and pass
     /// latents (from `messages`); otherwise every acting node decodes text that fills the next
     /// slots. `capture` sees every delivery; without `decodeAnswers` the answering node never decodes.
+    /// `answerRows` (latent-tuned) follow the answering node's message when it decodes, as they
+    /// follow the single-agent message in single-tuned; its latent rollouts do not see them.
     func rounds(
         question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters, samples: Int,
         latent: Bool, messages: LatentMessages, decodeAnswers: Bool = true, capture: ((String, [Float]) -> Void)? = nil,
-        events: (RunEvent) -> Void
+        answerRows: SoftPrompt? = nil, events: (RunEvent) -> Void
     ) throws(AgentError) -> [Int: SystemRunResult] {
         let total = answeringAfter.max()!
         var stages: [StageRecord] = []
@@ -187,6 +198,9 @@ public struct GraphRunner: Sendable {
                     continue
                 }
                 if answers {
+                    let prompt = try answerRows.map { rows throws(AgentError) in
+                        try slottedPrompt(i, question: question, round: round, latents: latents, texts: texts, softPrompt: rows)
+                    } ?? prompt
                     var answered = stages, texts: [String] = []
                     for k in 0..<samples {
                         var parameters = generation
@@ -226,8 +240,14 @@ public struct GraphRunner: Sendable {
         return (latents, texts)
     }
 
-    func slottedPrompt(_ i: Int, question: String, round: Int, latents: [String: [Float]], texts: [String: String]) throws(AgentError) -> SlottedPrompt {
-        let user = graph.userPrompt(i, question: question, round: round, slotTexts: texts)
+    func slottedPrompt(
+        _ i: Int, question: String, round: Int, latents: [String: [Float]], texts: [String: String], softPrompt: SoftPrompt? = nil
+    ) throws(AgentError) -> SlottedPrompt {
+        var user = graph.userPrompt(i, question: question, round: round, slotTexts: texts), latents = latents
+        if let softPrompt {
+            user = SoftPrompt.userPrompt(user)
+            latents[SoftPrompt.marker] = softPrompt.parameter.values
+        }
         return try SlottedPrompt(model: graph.nodes[i].model, messages: [.system(graph.systemPrompt), .init(role: .user, content: user)],
                                  latents: latents)
     }

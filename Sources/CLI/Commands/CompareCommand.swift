@@ -29,9 +29,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Questions to ask (default: all from --offset on).", in: 1...100_000_000) var limit: Int?
     @Option(help: "Skip this many rows first.", in: OptionRange.rows) var offset = 0
     @Option(help: "Rounds of the latent and text methods, comma-separated.", in: OptionRange.rounds) var rounds = CommaSeparated([1, 2, 3])
-    @Option(help: "Methods, comma-separated: latent, text, single, single-tuned (needs --soft-prompt), self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
+    @Option(help: "Methods, comma-separated: latent, text, single, single-tuned and latent-tuned (need --soft-prompt), self-consistency, and the controls latent-zero, latent-shuffled (latents from the next question) and solver-inner.")
     var methods = CommaSeparated<InferenceMethod>([.latent, .text, .single])
-    @Option(help: "single-tuned: the answering model's prompt-tuned rows (an `rmas train prompt` checkpoint directory).")
+    @Option(help: "single-tuned and latent-tuned: the answering model's prompt-tuned rows (an `rmas train prompt` checkpoint directory).")
     var softPrompt: String?
     @Option(help: "Latent steps m per agent (default: the system's).", in: 1...65_536) var latent: Int?
     @Option(help: "Maximum tokens of each generated text (default: the system's).", in: 1...1_048_576) var maxTokens: Int?
@@ -66,8 +66,8 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("--sc-samples auto matches latent's time using single's: --methods needs latent and single too")
             }
         }
-        guard !methods.values.contains(.singleTuned) || softPrompt != nil else {
-            throw ValidationError("single-tuned needs --soft-prompt DIR (a checkpoint of `rmas train prompt`)")
+        guard !methods.values.contains(.singleTuned) && !methods.values.contains(.latentTuned) || softPrompt != nil else {
+            throw ValidationError("single-tuned and latent-tuned need --soft-prompt DIR (a checkpoint of `rmas train prompt`)")
         }
     }
 
@@ -125,7 +125,7 @@ struct CompareCommand: ParsableCommand {
     /// The SHA-256 of every link's weights, and of the soft prompt's when single-tuned runs.
     func linkDigests(_ definition: GraphDefinition) throws -> [String: String] {
         var digests = try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent())
-        if methods.values.contains(.singleTuned), let softPrompt {
+        if methods.values.contains(.singleTuned) || methods.values.contains(.latentTuned), let softPrompt {
             digests["soft prompt"] = try SHA256.hexDigest(ofFile: try CheckpointStore(directory: URL(fileURLWithPath: softPrompt)).weightsURL().path)
         }
         return digests
