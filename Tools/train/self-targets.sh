@@ -10,7 +10,7 @@
 # as in STaR / rejection-sampling fine-tuning), at the same rows and step budget, so neither is
 # taught a style it cannot follow.
 #
-# Usage: Tools/train/self-targets.sh STAGE   (gen | targets | prompt | outer | validate | controls | snapshot)
+# Usage: Tools/train/self-targets.sh STAGE   (gen | targets | prompt | outer | validate | controls | latent-tuned | snapshot)
 # Needs the run directory of default-system-v2.sh (WORK: train.jsonl, val-90.jsonl,
 # system-v2-rollout.json, outer-rollout/, solver-prompt/, the inner links). Every stage resumes.
 # Nothing here reads the test split; checkpoints are judged on validation templates only.
@@ -87,6 +87,13 @@ controls)
     $RMAS compare --system "$S/outer/system.json" --data "$W/val-90.jsonl" --rounds 2 --methods latent-shuffled \
         --batch 8 --max-tokens 512 --out "$S/validate-shuffled" --threads $T
     ;;
+latent-tuned)
+    # Whether the latents add anything to the tuned solver: the system with the tuned rows after
+    # the solver's message where it decodes (the links were trained without them), against
+    # single-tuned's answers from the validate stage.
+    $RMAS compare --system "$S/outer/system.json" --data "$W/val-90.jsonl" --rounds 2 --methods latent-tuned \
+        --soft-prompt "$S/solver-prompt" --batch 8 --max-tokens 512 --out "$S/validate-latent-tuned" --threads $T
+    ;;
 snapshot)
     # The tuned solver's soft prompt is the strongest single-agent baseline measured (part 5), so
     # the evaluation table uses it: committed in f32, exactly the values validated (57 KB). The
@@ -96,5 +103,5 @@ snapshot)
     cp "$S/solver-prompt/log.jsonl" Runs/default-system-v2/solver-prompt-self/
     ;;
 *)
-    echo "usage: $0 gen|targets|prompt|outer|validate|controls|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 gen|targets|prompt|outer|validate|controls|latent-tuned|snapshot" >&2; exit 2 ;;
 esac
