@@ -25,8 +25,9 @@ fi
 system() { echo --system "$SYSTEM"; }
 # Every method and control. self-consistency's k is matched to latent's time at r = 3 (auto).
 # single-tuned is the solver with the soft prompt of Tools/train/self-targets.sh (the strongest
-# single-agent baseline on validation, BENCHMARKS part 5), committed under Runs/.
-METHODS=${METHODS:-single,single-tuned,latent,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
+# single-agent baseline on validation, BENCHMARKS part 5), committed under Runs/; latent-tuned is
+# the system with the same rows at its solver (whether the latents add to a tuned solver).
+METHODS=${METHODS:-single,single-tuned,latent,latent-tuned,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
 SOFT_PROMPT=${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}
 
 case "${1:-}" in
