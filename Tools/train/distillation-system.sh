@@ -5,7 +5,7 @@
 # its directory). The claim to test: the learner with the expert's latents well above the learner
 # alone, and faster than the expert alone.
 #
-# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | evidence | snapshot)
+# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | latent-tuned | evidence | snapshot)
 # Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
 # test split; checkpoints and settings are chosen on the validation split. `snapshot` copies the
 # latest weights (fp16) into Runs/distillation/ for committing, and a stage whose run directory is
@@ -104,6 +104,14 @@ validate)
     # expert alone on the same questions, paired across the two runs.
     table "$W/val-60.jsonl" 60 "$D/validate"
     ;;
+latent-tuned)
+    # Whether the expert's latents add to a tuned learner: the learner with the soft prompt of
+    # Tools/train/self-targets.sh (SOFT_PROMPT; trained on the same model as the default system's
+    # solver) alone and with the expert's latents, on the same validation questions.
+    $RMAS compare --system "$D/system.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 --methods single-tuned,latent-tuned \
+        --soft-prompt "${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}" --batch 8 --max-tokens 512 \
+        --out "$D/validate-tuned" --threads $T
+    ;;
 evidence)
     # The test table: 200 unseen-template GSM-symbolic questions, the same methods.
     table "$W/data/test.jsonl" 200 "$D/evidence-math"
@@ -112,5 +120,5 @@ snapshot)
     run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer
     ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|latent-tuned|evidence|snapshot" >&2; exit 2 ;;
 esac
