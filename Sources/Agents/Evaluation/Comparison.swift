@@ -95,12 +95,14 @@ public struct Comparison: Sendable {
         /// What differs from `other`, comma-separated ("" when nothing does).
         public func difference(from other: Settings) -> String {
             var out: [String] = []
-            if let x = systemDigest, let y = other.systemDigest {
-                if x != y { out.append("system file contents (\(system) → \(other.system))") }
-            } else if system != other.system { out.append("system \(system) → \(other.system)") }
-            if let x = dataDigest, let y = other.dataDigest {
-                if x != y { out.append("data file contents (\(data) → \(other.data))") }
-            } else if data != other.data { out.append("data \(data) → \(other.data)") }
+            // A file is its contents where both digests are recorded, else its path.
+            func file(_ name: String, _ path: String, _ digest: String?, _ otherPath: String, _ otherDigest: String?) {
+                if let digest, let otherDigest {
+                    if digest != otherDigest { out.append("\(name) file contents (\(path) → \(otherPath))") }
+                } else if path != otherPath { out.append("\(name) \(path) → \(otherPath)") }
+            }
+            file("system", system, systemDigest, other.system, other.systemDigest)
+            file("data", data, dataDigest, other.data, other.dataDigest)
             if latentSteps != other.latentSteps { out.append("latent steps \(latentSteps) → \(other.latentSteps)") }
             if maxTokens != other.maxTokens { out.append("max tokens \(maxTokens) → \(other.maxTokens)") }
             if temperature != other.temperature || seed != other.seed { out.append("sampling") }

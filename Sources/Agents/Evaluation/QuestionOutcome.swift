@@ -27,6 +27,9 @@ public enum InferenceMethod: String, CaseIterable, Sendable, Codable {
     /// Whether the method runs the graph's rounds (the others answer once, recorded at 1 round).
     public var usesRounds: Bool { ![.single, .singleTuned, .solverInner, .selfConsistency].contains(self) }
 
+    /// Whether the method needs the answering model's prompt-tuned rows (`--soft-prompt`).
+    public var usesSoftPrompt: Bool { self == .singleTuned || self == .latentTuned }
+
     /// A short label for progress lines: S, ST, SC, SI, L, LZ, LS, LT, T.
     public var abbreviation: String {
         switch self {

@@ -66,7 +66,7 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("--sc-samples auto matches latent's time using single's: --methods needs latent and single too")
             }
         }
-        guard !methods.values.contains(.singleTuned) && !methods.values.contains(.latentTuned) || softPrompt != nil else {
+        guard !methods.values.contains(where: \.usesSoftPrompt) || softPrompt != nil else {
             throw ValidationError("single-tuned and latent-tuned need --soft-prompt DIR (a checkpoint of `rmas train prompt`)")
         }
     }
@@ -122,10 +122,10 @@ struct CompareCommand: ParsableCommand {
         Console.error("wrote \(out)/report.md, report.json, plot.svg and outcomes.jsonl")
     }
 
-    /// The SHA-256 of every link's weights, and of the soft prompt's when single-tuned runs.
+    /// The SHA-256 of every link's weights, and of the soft prompt's when single-tuned or latent-tuned runs.
     func linkDigests(_ definition: GraphDefinition) throws -> [String: String] {
         var digests = try definition.linkDigests(relativeTo: systemArguments.url.deletingLastPathComponent())
-        if methods.values.contains(.singleTuned) || methods.values.contains(.latentTuned), let softPrompt {
+        if methods.values.contains(where: \.usesSoftPrompt), let softPrompt {
             digests["soft prompt"] = try SHA256.hexDigest(ofFile: try CheckpointStore(directory: URL(fileURLWithPath: softPrompt)).weightsURL().path)
         }
         return digests
