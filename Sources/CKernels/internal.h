@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdatomic.h>
 
 #include "ckernels.h"
 
@@ -98,6 +99,10 @@ static inline int8_t rmas_round_q8(float v) {
     if (v > 127.0f) v = 127.0f;
     return (int8_t)rmas_rint_small(v);
 }
+
+/// 1 when the vector kernels' weight prefetches go to L2 (prefetcht1), 0 for L1 (prefetcht0):
+/// chosen per CPU vendor at detection (ckernels.c), before any kernel can run.
+extern _Atomic int rmas_prefetch_l2;
 
 // MARK: - 32-element formats' layouts (shared by the vector kernels)
 

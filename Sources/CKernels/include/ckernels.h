@@ -40,6 +40,9 @@ enum {
 int rmas_isa_best(void);
 /// Whether this CPU can run level `isa`.
 int rmas_isa_supported(int isa);
+/// Where the vector kernels prefetch weight rows on this CPU: 1 (L1) or 2 (L2). Chosen by vendor
+/// (AMD: L2), or by `RMAS_PREFETCH=l1|l2` in the environment at first use.
+int rmas_prefetch_level(void);
 /// A short name for a level ("scalar", "avx2", "avx512vnni").
 const char *rmas_isa_name(int isa);
 
@@ -134,6 +137,10 @@ enum { RMAS_GEMM_F32 = 0, RMAS_GEMM_BF16 = 1 };
 
 /// Whether this CPU runs `format` (F32: always; BF16: with AVX512-BF16).
 int rmas_gemm_format_supported(int format);
+/// Whether approximate (inference-only) products should run in RMAS_GEMM_BF16 here: where the CPU
+/// has it and its `vdpbf16ps` outruns fp32 FMA — AMD (Zen 4, measured 1.5–1.7× fp32 on Qwen2.5
+/// shapes); not the Xeon measured (0.6×). `RMAS_GEMM_APPROXIMATE=f32|bf16` overrides.
+int rmas_gemm_bf16_preferred(void);
 /// Bytes of packed B for K×N, and of packed A for M×K (0 for an unknown format or negative sizes).
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n);
 size_t rmas_gemm_packed_a_bytes(int format, int64_t m, int64_t k);

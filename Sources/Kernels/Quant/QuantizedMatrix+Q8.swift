@@ -41,10 +41,12 @@ extension QuantizedMatrix {
         rmas_isa_best() != Int32(RMAS_ISA_SCALAR)
     }
 
-    /// The instruction set the 8-bit-activation kernels use here (`"avx512vnni"`, `"avx2"` or
-    /// `"scalar"`).
+    /// The instruction set the 8-bit-activation kernels use here and where they prefetch weight
+    /// rows (`"avx512vnni, prefetch L2"`, `"avx2, prefetch L1"`, `"scalar"`).
     public static var quantizedActivationKernelName: String {
-        String(cString: rmas_isa_name(rmas_isa_best()))
+        let isa = rmas_isa_best()
+        let name = String(cString: rmas_isa_name(isa))
+        return isa == Int32(RMAS_ISA_SCALAR) ? name : "\(name), prefetch L\(rmas_prefetch_level())"
     }
 
     /// The GGML type the activations are quantized to for this matrix (`.q8_0`, `.q8_1` or
