@@ -5,6 +5,7 @@
 // A in row tiles, a register-blocked micro-tile); the code is this project's own.
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -34,6 +35,19 @@ int rmas_gemm_format_supported(int format) {
     if (format == RMAS_GEMM_BF16) return rmas_cpu_has_avx512bf16();
 #endif
     return 0;
+}
+
+int rmas_gemm_bf16_preferred(void) {
+    if (!rmas_gemm_format_supported(RMAS_GEMM_BF16)) return 0;
+    const char *choice = getenv("RMAS_GEMM_APPROXIMATE");
+    if (choice && strcmp(choice, "f32") == 0) return 0;
+    if (choice && strcmp(choice, "bf16") == 0) return 1;
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd");
+#else
+    return 0;
+#endif
 }
 
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n) {

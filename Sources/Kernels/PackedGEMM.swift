@@ -16,13 +16,19 @@ public enum GEMMFormat: Sendable, CaseIterable, Equatable {
     /// Operands rounded to bfloat16 (nearest even), products accumulated in fp32 by AVX512-BF16
     /// `vdpbf16ps`: half the packed bytes, at about 3 significant digits per operand. Measured
     /// slower than `float32` on this project's Xeon (~82 vs ~140 GFLOP/s per core, BENCHMARKS.md),
-    /// so nothing uses it by default.
+    /// faster on Zen 4; approximate products use it where it is faster (``approximate``).
     case bfloat16
 
     var code: Int32 { self == .float32 ? Int32(RMAS_GEMM_F32) : Int32(RMAS_GEMM_BF16) }
 
     /// Whether this CPU runs the format (bfloat16 needs AVX512-BF16).
     public var isSupported: Bool { rmas_gemm_format_supported(code) != 0 }
+
+    /// The format for products that may round like llama.cpp's (text inference's prompt prefill,
+    /// ``ActivationPrecision/int8`` in Models): `bfloat16` where the CPU has it and it is measured
+    /// faster than fp32 (AMD Zen 4: 1.5–1.7× on Qwen2.5's shapes), else `float32`.
+    /// `RMAS_GEMM_APPROXIMATE=f32|bf16` in the environment overrides.
+    public static let approximate: GEMMFormat = rmas_gemm_bf16_preferred() != 0 ? .bfloat16 : .float32
 }
 
 /// A `B [K × N]` operand packed into 32-column panels (``GEMMFormat``), for frozen weights that

@@ -32,7 +32,7 @@ extension Linear {
         var int8Rows: [Int] = [], floatRows: [Int] = []
         for s in segments {
             if s.count > Self.matvecPositionLimit {
-                forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: .float32)
+                forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: s.precision)
             } else if s.precision == .int8, hasFastInt8Path {
                 int8Rows += s.start..<(s.start + s.count)
             } else {

@@ -14,8 +14,17 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// and multiplied with integer kernels, as llama.cpp does for every quantized matmul:
     /// 2.6–4.8× faster per matvec, logits move by a few tenths (llama.cpp's own noise level).
     /// Used for text decoding. Weights without an integer kernel (f32/f16/bf16), or a CPU
-    /// without AVX2, fall back to ``float32``.
+    /// without AVX2, fall back to ``float32``. Multi-position products (prompt prefill) under
+    /// this precision run in bfloat16 with the built-in GEMM where that is faster
+    /// (``GEMMFormat/approximate``: AMD Zen 4), otherwise as with ``float32``.
     case int8
+}
+
+extension ActivationPrecision {
+    /// The packed-GEMM format of multi-position products under this precision with the built-in
+    /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
+    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 where the CPU runs it faster.
+    var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
 }
 
 /// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
@@ -35,6 +44,8 @@ public final class Linear: @unchecked Sendable {
     private let lock = NSLock()
     private var dense: UnsafeMutablePointer<Float>?
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
+    /// `packedForward` in bfloat16, for ``ActivationPrecision/int8`` prefill where that is faster.
+    private var packedForwardApproximate: PackedMatrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
     public static let matvecPositionLimit = 2
@@ -67,8 +78,8 @@ public final class Linear: @unchecked Sendable {
                     y: UnsafeMutableBufferPointer(start: y + t * outputs, count: outputs), threads: threads)
             }
         } else if BLAS.backend == .builtin {
-            PackedGEMM.multiply(m: rows, a: x, lda: inputs, b: packed(transposed: false, threads: threads), c: y,
-                                ldc: outputs, threads: threads)
+            PackedGEMM.multiply(m: rows, a: x, lda: inputs, b: packed(transposed: false, format: precision.gemmFormat, threads: threads),
+                                c: y, ldc: outputs, threads: threads)
         } else {
             BLAS.gemm(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: denseWeights(threads: threads),
                       ldb: inputs, transposeB: true, c: y, ldc: outputs)
@@ -83,7 +94,7 @@ public final class Linear: @unchecked Sendable {
         threads: Int = Parallel.defaultThreadCount
     ) {
         if BLAS.backend == .builtin {
-            PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, threads: threads),
+            PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, format: .float32, threads: threads),
                                 beta: accumulate ? 1 : 0, c: dx, ldc: inputs, threads: threads)
             return
         }
@@ -106,15 +117,17 @@ public final class Linear: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
-    /// W packed for the built-in GEMM, on first call: as `B = Wᵀ [in × out]` for `x·Wᵀ`, or
-    /// (`transposed`) as `B = W [out × in]` for `dy·W`. Rows are dequantized in chunks on
-    /// `threads` threads, each packing its own rows.
-    func packed(transposed: Bool, threads: Int) -> PackedMatrix {
+    /// W packed for the built-in GEMM, on first call: as `B = Wᵀ [in × out]` for `x·Wᵀ` (fp32, or
+    /// bfloat16 for approximate products), or (`transposed`, fp32 only) as `B = W [out × in]` for
+    /// `dy·W`. Rows are dequantized in chunks on `threads` threads, each packing its own rows.
+    func packed(transposed: Bool, format: GEMMFormat, threads: Int) -> PackedMatrix {
         lock.lock()
         defer { lock.unlock() }
-        if let done = transposed ? packedBackward : packedForward { return done }
-        let target = transposed ? PackedMatrix(format: .float32, k: outputs, n: inputs)
-                                : PackedMatrix(format: .float32, k: inputs, n: outputs)
+        precondition(!transposed || format == .float32, "the backward operand is packed in fp32 only")
+        let approximate = format != .float32
+        if let done = transposed ? packedBackward : approximate ? packedForwardApproximate : packedForward { return done }
+        let target = transposed ? PackedMatrix(format: format, k: outputs, n: inputs)
+                                : PackedMatrix(format: format, k: inputs, n: outputs)
         let (m, n) = (matrix, inputs)
         Parallel.forEachChunk(count: outputs, threads: threads, minimumChunk: 64) { range in
             let chunk = 64
@@ -130,7 +143,7 @@ public final class Linear: @unchecked Sendable {
                 }
             }
         }
-        if transposed { packedBackward = target } else { packedForward = target }
+        if transposed { packedBackward = target } else if approximate { packedForwardApproximate = target } else { packedForward = target }
         return target
     }
 
@@ -139,5 +152,6 @@ public final class Linear: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return (dense == nil ? 0 : outputs * inputs * 4) + (packedForward?.byteCount ?? 0) + (packedBackward?.byteCount ?? 0)
+            + (packedForwardApproximate?.byteCount ?? 0)
     }
 }

@@ -41,6 +41,29 @@ struct TransformerInvariantTests {
         #expect(Self.maxRelativeDifference(prefill.logits, logits) < Self.tolerance)
     }
 
+    /// Text inference's prompt prefill (`.int8`) runs its GEMMs in ``GEMMFormat/approximate``:
+    /// the exact fp32 product where that is fp32 (or a system BLAS runs prefill), bfloat16 where
+    /// the CPU runs that faster; `.float32` prefill (latent rollouts, training) always stays fp32.
+    @Test("int8 prefill uses the approximate GEMM format; float32 prefill stays exact", arguments: architectures)
+    func approximatePrefill(_ arch: Architecture) throws {
+        let model = try TinyModel(arch).transformer()
+        let c = model.configuration
+        let ids = Self.tokens(13, vocabulary: c.vocabularySize)
+        let exact = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .float32)
+        let again = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .float32)
+        let text = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .int8)
+        #expect(exact.logits == again.logits)
+        if BLAS.backend == .builtin && GEMMFormat.approximate == .bfloat16 {
+            // bf16 operands (8 significant bits): close to fp32, but really rounded.
+            let difference = Self.maxRelativeDifference(exact.logits, text.logits)
+            #expect(difference > 0)
+            #expect(difference < 0.05)
+        } else {
+            #expect(exact.logits == text.logits)
+            #expect(exact.hidden == text.hidden)
+        }
+    }
+
     @Test("embeddings in equal ids in", arguments: architectures)
     func embeddingsEqualIds(_ arch: Architecture) throws {
         let model = try TinyModel(arch).transformer()
