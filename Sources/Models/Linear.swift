@@ -23,7 +23,8 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
 extension ActivationPrecision {
     /// The packed-GEMM format of multi-position products under this precision with the built-in
     /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
-    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 where the CPU runs it faster.
+    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 where the CPU runs it faster (then
+    /// also in place of a system BLAS).
     var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
 }
 
@@ -77,7 +78,8 @@ public final class Linear: @unchecked Sendable {
                     x: UnsafeBufferPointer(start: x + t * inputs, count: inputs),
                     y: UnsafeMutableBufferPointer(start: y + t * outputs, count: outputs), threads: threads)
             }
-        } else if BLAS.backend == .builtin {
+        } else if BLAS.backend == .builtin || precision.gemmFormat != .float32 {
+            // (bf16 outruns a system BLAS's fp32 too: OpenBLAS picks its AVX2 kernels on Zen.)
             PackedGEMM.multiply(m: rows, a: x, lda: inputs, b: packed(transposed: false, format: precision.gemmFormat, threads: threads),
                                 c: y, ldc: outputs, threads: threads)
         } else {
