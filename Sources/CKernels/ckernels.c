@@ -24,10 +24,12 @@ static int detect_isa(void) {
 /// prefetcht1 at 19.1 GB/s (a plain sequential read: 20.5) — several rows read side by side
 /// with L1 prefetches defeat its prefetchers. Intel (Xeon, measured): prefetcht0 1.5× over none;
 /// L2 there not measured. `RMAS_PREFETCH=l1|l2` overrides (for measuring both on one CPU).
-static int detect_prefetch_l2(void) {
-    const char *choice = getenv("RMAS_PREFETCH");
-    if (choice && strcmp(choice, "l1") == 0) return 0;
-    if (choice && strcmp(choice, "l2") == 0) return 1;
+static int detect_prefetch_l2(void) { return rmas_amd_or_override("RMAS_PREFETCH", "l1", "l2"); }
+
+int rmas_amd_or_override(const char *variable, const char *no, const char *yes) {
+    const char *choice = getenv(variable);
+    if (choice && strcmp(choice, no) == 0) return 0;
+    if (choice && strcmp(choice, yes) == 0) return 1;
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();
     return __builtin_cpu_is("amd");

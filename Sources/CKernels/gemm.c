@@ -5,7 +5,6 @@
 // A in row tiles, a register-blocked micro-tile); the code is this project's own.
 #include <math.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 
 #include "internal.h"
 
@@ -38,16 +37,7 @@ int rmas_gemm_format_supported(int format) {
 }
 
 int rmas_gemm_bf16_preferred(void) {
-    if (!rmas_gemm_format_supported(RMAS_GEMM_BF16)) return 0;
-    const char *choice = getenv("RMAS_GEMM_APPROXIMATE");
-    if (choice && strcmp(choice, "f32") == 0) return 0;
-    if (choice && strcmp(choice, "bf16") == 0) return 1;
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__clang__) || defined(__GNUC__))
-    __builtin_cpu_init();
-    return __builtin_cpu_is("amd");
-#else
-    return 0;
-#endif
+    return rmas_gemm_format_supported(RMAS_GEMM_BF16) && rmas_amd_or_override("RMAS_GEMM_APPROXIMATE", "f32", "bf16");
 }
 
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n) {

@@ -100,6 +100,10 @@ static inline int8_t rmas_round_q8(float v) {
     return (int8_t)rmas_rint_small(v);
 }
 
+/// A per-CPU tuning choice: 1 when environment `variable` is `yes`, 0 when it is `no`, else
+/// whether the CPU is AMD's (the choices measured faster on Zen 4 than the Xeon's defaults).
+int rmas_amd_or_override(const char *variable, const char *no, const char *yes);
+
 /// 1 when the vector kernels' weight prefetches go to L2 (prefetcht1), 0 for L1 (prefetcht0):
 /// chosen per CPU vendor at detection (ckernels.c), before any kernel can run.
 extern _Atomic int rmas_prefetch_l2;
