@@ -5,6 +5,7 @@
 // A in row tiles, a register-blocked micro-tile); the code is this project's own.
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -37,7 +38,10 @@ int rmas_gemm_format_supported(int format) {
 }
 
 int rmas_gemm_bf16_preferred(void) {
-    return rmas_gemm_format_supported(RMAS_GEMM_BF16) && rmas_amd_or_override("RMAS_GEMM_APPROXIMATE", "f32", "bf16");
+    // Opt-in for now: bf16 prefill changes greedy texts (tiny random models' recorded answers in
+    // GraphRunnerTests differ), so it waits for a per-run choice that tests can pin.
+    const char *choice = getenv("RMAS_GEMM_APPROXIMATE");
+    return rmas_gemm_format_supported(RMAS_GEMM_BF16) && choice && strcmp(choice, "bf16") == 0;
 }
 
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n) {

@@ -16,7 +16,7 @@ public enum GEMMFormat: Sendable, CaseIterable, Equatable {
     /// Operands rounded to bfloat16 (nearest even), products accumulated in fp32 by AVX512-BF16
     /// `vdpbf16ps`: half the packed bytes, at about 3 significant digits per operand. Measured
     /// slower than `float32` on this project's Xeon (~82 vs ~140 GFLOP/s per core, BENCHMARKS.md),
-    /// faster on Zen 4; approximate products use it where it is faster (``approximate``).
+    /// faster on Zen 4; approximate products use it when asked (``approximate``).
     case bfloat16
 
     var code: Int32 { self == .float32 ? Int32(RMAS_GEMM_F32) : Int32(RMAS_GEMM_BF16) }
@@ -25,9 +25,9 @@ public enum GEMMFormat: Sendable, CaseIterable, Equatable {
     public var isSupported: Bool { rmas_gemm_format_supported(code) != 0 }
 
     /// The format for products that may round like llama.cpp's (text inference's prompt prefill,
-    /// ``ActivationPrecision/int8`` in Models): `bfloat16` where the CPU has it and it is measured
-    /// faster than fp32 (AMD Zen 4: 1.5–1.7× on Qwen2.5's shapes), else `float32`.
-    /// `RMAS_GEMM_APPROXIMATE=f32|bf16` in the environment overrides.
+    /// ``ActivationPrecision/int8`` in Models): `bfloat16` with `RMAS_GEMM_APPROXIMATE=bf16` in
+    /// the environment where the CPU has it (measured 1.5–1.7× fp32 on AMD Zen 4, 0.6× on the
+    /// Xeon), else `float32`. Opt-in: bf16 prefill changes greedy texts, and tests pin those.
     public static let approximate: GEMMFormat = rmas_gemm_bf16_preferred() != 0 ? .bfloat16 : .float32
 }
 

@@ -15,16 +15,16 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// 2.6–4.8× faster per matvec, logits move by a few tenths (llama.cpp's own noise level).
     /// Used for text decoding. Weights without an integer kernel (f32/f16/bf16), or a CPU
     /// without AVX2, fall back to ``float32``. Multi-position products (prompt prefill) under
-    /// this precision run in bfloat16 with the built-in GEMM where that is faster
-    /// (``GEMMFormat/approximate``: AMD Zen 4), otherwise as with ``float32``.
+    /// this precision run in bfloat16 with the built-in GEMM when ``GEMMFormat/approximate`` asks
+    /// for it (`RMAS_GEMM_APPROXIMATE=bf16`; 1.6–1.8× fp32 on AMD Zen 4), otherwise as with ``float32``.
     case int8
 }
 
 extension ActivationPrecision {
     /// The packed-GEMM format of multi-position products under this precision with the built-in
     /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
-    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 where the CPU runs it faster (then
-    /// also in place of a system BLAS).
+    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 when asked for (then also in place
+    /// of a system BLAS).
     var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
 }
 
