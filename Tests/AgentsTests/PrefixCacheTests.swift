@@ -54,6 +54,21 @@ struct PrefixCacheTests {
         #expect(decoded.prefixReuse == true && decoded.difference(from: on).isEmpty)
     }
 
+    @Test("a continued comparison refuses to mix answers of fp32 and bf16 text prefill")
+    func settingsRecordTextPrefill() throws {
+        let fp32 = Comparison.Settings(system: "s.json", data: "q.jsonl", latentSteps: 4, maxTokens: 8, temperature: 0, seed: 0,
+                                       answerRetry: true, prompts: nil, links: nil)
+        var bf16 = fp32
+        bf16.textPrefill = "bfloat16"
+        #expect(bf16.difference(from: fp32) == "text prefill GEMM bfloat16 → float32")
+        #expect(fp32.difference(from: bf16) == "text prefill GEMM float32 → bfloat16")
+        #expect(bf16.summary.hasSuffix("; text prefill in bfloat16") && !fp32.summary.contains("prefill"))
+        let decoded = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(bf16))
+        #expect(decoded.textPrefill == "bfloat16" && decoded.difference(from: bf16).isEmpty)
+        let old = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(fp32))
+        #expect(old.textPrefill == nil && old.difference(from: fp32).isEmpty)
+    }
+
     @Test("rows come back as stored, per model and exact token sequence; least recently used go first past the budget")
     func storeRestoreEvict() throws {
         let model = try TinyGraph.sequential().nodes[0].model, transformer = model.transformer

@@ -52,6 +52,10 @@ public struct Comparison: Sendable {
         /// (``GraphRunner/prefixes``): the same answers hit or miss, but float rounding can differ
         /// from running prompts whole. Files written before it existed decode as nil (off).
         public var prefixReuse: Bool?
+        /// `"bfloat16"` when text decoding's prompt prefill ran its GEMMs in bf16
+        /// (`RMAS_GEMM_APPROXIMATE=bf16`): greedy answers can differ from the fp32 prefill's.
+        /// nil: fp32 (and files written before it existed).
+        public var textPrefill: String?
         /// SHA-256 of the system file's and the data file's bytes. Where both runs recorded them,
         /// they stand for the files instead of their paths, so a run continues from another
         /// checkout, build folder or machine; files written before they existed decode as nil and
@@ -88,7 +92,7 @@ public struct Comparison: Sendable {
         enum CodingKeys: String, CodingKey {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
-            case answerForm = "answer_form", prefixReuse = "prefix_reuse"
+            case answerForm = "answer_form", prefixReuse = "prefix_reuse", textPrefill = "text_prefill"
             case systemDigest = "system_digest", dataDigest = "data_digest"
         }
 
@@ -110,6 +114,9 @@ public struct Comparison: Sendable {
             if form != other.form { out.append("answer form \(form.rawValue) → \(other.form.rawValue)") }
             if prompts != other.prompts { out.append("prompts") }
             if (prefixReuse ?? false) != (other.prefixReuse ?? false) { out.append("prefix reuse") }
+            if textPrefill != other.textPrefill {
+                out.append("text prefill GEMM \(textPrefill ?? "float32") → \(other.textPrefill ?? "float32")")
+            }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
                 let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
@@ -123,6 +130,7 @@ public struct Comparison: Sendable {
             "latent steps m = \(latentSteps); max tokens \(maxTokens) per generated text; "
                 + (temperature > 0 ? "temperature \(temperature), seed \(seed)" : "greedy decoding")
                 + "; answer retry \(answerRetry ? "on" : "off")" + (form == .math ? "" : "; answers graded as \(form.rawValue)")
+                + (textPrefill.map { "; text prefill in \($0)" } ?? "")
         }
     }
 
