@@ -180,3 +180,24 @@ ROW_DOT(rmas_dot_q8_0_q8_0, 8)
 ROW_DOT(rmas_dot_q4_K_q8_K, 12)
 ROW_DOT(rmas_dot_q5_K_q8_K, 13)
 ROW_DOT(rmas_dot_q6_K_q8_K, 14)
+
+// MARK: - fp32-activation dots
+
+int rmas_dot_f32_supported(int weight_type) {
+#if defined(__x86_64__) || defined(_M_X64)
+    return (weight_type == 8 || weight_type == 6) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
+#else
+    (void)weight_type;
+    return 0;
+#endif
+}
+
+float rmas_dot_f32(int weight_type, int n, const void *w, const float *x) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (rmas_dot_f32_supported(weight_type) && n % RMAS_QK == 0)
+        return weight_type == 8 ? rmas_avx512_dot_f32_q8_0(n, w, x) : rmas_avx512_dot_f32_q5_0(n, w, x);
+#else
+    (void)weight_type; (void)n; (void)w; (void)x;
+#endif
+    return __builtin_nanf("");
+}

@@ -156,6 +156,8 @@ int rmas_cpu_has_avx512bf16(void);
 void rmas_gemm_tile_f32_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_gemm_tile_bf16_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_gemm_tile_f32_avx2(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
+float rmas_avx512_dot_f32_q8_0(int n, const void *w, const float *x);
+float rmas_avx512_dot_f32_q5_0(int n, const void *w, const float *x);
 void rmas_avx512_gemm_q8_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 void rmas_avx512_gemm_q4_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 void rmas_avx512_gemm_q5_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);

@@ -114,6 +114,14 @@ int rmas_gemv_isa(int isa, int weight_type, int n, const void *w, size_t row_str
 int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void *xq, int64_t n);
 
 
+// MARK: - fp32 activations (the exact path)
+
+/// Whether `rmas_dot_f32` has a kernel for `weight_type` on this CPU (q8_0 and q5_0 with AVX-512).
+int rmas_dot_f32_supported(int weight_type);
+/// Σ w[i]·x[i] over one row of `n` elements (whole 32-element blocks) with fp32 activations,
+/// bit-for-bit what the Swift `decodeDot` of the format returns; NaN when unsupported.
+float rmas_dot_f32(int weight_type, int n, const void *w, const float *x);
+
 // MARK: - Packed GEMM (fp32 and bf16)
 //
 // C[M×N] = alpha·A[M×K]·B[K×N] + beta·C, row-major C with leading dimension ldc, in three steps:

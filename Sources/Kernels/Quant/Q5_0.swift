@@ -8,6 +8,8 @@
 //
 // Reconstruction (float32): q[i] = (nibble[i] | bit_i(qh) << 4) - 16;  y[i] = d * Float(q[i])
 
+import CKernels
+
 /// 5-bit symmetric quantization: 32 values in [-16, 15] sharing one f16 scale.
 public enum Q5_0: BlockDecoding {
     public static let type = GGMLType.q5_0
@@ -41,7 +43,11 @@ public enum Q5_0: BlockDecoding {
         decodeRow(row, into: y, count: count)
     }
 
+    /// The C kernel of the same operations in the same order (Sources/CKernels/f32_avx512.c),
+    /// where the CPU has AVX-512: the same bits, ~2× faster.
+    static let vectorised = rmas_dot_f32_supported(6) != 0
+
     public static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
-        decodeDot(row, x, count: count)
+        vectorised ? rmas_dot_f32(6, Int32(count), row, x) : decodeDot(row, x, count: count)
     }
 }

@@ -7,6 +7,8 @@
 //
 // Reconstruction (float32): y[i] = Float(qs[i]) * d
 
+import CKernels
+
 /// 8-bit symmetric quantization: 32 int8 values sharing one f16 scale.
 public enum Q8_0: BlockDecoding {
     public static let type = GGMLType.q8_0
@@ -31,7 +33,11 @@ public enum Q8_0: BlockDecoding {
         decodeRow(row, into: y, count: count)
     }
 
+    /// The C kernel of the same operations in the same order (Sources/CKernels/f32_avx512.c),
+    /// where the CPU has AVX-512: the same bits, ~2× faster.
+    static let vectorised = rmas_dot_f32_supported(8) != 0
+
     public static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
-        decodeDot(row, x, count: count)
+        vectorised ? rmas_dot_f32(8, Int32(count), row, x) : decodeDot(row, x, count: count)
     }
 }
