@@ -46,10 +46,7 @@ INLINE __m128i load128(const uint8_t *p) { return _mm_loadu_si128((const __m128i
 /// Prefetch hints for `bytes` bytes from `p` (one per 64).
 INLINE void prefetch(const uint8_t *p, int bytes) {
     if (PREFETCH_BYTES == 0) return;  // (tuning builds only)
-    if (atomic_load_explicit(&rmas_prefetch_l2, memory_order_relaxed))
-        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T1);
-    else
-        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T0);
+    rmas_prefetch_lines(p, bytes);
 }
 
 /// Two 32-byte runs as one zmm: `a` in bytes 0-31, `b` in 32-63.

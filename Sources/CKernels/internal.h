@@ -108,6 +108,18 @@ int rmas_amd_or_override(const char *variable, const char *no, const char *yes);
 /// chosen per CPU vendor at detection (ckernels.c), before any kernel can run.
 extern _Atomic int rmas_prefetch_l2;
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+/// Prefetch hints for `bytes` bytes from `p` (one per 64), to L1 or L2 as `rmas_prefetch_l2`
+/// says (the AVX2 and AVX-512 kernels' prefetches; a hint never faults).
+static inline __attribute__((always_inline)) void rmas_prefetch_lines(const uint8_t *p, int bytes) {
+    if (atomic_load_explicit(&rmas_prefetch_l2, memory_order_relaxed))
+        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T1);
+    else
+        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T0);
+}
+#endif
+
 // MARK: - 32-element formats' layouts (shared by the vector kernels)
 
 enum kind32 { K_Q8_0, K_Q4_0, K_Q5_0, K_Q4_1, K_Q5_1 };

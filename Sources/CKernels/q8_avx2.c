@@ -29,13 +29,7 @@ INLINE size_t prefetch_distance(size_t stride) {
     return stride * (rows < ROWS ? ROWS : rows);
 }
 
-/// To L1 or L2 by CPU, as in avx512_common.h.
-INLINE void prefetch(const uint8_t *p, int bytes) {
-    if (atomic_load_explicit(&rmas_prefetch_l2, memory_order_relaxed))
-        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T1);
-    else
-        for (int l = 0; l < bytes; l += 64) _mm_prefetch((const char *)(p + l), _MM_HINT_T0);
-}
+INLINE void prefetch(const uint8_t *p, int bytes) { rmas_prefetch_lines(p, bytes); }
 
 INLINE __m256i load256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 INLINE __m128i load128(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }

@@ -25,7 +25,7 @@ extension ActivationPrecision {
     /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
     /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 when asked for (then also in place
     /// of a system BLAS).
-    var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
+    public var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
 }
 
 /// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
@@ -45,7 +45,8 @@ public final class Linear: @unchecked Sendable {
     private let lock = NSLock()
     private var dense: UnsafeMutablePointer<Float>?
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
-    /// `packedForward` in bfloat16, for ``ActivationPrecision/int8`` prefill where that is faster.
+    /// `packedForward` in bfloat16, for ``ActivationPrecision/int8`` prefill when asked for
+    /// (``GEMMFormat/approximate``).
     private var packedForwardApproximate: PackedMatrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
-    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations, bf16 prefill where faster) or float32 (exact).")
+    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; bf16 prefill with RMAS_GEMM_APPROXIMATE=bf16) or float32 (exact).")
     var precision: ActivationPrecision = .int8
     @Option(help: "Repetitions; the median is reported.", in: 1...10_000)
     var repetitions = 5
@@ -83,14 +83,14 @@ struct BenchCommand: ParsableCommand {
                 "model": name, "threads": threads, "precision": precision.rawValue, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
                 "prefill_tok_s": Self.median(prefill), "decode_tok_s": Self.median(decode),
                 "peak_rss_bytes": rss, "blas": "\(BLAS.backend)", "kernels": QuantizedMatrix.quantizedActivationKernelName,
-                "prefill_gemm": "\(precision == .int8 ? GEMMFormat.approximate : .float32)",
+                "prefill_gemm": "\(precision.gemmFormat)",
                 "llama_bench_prefill_tok_s": reference?.prefill ?? 0, "llama_bench_decode_tok_s": reference?.decode ?? 0,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("model \(name), \(threads) threads, BLAS \(BLAS.backend), precision \(precision.rawValue) "
-                  + "(decode \(QuantizedMatrix.quantizedActivationKernelName); prefill GEMM \(precision == .int8 ? GEMMFormat.approximate : .float32))")
+                  + "(decode \(QuantizedMatrix.quantizedActivationKernelName); prefill GEMM \(precision.gemmFormat))")
             if !prefill.isEmpty { print(String(format: "pp%d  %8.1f tok/s (median of %d)", promptTokens, Self.median(prefill), prefill.count)) }
             if !decode.isEmpty { print(String(format: "tg%d  %8.1f tok/s (median of %d)", genTokens, Self.median(decode), decode.count)) }
             print(String(format: "peak RSS %.1f MB", Double(rss) / 1e6))

@@ -87,7 +87,8 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
-        settings.textPrefill = GEMMFormat.approximate == .float32 ? nil : "\(GEMMFormat.approximate)"
+        let textPrefill = ActivationPrecision.int8.gemmFormat  // the prefill of the text-decoding methods
+        settings.textPrefill = textPrefill == .float32 ? nil : "\(textPrefill)"
         settings.systemDigest = try SHA256.hexDigest(ofFile: settings.system)
         settings.dataDigest = try SHA256.hexDigest(ofFile: settings.data)
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {
