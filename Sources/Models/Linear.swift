@@ -1,13 +1,11 @@
 import Foundation
 import Kernels
 
-/// How activations enter single-position matrix products (decode and latent steps).
-///
-/// Multi-position calls (prefill, training) always run fp32 GEMM; this chooses only the
-/// matrix-vector path.
-public enum ActivationPrecision: String, Sendable, CaseIterable {
+/// How activations enter the frozen weights' matrix products: single positions (decode, latent
+/// steps) through the quantized matvec kernels, several positions (prefill, training) through GEMM.
+public enum ActivationPrecision: String, Sendable, CaseIterable, Codable {
     /// fp32 activations against the stored weights: agrees with fp32 PyTorch to ~1e-4 in the
-    /// logits. Latent rollouts and training use this, so no rounding noise enters hidden states
+    /// logits. Latent rollouts and (by default) training use this, so no rounding noise enters hidden states
     /// that are fed back or differentiated.
     case float32
     /// Each input vector is rounded to 8-bit blocks first (q8_0 / q8_1 / q8_K by weight type)
@@ -18,14 +16,25 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// this precision run in bfloat16 with the built-in GEMM when ``GEMMFormat/approximate`` asks
     /// for it (`RMAS_GEMM_APPROXIMATE=bf16`; 1.6–1.8× fp32 on AMD Zen 4), otherwise as with ``float32``.
     case int8
+    /// Single positions as ``float32``; multi-position products (training forwards and their
+    /// input-gradient backwards, prefill) in ``GEMMFormat/bfloat16`` with fp32 accumulation where
+    /// the CPU has AVX512-BF16, else as ``float32``. Each operand is rounded to 8 significant bits:
+    /// a training option (`train … --matmul bfloat16`) for CPUs where it is faster (Zen 4).
+    case bfloat16
 }
 
 extension ActivationPrecision {
     /// The packed-GEMM format of multi-position products under this precision with the built-in
     /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
     /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 when asked for (then also in place
-    /// of a system BLAS).
-    public var gemmFormat: GEMMFormat { self == .int8 ? GEMMFormat.approximate : .float32 }
+    /// of a system BLAS); for ``bfloat16`` bfloat16 where the CPU has it.
+    public var gemmFormat: GEMMFormat {
+        switch self {
+        case .float32: .float32
+        case .int8: GEMMFormat.approximate
+        case .bfloat16: GEMMFormat.bfloat16.isSupported ? .bfloat16 : .float32
+        }
+    }
 }
 
 /// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
@@ -45,9 +54,9 @@ public final class Linear: @unchecked Sendable {
     private let lock = NSLock()
     private var dense: UnsafeMutablePointer<Float>?
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
-    /// `packedForward` in bfloat16, for ``ActivationPrecision/int8`` prefill when asked for
-    /// (``GEMMFormat/approximate``).
-    private var packedForwardApproximate: PackedMatrix?
+    /// `packedForward` and `packedBackward` in bfloat16 (``ActivationPrecision/int8`` prefill when
+    /// asked for, ``ActivationPrecision/bfloat16`` training).
+    private var packedForwardApproximate: PackedMatrix?, packedBackwardApproximate: PackedMatrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
     public static let matvecPositionLimit = 2
@@ -90,14 +99,15 @@ public final class Linear: @unchecked Sendable {
     }
 
     /// Gradient with respect to the input of ``forward(_:rows:_:threads:precision:)`` (W frozen):
-    /// `dx [T × in] = dy [T × out] · W`, written or, with `accumulate`, added. fp32 GEMM on the
-    /// dense copy, which multi-position forwards create anyway.
+    /// `dx [T × in] = dy [T × out] · W`, written or, with `accumulate`, added: fp32 GEMM on the
+    /// dense copy (which multi-position forwards create anyway), or with `format` bfloat16 the
+    /// built-in GEMM on a bfloat16 copy.
     public func backwardInput(
         _ dy: UnsafePointer<Float>, rows: Int, _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-        threads: Int = Parallel.defaultThreadCount
+        format: GEMMFormat = .float32, threads: Int = Parallel.defaultThreadCount
     ) {
-        if BLAS.backend == .builtin {
-            PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, format: .float32, threads: threads),
+        if BLAS.backend == .builtin || format != .float32 {
+            PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, format: format, threads: threads),
                                 beta: accumulate ? 1 : 0, c: dx, ldc: inputs, threads: threads)
             return
         }
@@ -120,15 +130,16 @@ public final class Linear: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
-    /// W packed for the built-in GEMM, on first call: as `B = Wᵀ [in × out]` for `x·Wᵀ` (fp32, or
-    /// bfloat16 for approximate products), or (`transposed`, fp32 only) as `B = W [out × in]` for
-    /// `dy·W`. Rows are dequantized in chunks on `threads` threads, each packing its own rows.
+    /// W packed for the built-in GEMM in `format`, on first call: as `B = Wᵀ [in × out]` for
+    /// `x·Wᵀ`, or (`transposed`) as `B = W [out × in]` for `dy·W`. Rows are dequantized in chunks
+    /// on `threads` threads, each packing its own rows (chunks of 64 rows: whole bfloat16 pairs).
     func packed(transposed: Bool, format: GEMMFormat, threads: Int) -> PackedMatrix {
         lock.lock()
         defer { lock.unlock() }
-        precondition(!transposed || format == .float32, "the backward operand is packed in fp32 only")
         let approximate = format != .float32
-        if let done = transposed ? packedBackward : approximate ? packedForwardApproximate : packedForward { return done }
+        let existing = transposed ? (approximate ? packedBackwardApproximate : packedBackward)
+                                  : (approximate ? packedForwardApproximate : packedForward)
+        if let existing { return existing }
         let target = transposed ? PackedMatrix(format: format, k: outputs, n: inputs)
                                 : PackedMatrix(format: format, k: inputs, n: outputs)
         let (m, n) = (matrix, inputs)
@@ -146,7 +157,12 @@ public final class Linear: @unchecked Sendable {
                 }
             }
         }
-        if transposed { packedBackward = target } else if approximate { packedForwardApproximate = target } else { packedForward = target }
+        switch (transposed, approximate) {
+        case (true, true): packedBackwardApproximate = target
+        case (true, false): packedBackward = target
+        case (false, true): packedForwardApproximate = target
+        case (false, false): packedForward = target
+        }
         return target
     }
 
@@ -155,6 +171,6 @@ public final class Linear: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return (dense == nil ? 0 : outputs * inputs * 4) + (packedForward?.byteCount ?? 0) + (packedBackward?.byteCount ?? 0)
-            + (packedForwardApproximate?.byteCount ?? 0)
+            + (packedForwardApproximate?.byteCount ?? 0) + (packedBackwardApproximate?.byteCount ?? 0)
     }
 }

@@ -20,6 +20,9 @@ public final class ForwardTape: @unchecked Sendable {  // written once by forwar
     /// P: positions before the trained ones, held constant in the tape's cache (0 without a prefix).
     public let start: Int
     public let memory: ActivationMemory
+    /// How the forward's matrix products ran; the backward's input-gradient products and any
+    /// recomputed layers run the same way (``ActivationPrecision/gemmFormat``).
+    public let precision: ActivationPrecision
     let width: Int
     let layerCount: Int
     /// `[(L + 1) × T × D]`: the input of layer l at index l, the final residual (before the output
@@ -33,10 +36,11 @@ public final class ForwardTape: @unchecked Sendable {  // written once by forwar
     var consumed = false
     private let layerBytes: Int
 
-    init(configuration c: ModelConfiguration, positions: Int, start: Int, memory: ActivationMemory) {
+    init(configuration c: ModelConfiguration, positions: Int, start: Int, memory: ActivationMemory, precision: ActivationPrecision) {
         self.positions = positions
         self.start = start
         self.memory = memory
+        self.precision = precision
         width = c.width
         layerCount = c.layerCount
         checkpoints = .allocate(capacity: (layerCount + 1) * positions * width)
@@ -71,10 +75,13 @@ extension Transformer {
     /// ``forward(embeddings:count:cache:outputs:logits:precision:threads:)`` with `outputs: .all`
     /// up to float rounding (bit-identical with P = 0). `prefilled`, a cache already holding
     /// exactly positions 0 ..< P of these embeddings (e.g. left by a rollout, then trimmed), saves
-    /// that plain forward; the tape takes it over.
+    /// that plain forward; the tape takes it over. `precision` chooses the matrix products'
+    /// format (``ActivationPrecision/gemmFormat``: fp32, or bfloat16 with ``ActivationPrecision/bfloat16``
+    /// where the CPU has it), for this forward, the prefix's and the backward's.
     public func forwardForTraining(
         embeddings: UnsafePointer<Float>, count n: Int, trainedFrom p: Int = 0, prefilled: KVCache? = nil,
-        memory: ActivationMemory = .recompute, threads: Int = Parallel.defaultThreadCount
+        memory: ActivationMemory = .recompute, precision: ActivationPrecision = .float32,
+        threads: Int = Parallel.defaultThreadCount
     ) -> (tape: ForwardTape, hidden: [Float]) {
         precondition(p >= 0 && p < n, "trained positions \(p) ..< \(n) are empty or out of range")
         let c = configuration, d = c.width, t = n - p
@@ -85,9 +92,12 @@ extension Transformer {
             cache = prefilled
         } else {
             cache = KVCache(configuration: c, capacity: n)
-            if p > 0 { _ = forward(embeddings: embeddings, count: p, cache: cache, outputs: .none, logits: false, threads: threads) }
+            if p > 0 {
+                _ = forward(embeddings: embeddings, count: p, cache: cache, outputs: .none, logits: false, precision: precision,
+                            threads: threads)
+            }
         }
-        let tape = ForwardTape(configuration: c, positions: t, start: p, memory: memory)
+        let tape = ForwardTape(configuration: c, positions: t, start: p, memory: memory, precision: precision)
         let shared = memory == .recompute ? ForwardScratch(configuration: c, positions: t) : nil
         defer { shared?.deallocate() }
         var x = embeddings + p * d
@@ -97,7 +107,7 @@ extension Transformer {
             let scratch = shared ?? tape.keepLayer(configuration: c)
             scratch.x.update(from: x, count: t * d)
             layerForward(l, t: t, start: p, cache: cache, scratch: scratch, rope: rope,
-                         precision: .float32, threads: threads)
+                         precision: precision, threads: threads)
             x = UnsafePointer(scratch.x)
         }
         cache.advance(by: t)
@@ -141,10 +151,10 @@ extension Transformer {
             let (s, buffers) = shared ?? tape.layers[l]
             if recompute {
                 s.x.update(from: tape.checkpoint(l), count: t * d)
-                layerForward(l, t: t, start: p, cache: cache, scratch: s, rope: rope, precision: .float32, threads: threads)
+                layerForward(l, t: t, start: p, cache: cache, scratch: s, rope: rope, precision: tape.precision, threads: threads)
             }
             layerBackward(l, t: t, start: p, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
-                          gradient: g, threads: threads)
+                          format: tape.precision.gemmFormat, gradient: g, threads: threads)
         }
     }
 
@@ -152,7 +162,7 @@ extension Transformer {
     /// replaces g with dL/d(layer input).
     private func layerBackward(
         _ l: Int, t: Int, start p: Int, input: UnsafePointer<Float>, cache: KVCache, scratch s: ForwardScratch, buffers b: BackwardBuffers,
-        rope: RoPETable,
+        rope: RoPETable, format: GEMMFormat,
         gradient g: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let c = configuration, w = weights.layers[l], d = c.width, dh = c.keyLength, eps = c.rmsNormEpsilon
@@ -160,18 +170,18 @@ extension Transformer {
 
         // FFN half: x_out = x_mid + [post](down(act(gate(n2)) ⊙ up(n2))), n2 = norm(x_mid).
         let dFFN = postNormBackward(w.postFFNNorm, input: s.projected, gradient: g, into: b.branch, rows: t, threads: threads)
-        w.ffnDown.backwardInput(dFFN, rows: t, b.activated, threads: threads)
+        w.ffnDown.backwardInput(dFFN, rows: t, b.activated, format: format, threads: threads)
         c.architecture.activation.backward(gate: s.gate, up: s.up, dOut: b.activated, dGate: s.gate, dUp: s.up,
                                            count: t * c.ffnWidth, threads: threads)
-        w.ffnGate.backwardInput(s.gate, rows: t, b.normed, threads: threads)
-        w.ffnUp.backwardInput(s.up, rows: t, b.normed, accumulate: true, threads: threads)
+        w.ffnGate.backwardInput(s.gate, rows: t, b.normed, format: format, threads: threads)
+        w.ffnUp.backwardInput(s.up, rows: t, b.normed, accumulate: true, format: format, threads: threads)
         RMSNorm.backward(x: b.residualAfterAttention, weight: w.ffnNorm, dy: b.normed, dx: g, rows: t, width: d,
                          epsilon: eps, accumulate: true, threads: threads)
 
         // Attention half: x_mid = x + [post](o(attend(rope(q), rope(k), v))), q, k, v from n1 = norm(x).
         let dAttentionOut = postNormBackward(w.postAttentionNorm, input: b.attentionProjected, gradient: g,
                                              into: b.branch, rows: t, threads: threads)
-        w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, threads: threads)
+        w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, format: format, threads: threads)
         // dK/dV cover the prefix's keys too (P + T rows); the prefix rows are constants and dropped.
         b.dKeys.update(repeating: 0, count: (p + t) * kvWidth)
         b.dValues.update(repeating: 0, count: (p + t) * kvWidth)
@@ -185,9 +195,9 @@ extension Transformer {
             RMSNorm.backward(x: s.q, weight: qn, dy: b.dQueries, dx: b.dQueries, rows: t * c.headCount, width: dh, epsilon: eps, threads: threads)
             RMSNorm.backward(x: s.k, weight: kn, dy: dKeys, dx: dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
         }
-        w.query.backwardInput(b.dQueries, rows: t, b.normed, threads: threads)
-        w.key.backwardInput(dKeys, rows: t, b.normed, accumulate: true, threads: threads)
-        w.value.backwardInput(dValues, rows: t, b.normed, accumulate: true, threads: threads)
+        w.query.backwardInput(b.dQueries, rows: t, b.normed, format: format, threads: threads)
+        w.key.backwardInput(dKeys, rows: t, b.normed, accumulate: true, format: format, threads: threads)
+        w.value.backwardInput(dValues, rows: t, b.normed, accumulate: true, format: format, threads: threads)
         RMSNorm.backward(x: input, weight: w.attentionNorm, dy: b.normed, dx: g, rows: t, width: d, epsilon: eps,
                          accumulate: true, threads: threads)
     }

@@ -32,6 +32,10 @@ public struct GradientCheck: Sendable {
     /// keep the stencil's truncation (~ε⁴) and Float32 rounding (~1e-7·|L|/ε) both small.
     public var relativeStep: Float = 5e-3
     public var seed: UInt64 = 1
+    /// The matrix products of the analytic gradient's forward and backward. The finite
+    /// differences always run in fp32, so with ``ActivationPrecision/bfloat16`` the check
+    /// measures how far the bfloat16 gradient is from the exact loss's derivative.
+    public var precision = ActivationPrecision.float32
 
     public init(transformer: Transformer, tokens: [Int32]) {
         precondition(tokens.count >= 2, "need at least two tokens")
@@ -40,10 +44,10 @@ public struct GradientCheck: Sendable {
     }
 
     /// The loss and, when `gradient` is given, dL/dX written into it.
-    func loss(_ x: [Float], targets: [Float], gradient: UnsafeMutablePointer<Float>?) -> Double {
+    func loss(_ x: [Float], targets: [Float], gradient: UnsafeMutablePointer<Float>?, precision: ActivationPrecision = .float32) -> Double {
         let t = tokens.count, d = transformer.configuration.width
         let (tape, hidden) = x.withUnsafeBufferPointer {
-            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t)
+            transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t, precision: precision)
         }
         var dH = [Float](repeating: 0, count: t * d)
         let cosineRows = Array(stride(from: 0, to: t, by: 4))
@@ -51,7 +55,8 @@ public struct GradientCheck: Sendable {
         hidden.withUnsafeBufferPointer { h in
             dH.withUnsafeMutableBufferPointer { g in
                 total += transformer.crossEntropy(hidden: h.baseAddress!, positions: Array(0..<(t - 1)),
-                                                  targets: Array(tokens.dropFirst()), hiddenGradient: g.baseAddress!)
+                                                  targets: Array(tokens.dropFirst()), hiddenGradient: g.baseAddress!,
+                                                  precision: precision)
                 for (k, row) in cosineRows.enumerated() {
                     total += targets.withUnsafeBufferPointer {
                         CosineDistance.lossAndGradient(
@@ -75,7 +80,7 @@ public struct GradientCheck: Sendable {
         var rng = SplitMix64(seed: seed)
         let targets = (0..<(((t + 3) / 4) * d)).map { _ in rng.nextGaussian() }
         var gradient = [Float](repeating: 0, count: t * d)
-        _ = gradient.withUnsafeMutableBufferPointer { loss(x, targets: targets, gradient: $0.baseAddress!) }
+        _ = gradient.withUnsafeMutableBufferPointer { loss(x, targets: targets, gradient: $0.baseAddress!, precision: precision) }
         return (0..<directions).map { _ in
             let v = (0..<(t * d)).map { _ in rng.nextGaussian() * Float(rms) }
             let epsilon = relativeStep
@@ -86,5 +91,14 @@ public struct GradientCheck: Sendable {
             let analytic = zip(gradient, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             return Direction(analytic: analytic, numeric: numeric, numericSpread: abs(numeric - numericWide))
         }
+    }
+
+    /// |analytic − numeric| / rms(numeric over `directions`) for each direction: how an
+    /// approximate (bfloat16) gradient is judged. A direction nearly orthogonal to the gradient
+    /// has a tiny derivative that bf16 rounding can move by tens of percent while the gradient as
+    /// a whole is within a few percent; the typical derivative's size is the fair scale.
+    public static func errorsOfRMS(_ directions: [Direction]) -> [Double] {
+        let rms = (directions.reduce(0.0) { $0 + $1.numeric * $1.numeric } / Double(max(1, directions.count))).squareRoot()
+        return directions.map { abs($0.analytic - $0.numeric) / max(rms, 1e-12) }
     }
 }

@@ -175,36 +175,49 @@ extension OuterTrainingTests {
         return before
     }
 
-    @Test("a resumed run ends with exactly the weights of an uninterrupted one")
-    func resume() throws {
+    /// Also with bfloat16 products (`--matmul bfloat16`), which a resume must not switch.
+    @Test("a resumed run ends with exactly the weights of an uninterrupted one", arguments: [ActivationPrecision.float32, .bfloat16])
+    func resume(_ precision: ActivationPrecision) throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
+        func configuration(steps: Int) -> OuterTrainingConfiguration {
+            var c = Self.configuration(steps: steps)
+            c.objective.precision = precision
+            return c
+        }
         let straight = try TinyGraph.sequential()
-        try OuterTrainer(graph: straight, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        try OuterTrainer(graph: straight, train: Self.data(), heldOut: [], configuration: configuration(steps: 6),
                          output: directory.appendingPathComponent("a"), models: Self.identities, resume: false).run()
         let first = try TinyGraph.sequential()
-        try OuterTrainer(graph: first, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        try OuterTrainer(graph: first, train: Self.data(), heldOut: [], configuration: configuration(steps: 6),
                          output: directory.appendingPathComponent("b"), models: Self.identities, resume: false).run { $0.step < 4 }
         let resumed = try TinyGraph.sequential()
-        let trainer = try OuterTrainer(graph: resumed, train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+        let trainer = try OuterTrainer(graph: resumed, train: Self.data(), heldOut: [], configuration: configuration(steps: 6),
                                        output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
         #expect(trainer.step == 4)
         try trainer.run()
         #expect(straight.outerParameters.map(\.values) == resumed.outerParameters.map(\.values))
         #expect(straight.outerParameters.map(\.values) != first.outerParameters.map(\.values))
         // A different objective (rounds) is refused.
-        var otherRounds = Self.configuration(steps: 6)
+        var otherRounds = configuration(steps: 6)
         otherRounds.objective.rounds = 3
         #expect(throws: AgentError.self) {
             try OuterTrainer(graph: try TinyGraph.sequential(), train: Self.data(), heldOut: [], configuration: otherRounds,
                              output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
+        }
+        // So is another product format, where it differs from fp32 on this CPU.
+        if precision == .bfloat16, GEMMFormat.bfloat16.isSupported {
+            #expect(throws: AgentError.self) {
+                try OuterTrainer(graph: try TinyGraph.sequential(), train: Self.data(), heldOut: [], configuration: Self.configuration(steps: 6),
+                                 output: directory.appendingPathComponent("b"), models: Self.identities, resume: true)
+            }
         }
         // Another system's checkpoint is refused.
         var other = Self.identities
         other[1].sha256 = "c"
         #expect(throws: AgentError.self) {
             try OuterTrainer(graph: try TinyGraph.sequential(), train: Self.data(), heldOut: [],
-                             configuration: Self.configuration(steps: 6), output: directory.appendingPathComponent("b"), models: other,
+                             configuration: configuration(steps: 6), output: directory.appendingPathComponent("b"), models: other,
                              resume: true)
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Kernels
+import Models
+import TestSupport
 import Testing
 import Training
 
@@ -39,5 +41,30 @@ struct CrossEntropyTests {
             results.append(gradient)
         }
         #expect(results[0] == results[1])
+    }
+
+    /// The LM head's loss and gradient with bfloat16 products: close to fp32's.
+    @Test("cross-entropy through a bfloat16 head", arguments: [Architecture.llama, .qwen2, .gemma3])
+    func crossEntropy(_ architecture: Architecture) throws {
+        let model = try TinyModel(architecture).transformer()
+        let t = 9, d = model.configuration.width
+        let tokens = (0..<t).map { Int32($0 * 17 % 200 + 2) }
+        let h = { var rng = SplitMix64(seed: 4); return (0..<(t * d)).map { _ in rng.nextGaussian() } }()
+        func loss(_ precision: ActivationPrecision) -> (Double, [Float]) {
+            var g = [Float](repeating: 0, count: t * d)
+            let l = h.withUnsafeBufferPointer { hp in
+                g.withUnsafeMutableBufferPointer {
+                    model.crossEntropy(hidden: hp.baseAddress!, positions: Array(0..<(t - 1)), targets: Array(tokens.dropFirst()),
+                                       hiddenGradient: $0.baseAddress!, precision: precision)
+                }
+            }
+            return (l, g)
+        }
+        let (exactLoss, exactGradient) = loss(.float32), (roundedLoss, roundedGradient) = loss(.bfloat16)
+        #expect(abs(roundedLoss - exactLoss) < 1e-2 * abs(exactLoss))
+        let diff = zip(roundedGradient, exactGradient).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let norm = exactGradient.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect((diff / norm).squareRoot() < 5e-2)
+        if GEMMFormat.bfloat16.isSupported { #expect(roundedLoss != exactLoss, "the head's products really round") }
     }
 }

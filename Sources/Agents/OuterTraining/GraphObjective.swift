@@ -66,6 +66,11 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     public var latentSource = LatentSource.teacherForced
     /// With rollouts: whether the backward differentiates the feedback chain h_{k−1} → e_k.
     public var rolloutBackward = RolloutBackward.truncated
+    /// The frozen models' multi-position matrix products in the stages' forwards, the answer's
+    /// loss and the input-gradient backward: ``ActivationPrecision/float32`` (exact) or
+    /// ``ActivationPrecision/bfloat16`` (fp32 accumulation; where the CPU has AVX512-BF16).
+    /// Link weights and gradients stay fp32; rollouts' latent steps run fp32 either way.
+    public var precision = ActivationPrecision.float32
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -194,7 +199,8 @@ extension AgentGraph {
                 let loss = stage.hidden.withUnsafeBufferPointer { h in
                     stage.hiddenGradient.withUnsafeMutableBufferPointer { g in
                         transformer.crossEntropy(hidden: h.baseAddress!, positions: stage.prompt.lossPositions, targets: stage.prompt.lossTargets,
-                                                 scale: weight * scale, hiddenGradient: g.baseAddress!, threads: options.threads)
+                                                 scale: weight * scale, hiddenGradient: g.baseAddress!, precision: options.precision,
+                                                 threads: options.threads)
                     }
                 }
                 guard loss.isFinite else { throw .nonFiniteLoss(step: -1) }
@@ -293,7 +299,7 @@ extension AgentGraph {
             let cache = KVCache(configuration: transformer.configuration, capacity: end)
             let hidden = prompt.embeddings.withUnsafeBufferPointer {
                 transformer.forward(embeddings: $0.baseAddress!, count: end, cache: cache, outputs: .all, logits: false,
-                                    threads: options.threads).hidden
+                                    precision: options.precision, threads: options.threads).hidden
             }
             return ObjectiveStage(node: i, round: round, prompt: prompt, tape: nil, hidden: hidden, incoming: [])
         }
@@ -307,7 +313,8 @@ extension AgentGraph {
         let repeated = fedBack != nil && options.rolloutBackward == .exact
         let (tape, trained) = prompt.embeddings.withUnsafeBufferPointer {
             transformer.forwardForTraining(embeddings: $0.baseAddress!, count: end, trainedFrom: start, prefilled: prefilled,
-                                           memory: options.keepActivations && !repeated ? .keep : .recompute, threads: options.threads)
+                                           memory: options.keepActivations && !repeated ? .keep : .recompute,
+                                           precision: options.precision, threads: options.threads)
         }
         // Hidden states of positions 0 ..< end, the prefix's left zero (no loss or transfer reads them).
         let hidden = start == 0 ? trained : [Float](repeating: 0, count: start * d) + trained

@@ -90,6 +90,8 @@ public final class OuterTrainer {
         if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
         if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
         if o.rolloutBackward != .truncated { objective["rollout_backward"] = o.rolloutBackward.rawValue }
+        // The products' effective format: a bfloat16 run resumed where the CPU lacks it is refused.
+        if o.precision.gemmFormat != .float32 { objective["matmul"] = "bfloat16" }
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

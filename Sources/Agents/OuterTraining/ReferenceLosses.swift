@@ -51,13 +51,13 @@ extension AgentGraph {
         let cache = KVCache(configuration: transformer.configuration, capacity: prompt.count)
         let hidden = prompt.embeddings.withUnsafeBufferPointer {
             transformer.forward(embeddings: $0.baseAddress!, count: prompt.count, cache: cache, outputs: .all, logits: false,
-                                threads: options.threads).hidden
+                                precision: options.precision, threads: options.threads).hidden
         }
         var unused = [Float](repeating: 0, count: hidden.count)
         let loss = hidden.withUnsafeBufferPointer { h in
             unused.withUnsafeMutableBufferPointer { g in
                 transformer.crossEntropy(hidden: h.baseAddress!, positions: prompt.lossPositions, targets: prompt.lossTargets,
-                                         scale: 0, hiddenGradient: g.baseAddress!, threads: options.threads)
+                                         scale: 0, hiddenGradient: g.baseAddress!, precision: options.precision, threads: options.threads)
             }
         }
         guard loss.isFinite else { throw .nonFiniteLoss(step: -1) }

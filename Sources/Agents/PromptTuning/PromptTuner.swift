@@ -23,6 +23,8 @@ public struct PromptTuningConfiguration: Sendable, Equatable {
     /// Teacher-forced conversations longer than this are cut from the left.
     public var maximumLength = 4096
     public var keepActivations = false
+    /// The frozen model's multi-position products (as ``OuterObjectiveOptions/precision``).
+    public var precision = ActivationPrecision.float32
     public var threads = Parallel.defaultThreadCount
 
     public init() {}
@@ -100,7 +102,8 @@ public final class PromptTuner {
                             evaluateEvery: c.evaluateEvery),
             identity: .init(kind: Self.checkpointKind, links: [link], models: [identity],
                             objectiveArguments: ["node": graph.nodes[node].id, "rows": "\(c.rows)", "max_length": "\(c.maximumLength)",
-                                                 "single_prompt": graph.definition.singlePrompt],
+                                                 "single_prompt": graph.definition.singlePrompt]
+                                .merging(c.precision.gemmFormat == .float32 ? [:] : ["matmul": "bfloat16"]) { a, _ in a },
                             recordedArguments: [:]),
             output: output, resume: resume)
     }
@@ -147,13 +150,14 @@ public final class PromptTuner {
         let positions = conversation.lossPositions.map { $0 - start }, targets = conversation.lossTargets
         let (tape, hidden) = conversation.embeddings.withUnsafeBufferPointer {
             transformer.forwardForTraining(embeddings: $0.baseAddress!, count: conversation.count, trainedFrom: start,
-                                           memory: configuration.keepActivations ? .keep : .recompute, threads: threads)
+                                           memory: configuration.keepActivations ? .keep : .recompute,
+                                           precision: configuration.precision, threads: threads)
         }
         var dHidden = [Float](repeating: 0, count: hidden.count)
         let loss = hidden.withUnsafeBufferPointer { h in
             dHidden.withUnsafeMutableBufferPointer { g in
                 transformer.crossEntropy(hidden: h.baseAddress!, positions: positions, targets: targets, scale: scale,
-                                         hiddenGradient: g.baseAddress!, threads: threads)
+                                         hiddenGradient: g.baseAddress!, precision: configuration.precision, threads: threads)
             }
         }
         guard gradient, loss.isFinite else { return (loss, conversation.count) }

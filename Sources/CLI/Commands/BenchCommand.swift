@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
-    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; bf16 prefill with RMAS_GEMM_APPROXIMATE=bf16) or float32 (exact).")
+    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; bf16 prefill with RMAS_GEMM_APPROXIMATE=bf16), float32 (exact) or bfloat16 (fp32 decode, bf16 prefill; AVX512-BF16). With --train: bfloat16 runs the step's products in bf16 (as `train outer --matmul bfloat16`), anything else in fp32.")
     var precision: ActivationPrecision = .int8
     @Option(help: "Repetitions; the median is reported.", in: 1...10_000)
     var repetitions = 5
@@ -109,6 +109,9 @@ struct BenchCommand: ParsableCommand {
         let name = URL(fileURLWithPath: model.path).lastPathComponent
         var benchmark = TrainingBenchmark(model: model, positions: promptTokens, threads: threads, memory: recompute ? .recompute : .keep)
         benchmark.sequences = sequences
+        // Training products: bfloat16 when asked for (`--precision bfloat16`), else exact fp32.
+        benchmark.precision = precision == .bfloat16 ? .bfloat16 : .float32
+        if precision == .bfloat16 { try MatmulFormat.bfloat16.check() }
         var runs: [(ours: (seconds: [Double], gradientNorm: Double, loss: Double), anchor: TorchAnchorRun?)] = []
         for _ in 0..<(torchAnchor == nil ? 1 : max(1, pairs)) {
             let ours = benchmark.run(repetitions: repetitions)
@@ -129,6 +132,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             let object: [String: Any] = [
                 "model": name, "threads": threads, "positions": promptTokens, "sequences": sequences, "forward_backward_s": seconds,
+                "matmul": "\(benchmark.precision.gemmFormat)",
                 "gradient_norm": ours.gradientNorm, "loss": ours.loss, "peak_rss_bytes": rss,
                 "torch_forward_backward_s": torch.isEmpty ? 0 : Self.median(torch),
                 "torch_gradient_norm": runs[0].anchor?.gradientNorm ?? 0,
@@ -137,7 +141,8 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print("model \(name), \(threads) threads, BLAS \(BLAS.backend), activations \(recompute ? "recomputed" : "kept")")
+        print("model \(name), \(threads) threads, BLAS \(BLAS.backend), activations \(recompute ? "recomputed" : "kept"), "
+              + "products \(benchmark.precision.gemmFormat)")
         for (i, run) in runs.enumerated() {
             print(String(format: "forward+backward %d×%d  %8.1f ms (median of %d) = %.1f tok/s; loss %.4f, |dL/dX| %.4g",
                          sequences, promptTokens, medians[i] * 1000, run.ours.seconds.count,

@@ -14,6 +14,10 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     case keep
     /// Both savings (the trainer's default).
     case skipKeep = "skip-keep"
+    /// skip-keep with the frozen models' matrix products in bfloat16 (`train outer --matmul
+    /// bfloat16`; AVX512-BF16 only): not the same loss and gradient, close to them (the gradient
+    /// comparison below says how close).
+    case skipKeepBFloat16 = "skip-keep-bf16"
     /// Both savings, and the backward through the final round only (truncated back-propagation
     /// through rounds: not the same gradient; the per-round norms say how much is dropped).
     case lastRound = "last-round"
@@ -39,6 +43,7 @@ enum ObjectiveVariant: String, CaseIterable, ExpressibleByArgument {
     func apply(to options: inout OuterObjectiveOptions) {
         options.skipUnreachable = self != .full && self != .keep
         options.keepActivations = self != .full && self != .skip
+        options.precision = self == .skipKeepBFloat16 ? .bfloat16 : .float32
         options.backpropagatedRounds = self == .lastRound || self == .exactRollout ? 1 : nil
         options.zeroLatents = self == .zeroLatents
         options.rolloutBackward = self == .exactRollout ? .exact : .truncated
@@ -57,7 +62,7 @@ struct TrainBenchCommand: ParsableCommand {
         discussion: """
             Each pair runs the same --examples rows once per variant, in turn, and prints examples per second; the \
             ratios to the first variant and their medians over --pairs follow (a shared machine's speed drifts, so \
-            only ratios within a pair count). The losses of the variants must agree (they compute the same objective; last-round also \
+            only ratios within a pair count). The losses of the variants must agree (they compute the same objective; skip-keep-bf16 computes it with bfloat16 products, close but not equal; last-round also \
             computes it, but back-propagates through the final round only; zero-latents is the loss with zeros in every \
             slot, forward only, the control that says what the links' rows are worth; shuffled-latents fills every slot \
             with what the next row's loop delivered there, the control that says whether the rows are about their own question; single is the answering node alone with \
@@ -98,9 +103,14 @@ struct TrainBenchCommand: ParsableCommand {
         if variants.values.contains(.exactRollout), latents != .rollout {
             throw ValidationError("--variants exact-rollout differentiates rollouts: add --latents rollout")
         }
+        if variants.values.contains(.skipKeepBFloat16) { try MatmulFormat.bfloat16.check() }
         let clock = ContinuousClock()
-        // Warm-up: page the weights in and pack them once.
-        _ = try graph.outerObjective(rows[0], options: options)
+        // Warm-up: page the weights in and pack them once in each format the variants use.
+        for precision in Set(variants.values.map { v in var o = options; v.apply(to: &o); return o.precision }) {
+            var o = options
+            o.precision = precision
+            _ = try graph.outerObjective(rows[0], options: o)
+        }
 
         Console.error("\(examples) examples × \(variants.values.count) variants × \(pairs) pairs, \(options.rounds) rounds")
         var ratios = [[Double]](repeating: [], count: variants.values.count)

@@ -49,6 +49,8 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "With --latents rollout: latent steps m of each rollout (default: the system's latent_steps).", in: 1...4096)
     var latentSteps: Int?
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
+    @Option(help: "The frozen models' matrix products: float32 (exact) or bfloat16 (operands rounded to bfloat16, fp32 accumulation; needs AVX512-BF16; measured faster on AMD Zen 4, slower on the Xeon, see BENCHMARKS). Link weights and gradients stay fp32; a run resumes only with the format it started with.")
+    var matmul = MatmulFormat.float32
     @OptionGroup var common: TrainingRunArguments
     @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
     var bridgeInit = 0
@@ -70,11 +72,13 @@ struct TrainOuterCommand: ParsableCommand {
         c.objective.keepActivations = keepActivations
         c.objective.skipUnreachable = !noSkip
         c.objective.backpropagatedRounds = backpropRounds
+        c.objective.precision = matmul.precision
         c.objective.threads = common.threads
         return c
     }
 
     func run() throws {
+        try matmul.check()
         let output = common.output
         let store = CheckpointStore(directory: output)
         let (rows, held) = try common.rows(data: data)

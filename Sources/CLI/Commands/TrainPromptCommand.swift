@@ -32,9 +32,12 @@ struct TrainPromptCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Start from another run's soft prompt (a checkpoint directory) instead of vocabulary rows.",
                                discussion: "Its rows are copied; the optimizer and the schedule start at step 0. Ignored by --resume."))
     var initFrom: String?
+    @Option(help: "The frozen model's matrix products: float32 (exact) or bfloat16 (AVX512-BF16; as `train outer --matmul`).")
+    var matmul = MatmulFormat.float32
     @OptionGroup var common: TrainingRunArguments
 
     func run() throws {
+        try matmul.check()
         let output = common.output
         let (train, held) = try common.rows(data: data)
         let definition = try systemArguments.definition()
@@ -50,6 +53,7 @@ struct TrainPromptCommand: ParsableCommand {
         c.evaluateEvery = common.evalEvery
         c.maximumLength = maxLength
         c.keepActivations = keepActivations
+        c.precision = matmul.precision
         c.threads = common.threads
         BLAS.setThreadCount(common.threads)
         let loaded = try systemArguments.load(definition, latent: false)

@@ -14,6 +14,8 @@ struct TrainingBenchmark {
     /// Sequences whose tapes are alive at once (a RecursiveMAS step: agents × rounds): all
     /// forwards first, then all backwards in reverse, as one step through a chained graph would.
     var sequences = 1
+    /// The frozen weights' matrix products (``ActivationPrecision/float32`` or ``ActivationPrecision/bfloat16``).
+    var precision = ActivationPrecision.float32
 
     /// Seconds per forward+backward, one warm-up then `repetitions` runs; also the gradient norm.
     func run(repetitions: Int) -> (seconds: [Double], gradientNorm: Double, loss: Double) {
@@ -28,13 +30,14 @@ struct TrainingBenchmark {
             var pending: [(ForwardTape, [Float])] = []
             for _ in 0..<sequences {
                 let (tape, hidden) = x.withUnsafeBufferPointer {
-                    transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory, threads: threads)
+                    transformer.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory, precision: precision,
+                                                   threads: threads)
                 }
                 var dH = [Float](repeating: 0, count: t * c.width)
                 loss = hidden.withUnsafeBufferPointer { h in
                     dH.withUnsafeMutableBufferPointer {
                         transformer.crossEntropy(hidden: h.baseAddress!, positions: Array(0..<t), targets: targets,
-                                                 hiddenGradient: $0.baseAddress!, threads: threads)
+                                                 hiddenGradient: $0.baseAddress!, precision: precision, threads: threads)
                     }
                 }
                 pending.append((tape, dH))

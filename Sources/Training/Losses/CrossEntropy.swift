@@ -52,11 +52,13 @@ extension Transformer {
     ///
     /// Logits are made `chunk` rows at a time (default: as many as fit in 64 MB; Qwen2.5's
     /// V = 151 936 makes a row 0.6 MB), so memory stays bounded for any number of targets, while
-    /// large chunks stream the V × D head weights as few times as possible. Returns the mean
-    /// loss (unscaled).
+    /// large chunks stream the V × D head weights as few times as possible. The head's products
+    /// run as `precision` says (``ActivationPrecision/gemmFormat`` for chunks of several rows).
+    /// Returns the mean loss (unscaled).
     public func crossEntropy(
         hidden: UnsafePointer<Float>, positions: [Int], targets: [Int32], scale: Float = 1,
-        hiddenGradient: UnsafeMutablePointer<Float>, chunk: Int? = nil, threads: Int = Parallel.defaultThreadCount
+        hiddenGradient: UnsafeMutablePointer<Float>, chunk: Int? = nil, precision: ActivationPrecision = .float32,
+        threads: Int = Parallel.defaultThreadCount
     ) -> Double {
         precondition(positions.count == targets.count, "one target per position")
         guard !positions.isEmpty else { return 0 }
@@ -74,12 +76,13 @@ extension Transformer {
         for first in stride(from: 0, to: n, by: chunk) {
             let count = min(chunk, n - first)
             for i in 0..<count { (rows + i * d).update(from: hidden + positions[first + i] * d, count: d) }
-            weights.output.forward(rows, rows: count, logits, threads: threads)
+            weights.output.forward(rows, rows: count, logits, threads: threads, precision: precision)
             total += targets[first..<(first + count)].withUnsafeBufferPointer {
                 CrossEntropy.lossAndGradient(logits: logits, rows: count, vocabulary: v, targets: $0, scale: scale / Float(n),
                                              threads: threads)
             }
-            weights.output.backwardInput(logits, rows: count, dRows, threads: threads)
+            weights.output.backwardInput(logits, rows: count, dRows, format: count > Linear.matvecPositionLimit ? precision.gemmFormat : .float32,
+                                         threads: threads)
             for i in 0..<count { Dot.axpy(1, dRows + i * d, hiddenGradient + positions[first + i] * d, count: d) }
         }
         return total / Double(n)
