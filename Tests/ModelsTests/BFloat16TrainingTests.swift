@@ -36,10 +36,7 @@ struct BFloat16TrainingTests {
     /// backward's rounding); the bounds 5e-2 and 0.15 still fail a wrong product (order one).
     @Test("close to fp32, really rounded, deterministic, kept = recomputed", arguments: TransformerInvariantTests.architectures)
     func closeAndDeterministic(_ architecture: Architecture) throws {
-        let model = try TinyModel(architecture).transformer()
-        let t = 19, d = model.configuration.width
-        let x = model.embeddings((0..<t).map { Int32($0 * 7 % 200 + 3) })
-        let r = TransformerBackwardTests.randomVector(t * d, seed: 31)
+        let (model, x, r) = try TransformerBackwardTests.tinyCase(architecture, positions: 19, stride: 7, offset: 3, seed: 31)
         let exact = Self.run(model, x, r, precision: .float32)
         let rounded = Self.run(model, x, r, precision: .bfloat16)
         let again = Self.run(model, x, r, precision: .bfloat16, memory: .recompute)

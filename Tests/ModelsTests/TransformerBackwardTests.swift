@@ -12,6 +12,15 @@ struct TransformerBackwardTests {
         return (0..<count).map { _ in rng.nextGaussian() * scale }
     }
 
+    /// A tiny model, the embeddings X `[T × D]` of tokens `(i·stride) % 200 + offset`, and a random
+    /// hidden-state gradient R `[T × D]` from `seed`.
+    static func tinyCase(_ architecture: Architecture, positions t: Int, stride: Int, offset: Int, seed: UInt64) throws
+        -> (model: Transformer, x: [Float], r: [Float]) {
+        let model = try TinyModel(architecture).transformer()
+        let x = model.embeddings((0..<t).map { Int32($0 * stride % 200 + offset) })
+        return (model, x, randomVector(t * model.configuration.width, seed: seed))
+    }
+
     @Test("training forward equals the inference forward", arguments: TransformerInvariantTests.architectures)
     func trainingForwardMatches(_ architecture: Architecture) throws {
         let model = try TinyModel(architecture).transformer()
@@ -58,10 +67,9 @@ struct TransformerBackwardTests {
 extension TransformerBackwardTests {
     @Test("kept activations and recomputation give identical gradients", arguments: TransformerInvariantTests.architectures)
     func memoryModesAgree(_ architecture: Architecture) throws {
-        let model = try TinyModel(architecture).transformer()
-        let t = 17, d = model.configuration.width
-        let x = model.embeddings((0..<t).map { Int32($0 * 5 % 200 + 9) })
-        let r = Self.randomVector(t * d, seed: 21)
+        let t = 17
+        let (model, x, r) = try Self.tinyCase(architecture, positions: t, stride: 5, offset: 9, seed: 21)
+        let d = model.configuration.width
         func gradient(_ memory: ActivationMemory, backwards: Int) -> [Float] {
             let (tape, _) = x.withUnsafeBufferPointer { model.forwardForTraining(embeddings: $0.baseAddress!, count: t, memory: memory) }
             var dx = [Float](repeating: .nan, count: t * d)

@@ -3,10 +3,14 @@
 # control, at rounds 1–3, on 200 held-out GSM-symbolic questions (unseen templates), 200
 # MMLU-medicine questions and the 164 HumanEval problems, B = 8.
 #
-# Usage: Tools/eval/full-table.sh STAGE   (data | math | mmlu | humaneval | report)
+# Usage: Tools/eval/full-table.sh STAGE   (data | math | mmlu | humaneval | report | snapshot)
 # The whole table is ~15–20 hours of a 2-core machine. Every stage is an `rmas compare` run that
 # resumes where it stopped (recorded answers are kept; other settings are refused), so the table
 # can be built in pieces: rerun the same stage until it reports, on any machine with WORK's files.
+# Answers outlive the machine through Evidence/full-table/: `snapshot` copies each task's recorded
+# answers there (outcomes.jsonl.gz + settings.json, to be committed), and a task stage whose run
+# directory is missing starts from that snapshot, so the next session continues where the last
+# stopped (same WORK path, since settings.json records the data and system paths).
 # SYSTEM names another system file (default: a copy of the shipped default system in WORK); EXTRA adds arguments
 # (e.g. EXTRA="--limit 40" for a first slice; a later run without it continues the same directory).
 set -euo pipefail
@@ -30,6 +34,17 @@ system() { echo --system "$SYSTEM"; }
 METHODS=${METHODS:-single,single-tuned,latent,latent-tuned,text,self-consistency,latent-zero,latent-shuffled,solver-inner}
 SOFT_PROMPT=${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}
 
+EVIDENCE=${EVIDENCE:-Evidence/full-table}
+# Restores task $1's recorded answers from the committed snapshot when its run directory is missing.
+restore() {
+    if [ ! -f "$W/$1/outcomes.jsonl" ] && [ -f "$EVIDENCE/$1/outcomes.jsonl.gz" ]; then
+        mkdir -p "$W/$1"
+        cp "$EVIDENCE/$1/settings.json" "$W/$1/settings.json"
+        gunzip -c "$EVIDENCE/$1/outcomes.jsonl.gz" > "$W/$1/outcomes.jsonl"
+        echo "restored $(wc -l < "$W/$1/outcomes.jsonl") recorded answers of $1 from $EVIDENCE/$1" >&2
+    fi
+}
+
 case "${1:-}" in
 data)
     # Math: the 200 held-out questions of the earlier table (Evidence/compare-200, sha256
@@ -46,14 +61,17 @@ data)
     sha256sum "$W/math-200.jsonl" "$W/mmlu-medicine-200.jsonl" "$W/HumanEval.jsonl"
     ;;
 math)
+    restore math
     $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
         --batch $B --max-tokens 512 --out "$W/math" --threads $T $EXTRA
     ;;
 mmlu)
+    restore mmlu
     $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
         --batch $B --max-tokens 512 --out "$W/mmlu" --threads $T $EXTRA
     ;;
 humaneval)
+    restore humaneval
     $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" \
         --sc-samples auto --batch $B --max-tokens 512 --out "$W/humaneval" --threads $T $EXTRA
     ;;
@@ -62,6 +80,18 @@ report)
         [ -f "$W/$task/report.md" ] && { echo "## $task"; cat "$W/$task/report.md"; }
     done
     ;;
+snapshot)
+    # Complete lines only: a run still writing may have a partial last line.
+    for task in math mmlu humaneval; do
+        [ -f "$W/$task/outcomes.jsonl" ] || continue
+        mkdir -p "$EVIDENCE/$task"
+        cp "$W/$task/settings.json" "$EVIDENCE/$task/settings.json"
+        python3 -c "import sys; d=open(sys.argv[1]).read(); sys.stdout.write(d[:d.rfind(chr(10)) + 1])" "$W/$task/outcomes.jsonl" \
+            | gzip -9n > "$EVIDENCE/$task/outcomes.jsonl.gz"
+        for f in report.md report.json plot.svg; do [ -f "$W/$task/$f" ] && cp "$W/$task/$f" "$EVIDENCE/$task/"; done
+        echo "$task: $(gunzip -c "$EVIDENCE/$task/outcomes.jsonl.gz" | wc -l) answers → $EVIDENCE/$task"
+    done
+    ;;
 *)
-    echo "usage: $0 data|math|mmlu|humaneval|report" >&2; exit 2 ;;
+    echo "usage: $0 data|math|mmlu|humaneval|report|snapshot" >&2; exit 2 ;;
 esac
