@@ -99,13 +99,15 @@ public final class Linear: @unchecked Sendable {
     }
 
     /// Gradient with respect to the input of ``forward(_:rows:_:threads:precision:)`` (W frozen):
-    /// `dx [T × in] = dy [T × out] · W`, written or, with `accumulate`, added: fp32 GEMM on the
-    /// dense copy (which multi-position forwards create anyway), or with `format` bfloat16 the
-    /// built-in GEMM on a bfloat16 copy.
+    /// `dx [T × in] = dy [T × out] · W`, written or, with `accumulate`, added, in the format the
+    /// forward of `rows` rows under `precision` used: fp32 GEMM on the dense copy (which
+    /// multi-position forwards create anyway) for rows the forward took through the fp32 matvec
+    /// or an fp32 GEMM, the built-in GEMM on a bfloat16 copy where it took bfloat16.
     public func backwardInput(
         _ dy: UnsafePointer<Float>, rows: Int, _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-        format: GEMMFormat = .float32, threads: Int = Parallel.defaultThreadCount
+        precision: ActivationPrecision = .float32, threads: Int = Parallel.defaultThreadCount
     ) {
+        let format = rows <= Self.matvecPositionLimit ? .float32 : precision.gemmFormat
         if BLAS.backend == .builtin || format != .float32 {
             PackedGEMM.multiply(m: rows, a: dy, lda: outputs, b: packed(transposed: true, format: format, threads: threads),
                                 beta: accumulate ? 1 : 0, c: dx, ldc: inputs, threads: threads)

@@ -154,7 +154,7 @@ extension Transformer {
                 layerForward(l, t: t, start: p, cache: cache, scratch: s, rope: rope, precision: tape.precision, threads: threads)
             }
             layerBackward(l, t: t, start: p, input: tape.checkpoint(l), cache: cache, scratch: s, buffers: buffers, rope: table,
-                          format: tape.precision.gemmFormat, gradient: g, threads: threads)
+                          precision: tape.precision, gradient: g, threads: threads)
         }
     }
 
@@ -162,7 +162,7 @@ extension Transformer {
     /// replaces g with dL/d(layer input).
     private func layerBackward(
         _ l: Int, t: Int, start p: Int, input: UnsafePointer<Float>, cache: KVCache, scratch s: ForwardScratch, buffers b: BackwardBuffers,
-        rope: RoPETable, format: GEMMFormat,
+        rope: RoPETable, precision: ActivationPrecision,
         gradient g: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let c = configuration, w = weights.layers[l], d = c.width, dh = c.keyLength, eps = c.rmsNormEpsilon
@@ -170,18 +170,18 @@ extension Transformer {
 
         // FFN half: x_out = x_mid + [post](down(act(gate(n2)) ⊙ up(n2))), n2 = norm(x_mid).
         let dFFN = postNormBackward(w.postFFNNorm, input: s.projected, gradient: g, into: b.branch, rows: t, threads: threads)
-        w.ffnDown.backwardInput(dFFN, rows: t, b.activated, format: format, threads: threads)
+        w.ffnDown.backwardInput(dFFN, rows: t, b.activated, precision: precision, threads: threads)
         c.architecture.activation.backward(gate: s.gate, up: s.up, dOut: b.activated, dGate: s.gate, dUp: s.up,
                                            count: t * c.ffnWidth, threads: threads)
-        w.ffnGate.backwardInput(s.gate, rows: t, b.normed, format: format, threads: threads)
-        w.ffnUp.backwardInput(s.up, rows: t, b.normed, accumulate: true, format: format, threads: threads)
+        w.ffnGate.backwardInput(s.gate, rows: t, b.normed, precision: precision, threads: threads)
+        w.ffnUp.backwardInput(s.up, rows: t, b.normed, accumulate: true, precision: precision, threads: threads)
         RMSNorm.backward(x: b.residualAfterAttention, weight: w.ffnNorm, dy: b.normed, dx: g, rows: t, width: d,
                          epsilon: eps, accumulate: true, threads: threads)
 
         // Attention half: x_mid = x + [post](o(attend(rope(q), rope(k), v))), q, k, v from n1 = norm(x).
         let dAttentionOut = postNormBackward(w.postAttentionNorm, input: b.attentionProjected, gradient: g,
                                              into: b.branch, rows: t, threads: threads)
-        w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, format: format, threads: threads)
+        w.attentionOutput.backwardInput(dAttentionOut, rows: t, b.attention, precision: precision, threads: threads)
         // dK/dV cover the prefix's keys too (P + T rows); the prefix rows are constants and dropped.
         b.dKeys.update(repeating: 0, count: (p + t) * kvWidth)
         b.dValues.update(repeating: 0, count: (p + t) * kvWidth)
@@ -195,9 +195,9 @@ extension Transformer {
             RMSNorm.backward(x: s.q, weight: qn, dy: b.dQueries, dx: b.dQueries, rows: t * c.headCount, width: dh, epsilon: eps, threads: threads)
             RMSNorm.backward(x: s.k, weight: kn, dy: dKeys, dx: dKeys, rows: t * c.kvHeadCount, width: dh, epsilon: eps, threads: threads)
         }
-        w.query.backwardInput(b.dQueries, rows: t, b.normed, format: format, threads: threads)
-        w.key.backwardInput(dKeys, rows: t, b.normed, accumulate: true, format: format, threads: threads)
-        w.value.backwardInput(dValues, rows: t, b.normed, accumulate: true, format: format, threads: threads)
+        w.query.backwardInput(b.dQueries, rows: t, b.normed, precision: precision, threads: threads)
+        w.key.backwardInput(dKeys, rows: t, b.normed, accumulate: true, precision: precision, threads: threads)
+        w.value.backwardInput(dValues, rows: t, b.normed, accumulate: true, precision: precision, threads: threads)
         RMSNorm.backward(x: input, weight: w.attentionNorm, dy: b.normed, dx: g, rows: t, width: d, epsilon: eps,
                          accumulate: true, threads: threads)
     }

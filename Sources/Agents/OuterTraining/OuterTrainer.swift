@@ -90,8 +90,7 @@ public final class OuterTrainer {
         if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
         if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
         if o.rolloutBackward != .truncated { objective["rollout_backward"] = o.rolloutBackward.rawValue }
-        // The products' effective format: a bfloat16 run resumed where the CPU lacks it is refused.
-        if o.precision.gemmFormat != .float32 { objective["matmul"] = "bfloat16" }
+        objective.merge(TrainingLoop.Identity.productArguments(o.precision)) { a, _ in a }
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,
@@ -141,5 +140,15 @@ public final class OuterTrainer {
             total += try graph.outerObjective(row, options: configuration.objective, gradient: false).loss
         }
         return total / Double(max(heldOut.count, 1))
+    }
+}
+
+extension TrainingLoop.Identity {
+    /// The checkpoint entry of the frozen models' product format (``OuterObjectiveOptions/precision``,
+    /// ``PromptTuningConfiguration/precision``): `matmul: bfloat16` where the products really run
+    /// in bf16, nothing for fp32, so runs from before the option resume unchanged and a bf16 run
+    /// resumed where the CPU lacks AVX512-BF16 is refused.
+    static func productArguments(_ precision: ActivationPrecision) -> [String: String] {
+        precision.gemmFormat == .float32 ? [:] : ["matmul": "\(precision.gemmFormat)"]
     }
 }

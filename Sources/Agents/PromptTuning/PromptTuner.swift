@@ -103,7 +103,7 @@ public final class PromptTuner {
             identity: .init(kind: Self.checkpointKind, links: [link], models: [identity],
                             objectiveArguments: ["node": graph.nodes[node].id, "rows": "\(c.rows)", "max_length": "\(c.maximumLength)",
                                                  "single_prompt": graph.definition.singlePrompt]
-                                .merging(c.precision.gemmFormat == .float32 ? [:] : ["matmul": "bfloat16"]) { a, _ in a },
+                                .merging(TrainingLoop.Identity.productArguments(c.precision)) { a, _ in a },
                             recordedArguments: [:]),
             output: output, resume: resume)
     }

@@ -53,7 +53,7 @@ extension Transformer {
     /// Logits are made `chunk` rows at a time (default: as many as fit in 64 MB; Qwen2.5's
     /// V = 151 936 makes a row 0.6 MB), so memory stays bounded for any number of targets, while
     /// large chunks stream the V × D head weights as few times as possible. The head's products
-    /// run as `precision` says (``ActivationPrecision/gemmFormat`` for chunks of several rows).
+    /// run as `precision` says (``Linear/forward(_:rows:_:threads:precision:)``, ``Linear/backwardInput(_:rows:_:accumulate:precision:threads:)``).
     /// Returns the mean loss (unscaled).
     public func crossEntropy(
         hidden: UnsafePointer<Float>, positions: [Int], targets: [Int32], scale: Float = 1,
@@ -81,8 +81,7 @@ extension Transformer {
                 CrossEntropy.lossAndGradient(logits: logits, rows: count, vocabulary: v, targets: $0, scale: scale / Float(n),
                                              threads: threads)
             }
-            weights.output.backwardInput(logits, rows: count, dRows, format: count > Linear.matvecPositionLimit ? precision.gemmFormat : .float32,
-                                         threads: threads)
+            weights.output.backwardInput(logits, rows: count, dRows, precision: precision, threads: threads)
             for i in 0..<count { Dot.axpy(1, dRows + i * d, hiddenGradient + positions[first + i] * d, count: d) }
         }
         return total / Double(n)
