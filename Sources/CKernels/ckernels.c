@@ -183,6 +183,32 @@ ROW_DOT(rmas_dot_q6_K_q8_K, 14)
 
 // MARK: - fp32-activation dots
 
+int rmas_attention_supported(int dh) {
+#if defined(__x86_64__) || defined(_M_X64)
+    return dh > 0 && dh % 16 == 0 && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
+#else
+    (void)dh;
+    return 0;
+#endif
+}
+
+void rmas_attention_scores(int heads, int dh, int n, const float *q, const float *k, long stride, float scale,
+                           float *scores) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (rmas_attention_supported(dh)) rmas_avx512_attention_scores(heads, dh, n, q, k, stride, scale, scores);
+#else
+    (void)heads; (void)dh; (void)n; (void)q; (void)k; (void)stride; (void)scale; (void)scores;
+#endif
+}
+
+void rmas_attention_mix(int heads, int dh, int n, const float *p, const float *v, long stride, float *out) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (rmas_attention_supported(dh)) rmas_avx512_attention_mix(heads, dh, n, p, v, stride, out);
+#else
+    (void)heads; (void)dh; (void)n; (void)p; (void)v; (void)stride; (void)out;
+#endif
+}
+
 int rmas_dot_f32_supported(int weight_type) {
 #if defined(__x86_64__) || defined(_M_X64)
     return (weight_type == 8 || weight_type == 6) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;

@@ -169,6 +169,9 @@ void rmas_gemm_tile_f32_avx512(int, int, int64_t, const void *, const void *, fl
 void rmas_gemm_tile_bf16_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_gemm_tile_f32_avx2(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 float rmas_avx512_dot_f32_q8_0(int n, const void *w, const float *x);
+void rmas_avx512_attention_scores(int heads, int dh, int n, const float *q, const float *k, long stride,
+                                  float scale, float *scores);
+void rmas_avx512_attention_mix(int heads, int dh, int n, const float *p, const float *v, long stride, float *out);
 float rmas_avx512_dot_f32_q5_0(int n, const void *w, const float *x);
 void rmas_avx512_gemm_q8_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);
 void rmas_avx512_gemm_q4_0(int, const void *, size_t, const void *const *, float *const *, int64_t, int, int64_t);

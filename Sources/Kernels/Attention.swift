@@ -2,6 +2,8 @@
 // head h / (H/Hkv)), as llama.cpp build_attn / HF eager attention; a sliding window of w lets
 // position p see keys p−w+1 … p (llama.cpp LLAMA_SWA_TYPE_STANDARD, HF sliding_window).
 
+import CKernels
+
 /// Multi-head attention of T new queries over a KV span.
 public enum Attention {
     /// Shapes of one attention call.
@@ -27,6 +29,9 @@ public enum Attention {
             self.window = window
         }
 
+        /// Multiply-adds of the score and mix products, to decide whether threads pay.
+        var work: Int { queries * (queryStart + queries) * heads * headDim }
+
         /// The key positions query t attends to.
         @inline(__always)
         public func keyRange(query t: Int) -> ClosedRange<Int> {
@@ -45,10 +50,21 @@ public enum Attention {
             forwardWithGEMM(shape: shape, q: q, keys: keys, values: values, out: out)
             return
         }
+        if rmas_attention_supported(Int32(shape.headDim)) != 0 {
+            forwardGrouped(shape: shape, q: q, keys: keys, values: values, out: out, threads: threads)
+            return
+        }
+        forwardPerHead(shape: shape, q: q, keys: keys, values: values, out: out, threads: threads)
+    }
+
+    /// Portable decode path: one (query, head) pair per work item through ``attendOne``.
+    static func forwardPerHead(
+        shape: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         nonisolated(unsafe) let (q, keys, values, out) = (q, keys, values, out)  // read-only / disjoint rows
         let items = shape.queries * shape.heads
-        let work = shape.queries * (shape.queryStart + shape.queries) * shape.heads * shape.headDim
-        Parallel.forEachChunk(count: items, threads: work < 32_768 ? 1 : threads) { range in
+        Parallel.forEachChunk(count: items, threads: shape.work < 32_768 ? 1 : threads) { range in
             let span = shape.queryStart + shape.queries
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: span)
             defer { scores.deallocate() }

@@ -1,4 +1,5 @@
-import Kernels
+@testable import Kernels
+import CKernels
 import Testing
 
 @Suite("Attention, RoPE, norms and activations against naive references")
@@ -42,6 +43,30 @@ struct AttentionTests {
             var viaGEMM = [Float](repeating: .nan, count: q.count)
             Attention.forwardWithGEMM(shape: s, q: q, keys: k, values: v, out: &viaGEMM, queryBlock: queryBlock)
             #expect(zip(viaGEMM, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "query block \(queryBlock)")
+        }
+    }
+
+    /// The grouped decode kernels (C, AVX-512) against the per-head Swift loop: bit-for-bit, so
+    /// answers recorded before them stay reproducible. Shapes of SmolLM2 (9/3 × 64), Qwen2.5
+    /// (14/2 × 64), Gemma-3 (4/1 × 256), plain MHA, a group wider than one 8-head pass, spans with
+    /// and without a 16-key remainder, a sliding window, and several queries.
+    @Test("grouped decode attention equals the per-head loop bit for bit",
+          arguments: [(9, 3, 64), (14, 2, 64), (4, 1, 256), (2, 2, 16), (9, 1, 32), (6, 2, 48)])
+    func groupedEqualsPerHead(heads: Int, kvHeads: Int, headDim: Int) throws {
+        try #require(rmas_attention_supported(Int32(headDim)) != 0, "no AVX-512 here: the grouped path is not taken")
+        for (queries, start, window) in [(1, 0, nil), (1, 37, nil), (1, 700, nil), (3, 64, nil), (2, 300, 100)] as [(Int, Int, Int?)] {
+            let s = Attention.Shape(queries: queries, heads: heads, kvHeads: kvHeads, headDim: headDim, queryStart: start,
+                                    scale: 1 / Float(headDim).squareRoot(), window: window)
+            let n = start + queries
+            let q = Self.random(queries * heads * headDim, seed: 11), k = Self.random(n * kvHeads * headDim, seed: 12)
+            let v = Self.random(n * kvHeads * headDim, seed: 13)
+            for threads in [1, 2, 3] {
+                var grouped = [Float](repeating: .nan, count: q.count), perHead = grouped
+                Attention.forwardGrouped(shape: s, q: q, keys: k, values: v, out: &grouped, threads: threads)
+                Attention.forwardPerHead(shape: s, q: q, keys: k, values: v, out: &perHead, threads: threads)
+                let differing = zip(grouped, perHead).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(differing) of \(q.count) differ: T \(queries) from \(start), window \(String(describing: window)), \(threads) threads")
+            }
         }
     }
 

@@ -122,6 +122,19 @@ int rmas_dot_f32_supported(int weight_type);
 /// bit-for-bit what the Swift `decodeDot` of the format returns; NaN when unsupported.
 float rmas_dot_f32(int weight_type, int n, const void *w, const float *x);
 
+// MARK: - Decode attention (fp32)
+//
+// The query heads that share one KV head, against a span of n keys/values (row j at +j·stride
+// floats), bit-for-bit the Swift per-head loop of `Attention.forward` (see attention_avx512.c).
+
+/// Whether the decode-attention kernels run on this CPU for head dimension `dh` (AVX-512, dh % 16 == 0).
+int rmas_attention_supported(int dh);
+/// scores[g·n + j] = (q_g · k_j) · scale for g < heads, j < n; q `[heads × dh]` contiguous.
+void rmas_attention_scores(int heads, int dh, int n, const float *q, const float *k, long stride, float scale,
+                           float *scores);
+/// out[g·dh + i] = Σ_j p[g·n + j] · v_j[i] (fused, keys in order) for g < heads; out `[heads × dh]`.
+void rmas_attention_mix(int heads, int dh, int n, const float *p, const float *v, long stride, float *out);
+
 // MARK: - Packed GEMM (fp32 and bf16)
 //
 // C[M×N] = alpha·A[M×K]·B[K×N] + beta·C, row-major C with leading dimension ldc, in three steps:
