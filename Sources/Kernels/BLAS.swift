@@ -36,6 +36,25 @@ public enum BLAS {
 
     private static let loaded: Loaded = load()
 
+    /// Whether OpenBLAS's idle workers are to sleep at once (``letIdleWorkersSleep()``).
+    private static let sleepingWorkers = Mutex(false)
+
+    /// Asks OpenBLAS to put its worker threads to sleep as soon as a call ends instead of
+    /// spinning (`OPENBLAS_THREAD_TIMEOUT=4`). By default a worker spins for a while after each
+    /// call, holding a core this project's own thread pool then lacks: where the system BLAS does
+    /// only a few small products between long built-in ones (attention in bfloat16 training) that
+    /// spinning measured 23% of the samples and sleeping workers 1.22× the examples/s (BENCHMARKS
+    /// "Outer-training throughput with bfloat16 products"); where OpenBLAS does the layer products
+    /// back to back, waking costs more (0.90×), so this is not the default. Takes effect only
+    /// before the library is loaded (the first ``gemm`` or ``backend``) and only when the user
+    /// has not set the variable; returns whether OpenBLAS will sleep its workers.
+    @discardableResult
+    public static func letIdleWorkersSleep() -> Bool {
+        sleepingWorkers.withLock { $0 = true }
+        if case .openBLAS = loaded.backend { return getenv("OPENBLAS_THREAD_TIMEOUT").map { String(cString: $0) } == "4" }
+        return false
+    }
+
     /// Which implementation ``gemm`` uses.
     public static var backend: Backend { loaded.backend }
 
@@ -47,6 +66,7 @@ public enum BLAS {
         let candidates = ["/System/Library/Frameworks/Accelerate.framework/Accelerate"]
         #else
         if getenv("OPENBLAS_CORETYPE") == nil, CPU.hasAVX512 { setenv("OPENBLAS_CORETYPE", "SkylakeX", 0) }
+        if sleepingWorkers.withLock({ $0 }) { setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0) }
         let candidates = ["libopenblas.so.0", "libopenblas.so", "libblas.so.3"]
         #endif
         for name in candidates {

@@ -91,6 +91,7 @@ public final class OuterTrainer {
         if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
         if o.rolloutBackward != .truncated { objective["rollout_backward"] = o.rolloutBackward.rawValue }
         objective.merge(TrainingLoop.Identity.productArguments(o.precision)) { a, _ in a }
+        if o.precision.gemmFormat == .bfloat16 { BLAS.letIdleWorkersSleep() }  // BLAS serves only attention then
         loop = try TrainingLoop(
             parameters: graph.outerParameters, exampleCount: training.count,
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

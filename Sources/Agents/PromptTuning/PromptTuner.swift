@@ -95,6 +95,7 @@ public final class PromptTuner {
         }
         let link = CheckpointManifest.Link(name: SoftPrompt.parameterName, kind: Self.checkpointKind, inputWidth: c.rows,
                                            outputWidth: model.configuration.width)
+        if c.precision.gemmFormat == .bfloat16 { BLAS.letIdleWorkersSleep() }  // BLAS serves only attention then
         loop = try TrainingLoop(
             parameters: try! ParameterSet([prompt.parameter]), exampleCount: training.count,  // one name: cannot clash
             settings: .init(steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, warmupSteps: c.warmupSteps,

@@ -19,6 +19,7 @@ struct TrainingBenchmark {
 
     /// Seconds per forward+backward, one warm-up then `repetitions` runs; also the gradient norm.
     func run(repetitions: Int) -> (seconds: [Double], gradientNorm: Double, loss: Double) {
+        if precision.gemmFormat == .bfloat16 { BLAS.letIdleWorkersSleep() }  // as the trainers do
         let transformer = model.transformer, c = model.configuration, t = positions
         var rng = SplitMix64(seed: 0)
         let ids = (0..<t).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
