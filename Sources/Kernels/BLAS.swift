@@ -43,8 +43,9 @@ public enum BLAS {
     /// spinning (`OPENBLAS_THREAD_TIMEOUT=4`). By default a worker spins for a while after each
     /// call, holding a core this project's own thread pool then lacks: where the system BLAS does
     /// only a few small products between long built-in ones (attention in bfloat16 training) that
-    /// spinning measured 23% of the samples and sleeping workers 1.22× the examples/s (BENCHMARKS
-    /// "Outer-training throughput with bfloat16 products"); where OpenBLAS does the layer products
+    /// spinning measured 23% of the samples, and sleeping workers gave `train outer --matmul
+    /// bfloat16` 1.07–1.14× the positions/s (BENCHMARKS "OpenBLAS's idle workers under bf16
+    /// training"); where OpenBLAS does the layer products
     /// back to back, waking costs more (0.90×), so this is not the default. Takes effect only
     /// before the library is loaded (the first ``gemm`` or ``backend``) and only when the user
     /// has not set the variable; returns whether OpenBLAS will sleep its workers.
@@ -59,6 +60,7 @@ public enum BLAS {
     public static var backend: Backend { loaded.backend }
 
     private static func load() -> Loaded {
+        isLoaded.withLock { $0 = true }
         if let choice = getenv("RMAS_BLAS"), String(cString: choice) == "builtin" {
             return Loaded(sgemm: nil, setThreads: nil, backend: .builtin)
         }
@@ -72,6 +74,7 @@ public enum BLAS {
         for name in candidates {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
             let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+            if let threads = requestedThreads.withLock({ $0 }) { setThreads?(Int32(threads)) }  // set before loading
             #if os(macOS)
             let backend = Backend.accelerate
             #else
@@ -82,11 +85,19 @@ public enum BLAS {
         return Loaded(sgemm: nil, setThreads: nil, backend: .builtin)
     }
 
-    /// Sets BLAS's own worker count (OpenBLAS, and the built-in GEMM's thread split).
+    /// Sets BLAS's own worker count (OpenBLAS, and the built-in GEMM's thread split). Does not
+    /// load the library: a count set before the first ``gemm`` is applied when it loads, so
+    /// settings that must precede loading (``letIdleWorkersSleep()``) can still follow this.
     public static func setThreadCount(_ threads: Int) {
-        loaded.setThreads?(Int32(threads))
         builtinThreads.withLock { $0 = max(1, threads) }
+        requestedThreads.withLock { $0 = max(1, threads) }
+        if isLoaded.withLock({ $0 }) { loaded.setThreads?(Int32(max(1, threads))) }
     }
+
+    /// Set (first thing) when ``load()`` runs.
+    private static let isLoaded = Mutex(false)
+    /// The last ``setThreadCount(_:)``, applied to OpenBLAS when it loads.
+    private static let requestedThreads = Mutex<Int?>(nil)
 
     private static let builtinThreads = Mutex(Parallel.defaultThreadCount)
     static var threadCount: Int { builtinThreads.withLock { $0 } }
