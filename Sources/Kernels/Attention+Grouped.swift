@@ -36,8 +36,8 @@ extension Attention {
         }
     }
 
-    /// scores ← softmax(scores), as ``attendOne`` rounds it: exp(s − max), the total summed in
-    /// key order, each entry times 1 / total.
+    /// scores ← softmax(scores) of one head's visible keys, rounded as both decode paths need it:
+    /// exp(s − max), the total summed in key order, each entry times 1 / total.
     @inline(__always)
     static func normalize(_ scores: UnsafeMutablePointer<Float>, count n: Int) {
         var maximum = -Float.infinity

@@ -83,21 +83,14 @@ public enum Attention {
         let dh = shape.headDim, kvh = h / (shape.heads / shape.kvHeads), stride = shape.kvHeads * dh
         let query = q + (t * shape.heads + h) * dh
         let range = shape.keyRange(query: t)
-        var maximum = -Float.infinity
         for (i, j) in range.enumerated() {
-            let s = Dot.dot(query, keys + j * stride + kvh * dh, count: dh) * shape.scale
-            scores[i] = s
-            maximum = max(maximum, s)
+            scores[i] = Dot.dot(query, keys + j * stride + kvh * dh, count: dh) * shape.scale
         }
-        let n = range.count
-        var total: Float = 0
-        VectorMath.map(scores, scores, count: n) { VectorMath.exp($0 - maximum) }
-        for i in 0..<n { total += scores[i] }
+        normalize(scores, count: range.count)
         let result = out + (t * shape.heads + h) * dh
         result.update(repeating: 0, count: dh)
-        let inverse = 1 / total
         for (i, j) in range.enumerated() {
-            Dot.axpy(scores[i] * inverse, values + j * stride + kvh * dh, result, count: dh)
+            Dot.axpy(scores[i], values + j * stride + kvh * dh, result, count: dh)
         }
     }
 }
