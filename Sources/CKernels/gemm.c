@@ -38,10 +38,7 @@ int rmas_gemm_format_supported(int format) {
 }
 
 int rmas_gemm_bf16_preferred(void) {
-    // Opt-in for now: bf16 prefill changes greedy texts (tiny random models' recorded answers in
-    // GraphRunnerTests differ), so it waits for a per-run choice that tests can pin.
-    const char *choice = getenv("RMAS_GEMM_APPROXIMATE");
-    return rmas_gemm_format_supported(RMAS_GEMM_BF16) && choice && strcmp(choice, "bf16") == 0;
+    return rmas_gemm_format_supported(RMAS_GEMM_BF16) && rmas_amd_or_override("RMAS_GEMM_APPROXIMATE", "f32", "bf16");
 }
 
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n) {

@@ -9,14 +9,14 @@ import Darwin
 #endif
 
 /// Element format of packed GEMM operands.
-public enum GEMMFormat: Sendable, CaseIterable, Equatable {
+public enum GEMMFormat: Sendable, CaseIterable, Hashable {
     /// fp32 operands, fp32 fused multiply-adds in k order (AVX-512, AVX2 or portable C; all give
     /// the same bits).
     case float32
     /// Operands rounded to bfloat16 (nearest even), products accumulated in fp32 by AVX512-BF16
     /// `vdpbf16ps`: half the packed bytes, at about 3 significant digits per operand. Measured
     /// slower than `float32` on this project's Xeon (~82 vs ~140 GFLOP/s per core, BENCHMARKS.md),
-    /// faster on Zen 4; approximate products use it when asked (``approximate``).
+    /// faster on Zen 4 (``preferredForInference``).
     case bfloat16
 
     var code: Int32 { self == .float32 ? Int32(RMAS_GEMM_F32) : Int32(RMAS_GEMM_BF16) }
@@ -24,11 +24,12 @@ public enum GEMMFormat: Sendable, CaseIterable, Equatable {
     /// Whether this CPU runs the format (bfloat16 needs AVX512-BF16).
     public var isSupported: Bool { rmas_gemm_format_supported(code) != 0 }
 
-    /// The format for products that may round like llama.cpp's (text inference's prompt prefill,
-    /// ``ActivationPrecision/int8`` in Models): `bfloat16` with `RMAS_GEMM_APPROXIMATE=bf16` in
-    /// the environment where the CPU has it (measured 1.5–1.7× fp32 on AMD Zen 4, 0.6× on the
-    /// Xeon), else `float32`. Opt-in: bf16 prefill changes greedy texts, and tests pin those.
-    public static let approximate: GEMMFormat = rmas_gemm_bf16_preferred() != 0 ? .bfloat16 : .float32
+    /// The format text inference's prompt prefill uses by default here (the CLI's `--prefill
+    /// auto`): `bfloat16` on AMD CPUs with AVX512-BF16, where `vdpbf16ps` issues at the FMA rate
+    /// (measured 1.5–1.7× fp32 on Zen 4), else `float32` (0.6× fp32 on the Xeon measured).
+    /// `RMAS_GEMM_APPROXIMATE=f32|bf16` in the environment overrides (bf16 only where supported).
+    /// Chosen by CPU, not by timing, so a machine's answers are reproducible.
+    public static let preferredForInference: GEMMFormat = rmas_gemm_bf16_preferred() != 0 ? .bfloat16 : .float32
 }
 
 /// A `B [K × N]` operand packed into 32-column panels (``GEMMFormat``), for frozen weights that

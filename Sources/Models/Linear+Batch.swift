@@ -33,7 +33,7 @@ extension Linear {
         for s in segments {
             if s.count > Self.matvecPositionLimit {
                 forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: s.precision)
-            } else if s.precision == .int8, hasFastInt8Path {
+            } else if s.precision.vectors == .int8, hasFastInt8Path {
                 int8Rows += s.start..<(s.start + s.count)
             } else {
                 floatRows += s.start..<(s.start + s.count)

@@ -1,42 +1,6 @@
 import Foundation
 import Kernels
 
-/// How activations enter the frozen weights' matrix products: single positions (decode, latent
-/// steps) through the quantized matvec kernels, several positions (prefill, training) through GEMM.
-public enum ActivationPrecision: String, Sendable, CaseIterable, Codable {
-    /// fp32 activations against the stored weights: agrees with fp32 PyTorch to ~1e-4 in the
-    /// logits. Latent rollouts and (by default) training use this, so no rounding noise enters hidden states
-    /// that are fed back or differentiated.
-    case float32
-    /// Each input vector is rounded to 8-bit blocks first (q8_0 / q8_1 / q8_K by weight type)
-    /// and multiplied with integer kernels, as llama.cpp does for every quantized matmul:
-    /// 2.6–4.8× faster per matvec, logits move by a few tenths (llama.cpp's own noise level).
-    /// Used for text decoding. Weights without an integer kernel (f32/f16/bf16), or a CPU
-    /// without AVX2, fall back to ``float32``. Multi-position products (prompt prefill) under
-    /// this precision run in bfloat16 with the built-in GEMM when ``GEMMFormat/approximate`` asks
-    /// for it (`RMAS_GEMM_APPROXIMATE=bf16`; 1.6–1.8× fp32 on AMD Zen 4), otherwise as with ``float32``.
-    case int8
-    /// Single positions as ``float32``; multi-position products (training forwards and their
-    /// input-gradient backwards, prefill) in ``GEMMFormat/bfloat16`` with fp32 accumulation where
-    /// the CPU has AVX512-BF16, else as ``float32``. Each operand is rounded to 8 significant bits:
-    /// a training option (`train … --matmul bfloat16`) for CPUs where it is faster (Zen 4).
-    case bfloat16
-}
-
-extension ActivationPrecision {
-    /// The packed-GEMM format of multi-position products under this precision with the built-in
-    /// GEMM: `float32` for ``float32``; for ``int8`` (text inference, already rounding like
-    /// llama.cpp) ``GEMMFormat/approximate``, i.e. bfloat16 when asked for (then also in place
-    /// of a system BLAS); for ``bfloat16`` bfloat16 where the CPU has it.
-    public var gemmFormat: GEMMFormat {
-        switch self {
-        case .float32: .float32
-        case .int8: GEMMFormat.approximate
-        case .bfloat16: GEMMFormat.bfloat16.isSupported ? .bfloat16 : .float32
-        }
-    }
-}
-
 /// A frozen weight matrix `W [out × in]` (one GGUF row per output feature) applied as `y = x Wᵀ`.
 ///
 /// Single positions (decode, latent steps) use the quantized matvec kernels, which stream the
@@ -54,8 +18,8 @@ public final class Linear: @unchecked Sendable {
     private let lock = NSLock()
     private var dense: UnsafeMutablePointer<Float>?
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
-    /// `packedForward` and `packedBackward` in bfloat16 (``ActivationPrecision/int8`` prefill when
-    /// asked for, ``ActivationPrecision/bfloat16`` training).
+    /// `packedForward` and `packedBackward` in bfloat16 (prefill or training whose
+    /// ``ActivationPrecision/matrices`` are bfloat16).
     private var packedForwardApproximate: PackedMatrix?, packedBackwardApproximate: PackedMatrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
@@ -76,7 +40,7 @@ public final class Linear: @unchecked Sendable {
         _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, threads: Int,
         precision: ActivationPrecision = .float32
     ) {
-        if rows <= Self.matvecPositionLimit, precision == .int8, hasFastInt8Path {
+        if rows <= Self.matvecPositionLimit, precision.vectors == .int8, hasFastInt8Path {
             for t in 0..<rows {
                 matrix.matvecQuantized(
                     x: UnsafeBufferPointer(start: x + t * inputs, count: inputs),

@@ -7,12 +7,14 @@ import Synchronization
 /// exactly those tokens. Thread-safe; least recently used entries go first past `maximumBytes`.
 ///
 /// Reuse is exact when the prefix is always run as its own forward call (what
-/// ``Transformer/prefill(_:embeddings:tokens:cache:executor:threads:)`` does, hit or miss): the stored
+/// ``Transformer/prefill(_:embeddings:tokens:cache:precision:executor:threads:)`` does, hit or miss): the stored
 /// rows are then bit for bit what the same call would compute again.
 public final class PrefixCache: Sendable {
     private struct Key: Hashable {
         let model: ObjectIdentifier
         let tokens: [Int32]
+        /// The rows differ with the products' formats (a bf16 prefill's from an fp32 one's).
+        let precision: ActivationPrecision
     }
 
     private struct Entry {
@@ -48,9 +50,9 @@ public final class PrefixCache: Sendable {
 
     /// Copies the stored rows of `tokens` for `transformer` into the empty `cache`; false (and
     /// `cache` untouched) when they are not stored.
-    public func restore(_ transformer: Transformer, tokens: [Int32], into cache: KVCache) -> Bool {
+    public func restore(_ transformer: Transformer, tokens: [Int32], precision: ActivationPrecision = .float32, into cache: KVCache) -> Bool {
         precondition(cache.count == 0, "a prefix goes into an empty cache")
-        let key = Key(model: ObjectIdentifier(transformer), tokens: tokens)
+        let key = Key(model: ObjectIdentifier(transformer), tokens: tokens, precision: precision)
         let found: Entry? = state.withLock { s in
             guard var entry = s.entries[key] else {
                 s.misses += 1
@@ -67,15 +69,15 @@ public final class PrefixCache: Sendable {
         return true
     }
 
-    /// Stores `cache`'s first `tokens.count` rows as those of `tokens` for `transformer`,
+    /// Stores `cache`'s first `tokens.count` rows as those of `tokens` for `transformer` (run under `precision`),
     /// evicting the least recently used entries past `maximumBytes` (an entry larger than that
     /// is not stored).
-    public func store(_ transformer: Transformer, tokens: [Int32], from cache: KVCache) {
+    public func store(_ transformer: Transformer, tokens: [Int32], precision: ActivationPrecision = .float32, from cache: KVCache) {
         precondition(tokens.count <= cache.count, "the cache holds \(cache.count) rows, not \(tokens.count)")
         let (keys, values) = cache.rows(tokens.count)
         var entry = Entry(transformer: transformer, keys: keys, values: values, lastUse: 0)
         guard entry.bytes <= maximumBytes else { return }
-        let key = Key(model: ObjectIdentifier(transformer), tokens: tokens)
+        let key = Key(model: ObjectIdentifier(transformer), tokens: tokens, precision: precision)
         state.withLock { s in
             s.clock += 1
             entry.lastUse = s.clock
@@ -117,13 +119,13 @@ extension Transformer {
     /// `cache`; the caller runs the rest of the prompt after them.
     public func prefill(
         _ prefixes: PrefixCache?, embeddings: UnsafePointer<Float>, tokens: [Int32], cache: KVCache,
-        executor: any ForwardExecutor, threads: Int
+        precision: ActivationPrecision = .float32, executor: any ForwardExecutor, threads: Int
     ) -> Int {
         guard let prefixes, !tokens.isEmpty else { return 0 }
-        if prefixes.restore(self, tokens: tokens, into: cache) { return tokens.count }
+        if prefixes.restore(self, tokens: tokens, precision: precision, into: cache) { return tokens.count }
         _ = executor.forward(self, embeddings: embeddings, count: tokens.count, cache: cache, outputs: .none, logits: false,
-                             threads: threads)
-        prefixes.store(self, tokens: tokens, from: cache)
+                             precision: precision, threads: threads)
+        prefixes.store(self, tokens: tokens, precision: precision, from: cache)
         return tokens.count
     }
 }

@@ -70,10 +70,13 @@ public struct ChatOutcome: Sendable, Equatable {
 public struct ChatEngine: Sendable {
     public let catalog: ServedCatalog
     public let threads: Int
+    /// Of every generation (decode activations and prompt-prefill products).
+    public let precision: ActivationPrecision
 
-    public init(catalog: ServedCatalog, threads: Int) {
+    public init(catalog: ServedCatalog, threads: Int, precision: ActivationPrecision = .int8) {
         self.catalog = catalog
         self.threads = threads
+        self.precision = precision
     }
 
     /// Runs `request` on the calling thread (blocking), reporting to `emit`; stops early once
@@ -99,7 +102,8 @@ public struct ChatEngine: Sendable {
     }
 
     func parameters(_ request: ChatRequest, defaultMaxTokens: Int, cancellation: CancellationFlag) -> GenerationParameters {
-        var generation = GenerationParameters(maxTokens: request.maxTokens ?? defaultMaxTokens, stopStrings: request.stop, threads: threads)
+        var generation = GenerationParameters(maxTokens: request.maxTokens ?? defaultMaxTokens, stopStrings: request.stop,
+                                              precision: precision, threads: threads)
         if request.temperature > 0 {
             generation.sampling = SamplingParameters(temperature: request.temperature, topP: request.topP, seed: request.seed ?? 0)
         }

@@ -25,7 +25,7 @@ public final class OpenAIServer: Sendable {
 
     /// Makes the server ready (until then `/health` answers 503 and chats are refused).
     public func serve(_ catalog: ServedCatalog) {
-        engine.withLock { $0 = ChatEngine(catalog: catalog, threads: configuration.threads) }
+        engine.withLock { $0 = ChatEngine(catalog: catalog, threads: configuration.threads, precision: configuration.precision) }
     }
 
     var ready: ChatEngine? { engine.withLock { $0 } }

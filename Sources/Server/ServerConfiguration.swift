@@ -1,4 +1,5 @@
 // The settings of `rmas serve`, with the safety rules checked before anything binds.
+import Models
 
 /// Where and how a server listens, and the limits it enforces.
 public struct ServerConfiguration: Sendable {
@@ -20,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout = 30.0
     /// Threads of each forward call's matrix products.
     public var threads = 2
+    /// Text inference's precision: 8-bit decode activations, and the prompt prefill's products
+    /// in fp32 unless set otherwise (`rmas serve --prefill`).
+    public var precision = ActivationPrecision.int8
 
     public init() {}
 

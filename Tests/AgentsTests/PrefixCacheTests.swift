@@ -60,13 +60,60 @@ struct PrefixCacheTests {
                                        answerRetry: true, prompts: nil, links: nil)
         var bf16 = fp32
         bf16.textPrefill = "bfloat16"
-        #expect(bf16.difference(from: fp32) == "text prefill GEMM bfloat16 → float32")
-        #expect(fp32.difference(from: bf16) == "text prefill GEMM float32 → bfloat16")
+        #expect(bf16.difference(from: fp32) == "text prefill GEMM (--prefill) bfloat16 → float32")
+        #expect(fp32.difference(from: bf16) == "text prefill GEMM (--prefill) float32 → bfloat16")
+        #expect(bf16.textPrefillFormat == .bfloat16 && fp32.textPrefillFormat == .float32)
+        var set = fp32
+        set.textPrefillFormat = .bfloat16
+        #expect(set.textPrefill == "bfloat16")
+        set.textPrefillFormat = .float32
+        #expect(set.textPrefill == nil)
         #expect(bf16.summary.hasSuffix("; text prefill in bfloat16") && !fp32.summary.contains("prefill"))
         let decoded = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(bf16))
         #expect(decoded.textPrefill == "bfloat16" && decoded.difference(from: bf16).isEmpty)
         let old = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(fp32))
         #expect(old.textPrefill == nil && old.difference(from: fp32).isEmpty)
+    }
+
+    /// Records the precision of every forward call of more than two positions (prefill chunks).
+    final class PrecisionSpy: ForwardExecutor, @unchecked Sendable {
+        private let lock = NSLock()
+        private var seen: [ActivationPrecision] = []
+        var precisions: Set<ActivationPrecision> { lock.withLock { Set(seen) } }
+
+        func forward(_ transformer: Transformer, _ input: Transformer.SequenceInput, threads: Int) -> Transformer.Result {
+            if input.count > Linear.matvecPositionLimit { lock.withLock { seen.append(input.precision) } }
+            return transformer.forward(batch: [input], threads: threads)[0]
+        }
+    }
+
+    @Test("text stages prefill in the generation's matrix format, latent rollouts in fp32; prefixes are kept per format",
+          arguments: [false, true])
+    func textPrefillFormat(reusePrefixes: Bool) throws {
+        let graph = try TinyGraph.sequential()
+        let prefixes = reusePrefixes ? PrefixCache() : nil
+        let bf16 = ActivationPrecision.int8.prefilling(.bfloat16)
+        var answers: [ActivationPrecision: [String]] = [:]
+        for precision in [ActivationPrecision.int8, bf16] {
+            let spy = PrecisionSpy()
+            let runner = GraphRunner(graph: graph, executor: spy, prefixes: prefixes)
+            var generation = GenerationParameters(maxTokens: 6)
+            generation.precision = precision
+            for method in [InferenceMethod.text, .single, .latent] {
+                answers[precision, default: []].append(try runner.run(question: Self.questions[0], method: method, rounds: 2, latentSteps: 3,
+                                                                      generation: generation).text)
+            }
+            // Prompt forwards run under the prompt precision (fp32 tails); the latent agents' rollouts in fp32.
+            #expect(spy.precisions == [.float32, precision.prompt], "\(precision.name): \(spy.precisions)")
+        }
+        let plainBF16 = try [InferenceMethod.text, .single, .latent].map { method in
+            var generation = GenerationParameters(maxTokens: 6)
+            generation.precision = bf16
+            return try GraphRunner(graph: graph).run(question: Self.questions[0], method: method, rounds: 2, latentSteps: 3,
+                                                     generation: generation).text
+        }
+        // With prefixes the bf16 pass must not restore the fp32 pass's rows: it equals a run without reuse.
+        #expect(answers[bf16] == plainBF16)
     }
 
     @Test("rows come back as stored, per model and exact token sequence; least recently used go first past the budget")
@@ -87,6 +134,8 @@ struct PrefixCacheTests {
         let back = restored.rows(tokens.count)
         #expect(back.keys == stored.keys && back.values == stored.values)
         #expect(!prefixes.restore(transformer, tokens: Array(tokens.dropLast()), into: KVCache(configuration: model.configuration)))
+        #expect(!prefixes.restore(transformer, tokens: tokens, precision: .bfloat16, into: KVCache(configuration: model.configuration)),
+                "rows run in one format are not served for another")
         // Two more entries of the same size: the budget holds two, and the least recently used goes.
         prefixes.store(transformer, tokens: [9, 9, 9, 9, 9], from: cache)
         #expect(prefixes.restore(transformer, tokens: tokens, into: KVCache(configuration: model.configuration)))  // now the newest use

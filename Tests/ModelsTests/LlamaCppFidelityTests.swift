@@ -144,10 +144,11 @@ struct LlamaCppFidelityTests {
     /// Against llama.cpp itself the two independent noises add
     /// (measured up to ~2× either alone), so there we check the top-5 ids up to near-ties within
     /// that noise, and that greedy leaves llama.cpp only where llama.cpp's own top-1/top-2 margin
-    /// is within it. Run after an fp32 prefill and after text inference's own (`.int8`: bf16
-    /// GEMMs where ``GEMMFormat/approximate`` is bf16), which must keep within the same bounds.
+    /// is within it. Run after an fp32 prefill and after a bf16 one (`--prefill bfloat16`, the
+    /// default on AMD CPUs with AVX512-BF16; fp32 where the CPU lacks it), which must keep within
+    /// the same bounds.
     @Test("int8 decode steps against llama.cpp", arguments: ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m"],
-          [ActivationPrecision.float32, .int8])
+          [ActivationPrecision.float32, .int8.prefilling(.bfloat16)])
     func int8DecodeMatchesLlamaCpp(_ name: String, prefill: ActivationPrecision) throws {
         try #require(RealModels.available(name), "model \(name) not present")
         let model = try LanguageModel.load(path: try RealModels.require(name))
@@ -190,7 +191,7 @@ struct LlamaCppFidelityTests {
             if generated == p.greedy.ids { sameAsLlama += 1 }
         }
         let median = { (v: [Float]) in v.sorted()[v.count / 2] }
-        print("[fidelity] \(name) int8 decode after \(prefill) prefill (\(prefill == .int8 ? GEMMFormat.approximate : .float32)): max |Δ| vs torch fp32 \(worstNoise) (median \(median(noise)); llama.cpp's median \(median(llamaNoise))), vs llama.cpp \(worst); greedy identical to llama.cpp \(sameAsLlama)/\(llama.prompts.count)")
+        print("[fidelity] \(name) int8 decode after \(prefill.gemmFormat) prefill: max |Δ| vs torch fp32 \(worstNoise) (median \(median(noise)); llama.cpp's median \(median(llamaNoise))), vs llama.cpp \(worst); greedy identical to llama.cpp \(sameAsLlama)/\(llama.prompts.count)")
         #expect(worstNoise > 0, "the int8 path must actually round activations (is it wired?)")
         #expect(median(noise) <= median(llamaNoise) + Self.llamaCppSlack,
                 "\(name): median int8 rounding noise \(median(noise)) exceeds llama.cpp's \(median(llamaNoise))")

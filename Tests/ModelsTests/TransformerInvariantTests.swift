@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Kernels
 import Models
@@ -41,26 +42,40 @@ struct TransformerInvariantTests {
         #expect(Self.maxRelativeDifference(prefill.logits, logits) < Self.tolerance)
     }
 
-    /// Text inference's prompt prefill (`.int8`) runs its GEMMs in ``GEMMFormat/approximate``:
-    /// the exact fp32 product where that is fp32, bfloat16 where the CPU runs that faster (with a
-    /// system BLAS too); `.float32` prefill (latent rollouts, training) always stays fp32.
-    @Test("int8 prefill uses the approximate GEMM format; float32 prefill stays exact", arguments: architectures)
-    func approximatePrefill(_ arch: Architecture) throws {
+    /// A prompt prefill's products run in the precision's ``ActivationPrecision/matrices`` format:
+    /// `.int8` (text inference's library default) and `.float32` prefill exactly in fp32 (with a
+    /// system BLAS too); `.int8.prefilling(.bfloat16)` rounds its operands to bfloat16 where the
+    /// CPU has AVX512-BF16 and falls back to the exact product where it does not.
+    @Test("prefill products follow the precision's matrix format", arguments: architectures)
+    func prefillFormat(_ arch: Architecture) throws {
         let model = try TinyModel(arch).transformer()
         let c = model.configuration
         let ids = Self.tokens(13, vocabulary: c.vocabularySize)
-        let exact = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .float32)
-        let again = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .float32)
-        let text = model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: .int8)
+        let run = { (p: ActivationPrecision) in model.forward(tokens: ids, cache: KVCache(configuration: c), outputs: .all, precision: p) }
+        let exact = run(.float32), again = run(.float32), text = run(.int8), bf16 = run(.int8.prefilling(.bfloat16))
         #expect(exact.logits == again.logits)
-        if GEMMFormat.approximate == .bfloat16 {
+        #expect(exact.logits == text.logits)
+        #expect(exact.hidden == text.hidden)
+        if GEMMFormat.bfloat16.isSupported {
             // bf16 operands (8 significant bits): close to fp32, but really rounded.
-            let difference = Self.maxRelativeDifference(exact.logits, text.logits)
+            let difference = Self.maxRelativeDifference(exact.logits, bf16.logits)
             #expect(difference > 0)
             #expect(difference < 0.05)
+            #expect(ActivationPrecision.int8.prefilling(.bfloat16).gemmFormat == .bfloat16)
         } else {
-            #expect(exact.logits == text.logits)
-            #expect(exact.hidden == text.hidden)
+            #expect(exact.logits == bf16.logits)
+            #expect(ActivationPrecision.int8.prefilling(.bfloat16).gemmFormat == .float32)
+        }
+    }
+
+    @Test("precisions code as their names and refuse unknown ones")
+    func precisionCoding() throws {
+        let all: [ActivationPrecision] = [.float32, .int8, .bfloat16, .int8.prefilling(.bfloat16)]
+        let encoded = try JSONEncoder().encode(all)
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["float32","int8","bfloat16","int8+bfloat16"]"#)
+        #expect(try JSONDecoder().decode([ActivationPrecision].self, from: encoded) == all)
+        for bad in [#"["int4"]"#, #"["int8+"]"#, #"["float32+bfloat16"]"#, #"[3]"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode([ActivationPrecision].self, from: Data(bad.utf8)) }
         }
     }
 

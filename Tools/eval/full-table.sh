@@ -19,6 +19,9 @@ W=${WORK:-runs/full-table}
 T=${THREADS:-2}
 B=${BATCH:-8}
 EXTRA=${EXTRA:-}
+# fp32 prompt prefill: the math answers recorded so far ran with it (a run continues only with its
+# format), and it is the same on every CPU, so sessions on machines without AVX512-BF16 continue too.
+PREFILL=${PREFILL:-float32}
 mkdir -p "$W"
 # The shipped default system, copied next to the data so the path a run records does not depend
 # on where rmas was built (builds before system_digest compared system paths on continuation).
@@ -63,17 +66,17 @@ data)
 math)
     restore math
     $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --out "$W/math" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/math" --threads $T $EXTRA
     ;;
 mmlu)
     restore mmlu
     $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --out "$W/mmlu" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/mmlu" --threads $T $EXTRA
     ;;
 humaneval)
     restore humaneval
     $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" \
-        --sc-samples auto --batch $B --max-tokens 512 --out "$W/humaneval" --threads $T $EXTRA
+        --sc-samples auto --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/humaneval" --threads $T $EXTRA
     ;;
 report)
     for task in math mmlu humaneval; do

@@ -2,6 +2,7 @@
 // every rounds value of a method, each outcome appended as it is graded, and the report kept
 // current over the questions every (method, rounds) has answered.
 import Foundation
+import Kernels
 import Models
 import RoleData
 import Training
@@ -107,6 +108,7 @@ extension Comparison {
     /// self-consistency's k.
     func answers(_ question: Question, _ batch: Batch, runner: GraphRunner, samples k: Int?) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
+        generation.precision = .int8.prefilling(settings.textPrefillFormat)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
         var samples = 1
         if batch.method == .selfConsistency {

@@ -2,6 +2,7 @@
 // GraphRunner, graded, appended to outcomes.jsonl as each finishes, resumed after a kill (refusing
 // answers made with other settings), and summarised in report.md / report.json / plot.svg.
 import Foundation
+import Kernels
 import Models
 import Sandbox
 import RoleData
@@ -52,10 +53,15 @@ public struct Comparison: Sendable {
         /// (``GraphRunner/prefixes``): the same answers hit or miss, but float rounding can differ
         /// from running prompts whole. Files written before it existed decode as nil (off).
         public var prefixReuse: Bool?
-        /// `"bfloat16"` when text decoding's prompt prefill ran its GEMMs in bf16
-        /// (`RMAS_GEMM_APPROXIMATE=bf16`): greedy answers can differ from the fp32 prefill's.
-        /// nil: fp32 (and files written before it existed).
+        /// `"bfloat16"` when the text stages' prompt prefill runs its GEMMs in bf16 (`--prefill`):
+        /// greedy answers can differ from the fp32 prefill's. nil: fp32 (and files written before
+        /// it existed). Read and set through ``textPrefillFormat``.
         public var textPrefill: String?
+        /// The text stages' prompt-prefill format (``textPrefill``).
+        public var textPrefillFormat: GEMMFormat {
+            get { textPrefill == "\(GEMMFormat.bfloat16)" ? .bfloat16 : .float32 }
+            set { textPrefill = newValue == .float32 ? nil : "\(newValue)" }
+        }
         /// SHA-256 of the system file's and the data file's bytes. Where both runs recorded them,
         /// they stand for the files instead of their paths, so a run continues from another
         /// checkout, build folder or machine; files written before they existed decode as nil and
@@ -115,7 +121,7 @@ public struct Comparison: Sendable {
             if prompts != other.prompts { out.append("prompts") }
             if (prefixReuse ?? false) != (other.prefixReuse ?? false) { out.append("prefix reuse") }
             if textPrefill != other.textPrefill {
-                out.append("text prefill GEMM \(textPrefill ?? "float32") → \(other.textPrefill ?? "float32")")
+                out.append("text prefill GEMM (--prefill) \(textPrefill ?? "float32") → \(other.textPrefill ?? "float32")")
             }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {

@@ -20,10 +20,11 @@ extension GraphRunner {
         let clock = ContinuousClock(), start = clock.now
         let model = node.model
         let cache = KVCache(configuration: model.configuration, capacity: prompt.count + generation.maxTokens + 1)
-        let done = prefill(model.transformer, prompt: prompt, cache: cache, threads: generation.threads), d = model.configuration.width
+        let precision = generation.precision.prompt  // the prefill's products in the asked format (bf16 or fp32)
+        let done = prefill(model.transformer, prompt: prompt, cache: cache, precision: precision, threads: generation.threads)
         let logits = prompt.embeddings.withUnsafeBufferPointer {
-            executor.forward(model.transformer, embeddings: $0.baseAddress! + done * d, count: prompt.count - done, cache: cache,
-                             threads: generation.threads).logits
+            executor.forward(model.transformer, embeddings: $0.baseAddress! + done * model.configuration.width, count: prompt.count - done,
+                             cache: cache, precision: precision, threads: generation.threads).logits
         }
         var parameters = generation
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []

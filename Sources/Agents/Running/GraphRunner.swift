@@ -40,11 +40,13 @@ public struct GraphRunner: Sendable {
 
     /// Puts `prompt`'s reusable prefix into the empty `cache` (see ``prefixes``); returns the
     /// positions it covers, after which the caller runs the rest.
-    func prefill(_ transformer: Transformer, prompt: SlottedPrompt, cache: KVCache, threads: Int) -> Int {
+    func prefill(_ transformer: Transformer, prompt: SlottedPrompt, cache: KVCache, precision: ActivationPrecision = .float32,
+                 threads: Int) -> Int {
         guard prefixes != nil else { return 0 }
         let leading = prompt.tokens.prefix { $0 != nil }.prefix(prompt.count - 1).map { $0! }
         return prompt.embeddings.withUnsafeBufferPointer {
-            transformer.prefill(prefixes, embeddings: $0.baseAddress!, tokens: leading, cache: cache, executor: executor, threads: threads)
+            transformer.prefill(prefixes, embeddings: $0.baseAddress!, tokens: leading, cache: cache, precision: precision,
+                                executor: executor, threads: threads)
         }
     }
 

@@ -158,9 +158,10 @@ enum { RMAS_GEMM_F32 = 0, RMAS_GEMM_BF16 = 1 };
 
 /// Whether this CPU runs `format` (F32: always; BF16: with AVX512-BF16).
 int rmas_gemm_format_supported(int format);
-/// Whether approximate (inference-only) products should run in RMAS_GEMM_BF16 here: only with
-/// `RMAS_GEMM_APPROXIMATE=bf16` and a CPU that has it. Its `vdpbf16ps` outruns fp32 FMA on AMD
-/// Zen 4 (measured 1.5–1.7× fp32 on Qwen2.5 shapes), not on the Xeon measured (0.6×).
+/// Whether inference's approximate products (text prefill) should run in RMAS_GEMM_BF16 here by
+/// default: a CPU with AVX512-BF16 that is AMD (its `vdpbf16ps` outruns fp32 FMA on Zen 4,
+/// measured 1.5–1.7× fp32 on Qwen2.5 shapes; 0.6× on the Xeon measured), or
+/// `RMAS_GEMM_APPROXIMATE=bf16|f32` overriding the vendor check.
 int rmas_gemm_bf16_preferred(void);
 /// Bytes of packed B for K×N, and of packed A for M×K (0 for an unknown format or negative sizes).
 size_t rmas_gemm_packed_b_bytes(int format, int64_t k, int64_t n);

@@ -2,7 +2,6 @@ import ArgumentParser
 import Models
 import RoleData
 
-extension ActivationPrecision: ExpressibleByArgument {}
 extension AnswerForm: ExpressibleByArgument {}
 extension TaskData.Format: ExpressibleByArgument {}
 
@@ -26,14 +25,16 @@ struct GenerationArguments: ParsableArguments {
     var stop: [String] = []
     @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads: Int = 2
-    @Option(help: "Decode-step activations: int8 (fast, as llama.cpp) or float32 (exact, as fp32 PyTorch).")
-    var precision: ActivationPrecision = .int8
+    @Option(help: ArgumentHelp(DecodePrecision.help))
+    var precision: DecodePrecision = .int8
+    @Option(help: ArgumentHelp(PrefillFormat.help))
+    var prefill: PrefillFormat = .auto
 
-    var parameters: GenerationParameters {
+    func parameters() throws -> GenerationParameters {
         GenerationParameters(
             maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                          repetitionPenalty: repetitionPenalty, seed: seed),
-            stopStrings: stop, precision: precision, threads: threads)
+            stopStrings: stop, precision: try precision.precision(prefill: prefill), threads: threads)
     }
 }

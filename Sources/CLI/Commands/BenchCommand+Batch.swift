@@ -6,7 +6,7 @@ extension BenchCommand {
     /// Batched decoding as llama-batched-bench measures it: B sequences, each prefilled with its
     /// own random prompt, then `genTokens` decode steps of all B in one forward per step.
     func runBatched(_ model: LanguageModel) throws {
-        let c = model.configuration, clock = ContinuousClock()
+        let c = model.configuration, clock = ContinuousClock(), precision = try inference()
         var rng = SplitMix64(seed: 42)
         var rows: [(batch: Int, decode: Double, step: Double)] = []
         for b in batch.values {
@@ -34,7 +34,7 @@ extension BenchCommand {
             rows.append((b, rate, Double(b) / rate * 1000))
         }
         let base = rows.first { $0.batch == 1 }?.decode
-        print("model \(URL(fileURLWithPath: model.path).lastPathComponent), \(threads) threads, decode activations \(precision.rawValue), "
+        print("model \(URL(fileURLWithPath: model.path).lastPathComponent), \(threads) threads, decode activations \(precision.vectors.rawValue), "
               + "prompt \(promptTokens) per sequence, \(genTokens) steps, median of \(repetitions)")
         for row in rows {
             let ratio = base.map { String(format: "  %.2f× B=1", row.decode / $0) } ?? ""

@@ -15,8 +15,10 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
-    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; bf16 prefill with RMAS_GEMM_APPROXIMATE=bf16), float32 (exact) or bfloat16 (fp32 decode, bf16 prefill; AVX512-BF16). With --train: bfloat16 runs the step's products in bf16 (as `train outer --matmul bfloat16`), anything else in fp32.")
-    var precision: ActivationPrecision = .int8
+    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; prefill per --prefill, default auto), float32 (exact: fp32 decode and prefill) or bfloat16 (fp32 decode, bf16 prefill; AVX512-BF16). With --train: bfloat16 runs the step's products in bf16 (as `train outer --matmul bfloat16`), anything else in fp32.")
+    var precision: BenchPrecision = .int8
+    @Option(help: "Prefill products, overriding --precision's: auto (bf16 on AMD CPUs with AVX512-BF16), float32 or bfloat16.")
+    var prefill: PrefillFormat?
     @Option(help: "Repetitions; the median is reported.", in: 1...10_000)
     var repetitions = 5
     @Flag(help: "Print one JSON object instead of text.")
@@ -40,7 +42,21 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure the prefill matrix products instead: the model's layer shapes at M = --prompt-tokens through the system BLAS and our packed GEMM (fp32, bf16), alternating.")
     var gemm = false
 
+    enum BenchPrecision: String, CaseIterable, ExpressibleByArgument {
+        case int8, float32, bfloat16
+    }
+
+    /// The inference precision measured: `--precision`'s decode, and `--prefill` or its default prefill.
+    func inference() throws -> ActivationPrecision {
+        switch precision {
+        case .int8: return .int8.prefilling(try (prefill ?? .auto).resolved())
+        case .float32: return .float32.prefilling(try (prefill ?? .float32).resolved())
+        case .bfloat16: return .float32.prefilling(try (prefill ?? .bfloat16).resolved())
+        }
+    }
+
     func run() throws {
+        let precision = try inference()
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
         let c = model.configuration
         BLAS.setThreadCount(threads)
@@ -80,7 +96,7 @@ struct BenchCommand: ParsableCommand {
         let name = URL(fileURLWithPath: model.path).lastPathComponent
         if json {
             let object: [String: Any] = [
-                "model": name, "threads": threads, "precision": precision.rawValue, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
+                "model": name, "threads": threads, "precision": precision.name, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
                 "prefill_tok_s": Self.median(prefill), "decode_tok_s": Self.median(decode),
                 "peak_rss_bytes": rss, "blas": "\(BLAS.backend)", "kernels": QuantizedMatrix.quantizedActivationKernelName,
                 "prefill_gemm": "\(precision.gemmFormat)",
@@ -89,7 +105,7 @@ struct BenchCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model \(name), \(threads) threads, BLAS \(BLAS.backend), precision \(precision.rawValue) "
+            print("model \(name), \(threads) threads, BLAS \(BLAS.backend), precision \(precision.name) "
                   + "(decode \(QuantizedMatrix.quantizedActivationKernelName); prefill GEMM \(precision.gemmFormat))")
             if !prefill.isEmpty { print(String(format: "pp%d  %8.1f tok/s (median of %d)", promptTokens, Self.median(prefill), prefill.count)) }
             if !decode.isEmpty { print(String(format: "tg%d  %8.1f tok/s (median of %d)", genTokens, Self.median(decode), decode.count)) }

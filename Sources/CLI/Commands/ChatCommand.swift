@@ -17,7 +17,7 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         let model = try LanguageModel.load(path: try modelArguments.resolvedPath())
         if model.chatTemplate == nil { Console.error("note: this model has no chat format; using plain ChatML") }
-        var parameters = generation.parameters
+        var parameters = try generation.parameters()
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
         var messages: [ChatMessage] = system.map { [.system($0)] } ?? []
         let cache = KVCache(configuration: model.configuration, capacity: 2048)

@@ -51,6 +51,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "MiB of key/value rows of prompt prefixes kept for reuse: each prompt's text before its first latent row then runs as its own forward, once per distinct prefix (the same answers hit or miss, but rounding differs from whole prompts; no gain measured at --batch 8). 0 (default) runs every prompt whole.", in: 0...1_048_576)
     var prefixCacheMb = 0
+    @Option(help: ArgumentHelp(PrefillFormat.help + " Recorded: a run continues only with the format it started with."))
+    var prefill: PrefillFormat = .auto
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1; stage times are then wall times shared with the other questions.", in: 1...64)
     var batch = 1
@@ -87,8 +89,7 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
-        let textPrefill = ActivationPrecision.int8.gemmFormat  // the prefill of the text-decoding methods
-        settings.textPrefill = textPrefill == .float32 ? nil : "\(textPrefill)"
+        settings.textPrefillFormat = try prefill.resolved()  // the prompt prefill of the text-decoding stages
         settings.systemDigest = try SHA256.hexDigest(ofFile: settings.system)
         settings.dataDigest = try SHA256.hexDigest(ofFile: settings.data)
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {

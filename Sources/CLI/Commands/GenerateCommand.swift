@@ -29,7 +29,7 @@ struct GenerateCommand: ParsableCommand {
         let tokens = raw ? model.tokenizer.encode(prompt, addBOS: model.tokenizer.addBOSByDefault)
                          : model.chatPrompt(messages)
         try model.configuration.checkFits(positions: tokens.count)
-        var parameters = generation.parameters
+        var parameters = try generation.parameters()
         parameters.stopStrings += model.chatTemplate?.stopStrings ?? []
         let cache = KVCache(configuration: model.configuration, capacity: tokens.count + parameters.maxTokens)
         let result = Generator(model: model).generate(prompt: tokens, cache: cache, parameters: parameters) { piece in

@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (413 above).", in: 1_024...1_073_741_824) var maxBodyBytes = 1 << 20
     @Option(help: "Seconds a chat request may run before it stops (504).", in: 1...86_400) var timeout = 600.0
     @Option(help: "Worker threads of each forward's matrix products.", in: OptionRange.threads) var threads = 2
+    @Option(help: ArgumentHelp(PrefillFormat.help)) var prefill: PrefillFormat = .auto
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -37,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.workers = workers
         configuration.queueCapacity = max(queue, workers)
         configuration.maxTokensLimit = maxTokensLimit
+        configuration.precision = .int8.prefilling(try prefill.resolved())
         configuration.maxBodyBytes = maxBodyBytes
         configuration.requestTimeout = timeout
         configuration.threads = threads
