@@ -4,7 +4,7 @@
 
 extension Attention {
     /// Backward of ``forward(shape:q:keys:values:out:threads:)`` for T queries over keys/values at
-    /// positions 0 ..< N (N = queryStart + T), tiled as ``forwardWithGEMM(shape:q:keys:values:out:queryBlock:)``.
+    /// positions 0 ..< N (N = queryStart + T), tiled as ``forwardWithGEMM(shape:q:keys:values:out:queryBlock:threads:)``.
     ///
     /// - q `[T × H × Dh]`, keys/values `[N × Hkv × Dh]`, out `[T × H × Dh]` (the forward's result),
     ///   dOut `[T × H × Dh]`.

@@ -58,15 +58,15 @@ extension Attention {
         }
 
         /// P `[rows × keys.count]` = masked softmax(scale · Q_tile K_keysᵀ); entries a row's query
-        /// does not see are exact zeros. `packedQueries` is the tile's gathered q.
+        /// does not see are exact zeros. `packedQueries` is the tile's gathered q. With
+        /// `alone`, the product runs on the calling thread (built-in GEMM), else through ``BLAS``.
         func probabilities(
             shape s: Shape, packedQueries: UnsafePointer<Float>, keys k: UnsafePointer<Float>,
-            into p: UnsafeMutablePointer<Float>
+            into p: UnsafeMutablePointer<Float>, alone: Bool = false
         ) {
             let n = keys.count, kvStride = s.kvHeads * s.headDim
-            BLAS.gemm(m: rows, n: n, k: s.headDim, alpha: s.scale, a: packedQueries, lda: s.headDim,
-                      b: k + keys.lowerBound * kvStride + group * s.headDim, ldb: kvStride, transposeB: true,
-                      c: p, ldc: n)
+            Attention.gemm(alone: alone, m: rows, n: n, k: s.headDim, alpha: s.scale, a: packedQueries, lda: s.headDim,
+                           b: k + keys.lowerBound * kvStride + group * s.headDim, ldb: kvStride, transposeB: true, c: p, ldc: n)
             for r in 0..<rows {
                 let visible = s.keyRange(query: query(ofRow: r))
                 softmaxRow(p + r * n, visible: (visible.lowerBound - keys.lowerBound)...(visible.upperBound - keys.lowerBound),
@@ -75,11 +75,42 @@ extension Attention {
         }
     }
 
-    /// Same contract as ``forward(shape:q:keys:values:out:threads:)``, as two GEMMs per tile (see
-    /// ``Tile``); the GEMMs themselves are multi-threaded by BLAS.
+    /// Same contract as ``forward(shape:q:keys:values:out:threads:ownThreads:)``, as two GEMMs per
+    /// tile (see ``Tile``). `threads` nil: tiles one after another, each product multi-threaded by
+    /// BLAS. A count: the tiles spread over that many of our threads, each product on its own
+    /// thread through the built-in GEMM, so no BLAS worker threads run (OpenBLAS's spin after each
+    /// call and take the core from ours: ~15% of a bf16 prefill's samples). The built-in GEMM
+    /// computes every element alike whatever its thread count, so with the built-in backend both
+    /// give the same bits.
     public static func forwardWithGEMM(
         shape s: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        out: UnsafeMutablePointer<Float>, queryBlock: Int = defaultQueryBlock
+        out: UnsafeMutablePointer<Float>, queryBlock: Int = defaultQueryBlock, threads: Int? = nil
+    ) {
+        let tiles = Tile.all(s, queryBlock: queryBlock)
+        guard let threads, threads > 1, tiles.count > 1 else {
+            attend(tiles, shape: s, q: q, keys: keys, values: values, out: out, queryBlock: queryBlock, alone: threads != nil)
+            return
+        }
+        // Longest first onto the least loaded thread: causal tiles grow with their queries.
+        var lists = [[Tile]](repeating: [], count: min(threads, tiles.count)), load = [Int](repeating: 0, count: lists.count)
+        for tile in tiles.sorted(by: { $0.rows * $0.keys.count > $1.rows * $1.keys.count }) {
+            let i = load.indices.min { load[$0] < load[$1] }!
+            lists[i].append(tile)
+            load[i] += tile.rows * tile.keys.count
+        }
+        nonisolated(unsafe) let (target, queries, k, v) = (out, q, keys, values)  // tiles write disjoint rows
+        let assigned = lists
+        Parallel.forEachChunk(count: assigned.count, threads: assigned.count) { range in
+            for i in range {
+                attend(assigned[i], shape: s, q: queries, keys: k, values: v, out: target, queryBlock: queryBlock, alone: true)
+            }
+        }
+    }
+
+    /// Runs `tiles` in order (see ``forwardWithGEMM(shape:q:keys:values:out:queryBlock:threads:)``).
+    static func attend(
+        _ tiles: [Tile], shape s: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, queryBlock: Int, alone: Bool
     ) {
         let n = s.queryStart + s.queries, dh = s.headDim, kvStride = s.kvHeads * dh
         let maxRows = min(queryBlock, s.queries) * (s.heads / s.kvHeads)
@@ -90,14 +121,28 @@ extension Attention {
             packed.deallocate()
         }
         let packedOut = packed + maxRows * dh
-        for tile in Tile.all(s, queryBlock: queryBlock) {
+        for tile in tiles {
             tile.gather(q, shape: s, into: packed)
-            tile.probabilities(shape: s, packedQueries: packed, keys: keys, into: scores)
+            tile.probabilities(shape: s, packedQueries: packed, keys: keys, into: scores, alone: alone)
             // O_tile [rows × Dh] = P [rows × n] · V_keys [n × Dh]
-            BLAS.gemm(m: tile.rows, n: dh, k: tile.keys.count, a: scores, lda: tile.keys.count,
-                      b: values + tile.keys.lowerBound * kvStride + tile.group * dh, ldb: kvStride,
-                      transposeB: false, c: packedOut, ldc: dh)
+            gemm(alone: alone, m: tile.rows, n: dh, k: tile.keys.count, a: scores, lda: tile.keys.count,
+                 b: values + tile.keys.lowerBound * kvStride + tile.group * dh, ldb: kvStride, transposeB: false, c: packedOut, ldc: dh)
             tile.scatter(packedOut, shape: s, into: out)
+        }
+    }
+
+    /// `C = alpha·A·op(B)` through ``BLAS/gemm(m:n:k:alpha:a:lda:transposeA:b:ldb:transposeB:beta:c:ldc:)``,
+    /// or with `alone` the built-in fp32 GEMM on the calling thread.
+    @inline(__always)
+    static func gemm(
+        alone: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if alone {
+            PackedGEMM.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+                            threads: 1)
+        } else {
+            BLAS.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
         }
     }
 }

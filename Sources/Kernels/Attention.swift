@@ -41,13 +41,16 @@ public enum Attention {
     }
 
     /// out `[T × H × Dh]` = softmax(q kᵀ · scale) v, with q `[T × H × Dh]` and keys/values
-    /// `[N × Hkv × Dh]` holding positions 0 ..< N (N ≥ queryStart + T).
+    /// `[N × Hkv × Dh]` holding positions 0 ..< N (N ≥ queryStart + T). Many queries run as
+    /// GEMMs: through BLAS, or on `threads` of ours with the built-in GEMM when `ownThreads` or
+    /// when the built-in GEMM is the BLAS anyway (``forwardWithGEMM(shape:q:keys:values:out:queryBlock:threads:)``).
     public static func forward(
         shape: Shape, q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        out: UnsafeMutablePointer<Float>, threads: Int = Parallel.defaultThreadCount
+        out: UnsafeMutablePointer<Float>, threads: Int = Parallel.defaultThreadCount, ownThreads: Bool = false
     ) {
         if shape.queries >= gemmQueryThreshold {
-            forwardWithGEMM(shape: shape, q: q, keys: keys, values: values, out: out)
+            forwardWithGEMM(shape: shape, q: q, keys: keys, values: values, out: out,
+                            threads: ownThreads || BLAS.backend == .builtin ? threads : nil)
             return
         }
         if rmas_attention_supported(Int32(shape.headDim)) != 0 {

@@ -106,8 +106,10 @@ extension Transformer {
             rope.apply(s.kRotated + q.row * kvWidth, rows: q.count, heads: c.kvHeadCount, headDim: dh)
             (q.cache.keys[l] + q.start * kvWidth).update(from: s.kRotated + q.row * kvWidth, count: q.count * kvWidth)
             (q.cache.values[l] + q.start * kvWidth).update(from: s.v + q.row * kvWidth, count: q.count * kvWidth)
+            // bf16 products leave BLAS only attention: keep its worker threads out (they spin after each call).
             Attention.forward(shape: attentionShape(layer: l, queries: q.count, start: q.start), q: s.qRotated + q.row * qWidth,
-                              keys: q.cache.keys[l], values: q.cache.values[l], out: s.attention + q.row * qWidth, threads: threads)
+                              keys: q.cache.keys[l], values: q.cache.values[l], out: s.attention + q.row * qWidth, threads: threads,
+                              ownThreads: q.precision.gemmFormat == .bfloat16)
         }
         project(w.attentionOutput, s.attention, s.projected)
         s.attentionProjected?.update(from: s.projected, count: t * d)

@@ -46,6 +46,34 @@ struct AttentionTests {
         }
     }
 
+    /// Prefill attention on our own threads (tiles spread over them, each product by the built-in
+    /// GEMM on its thread): the reference's values, and the same bits on 1, 2 or 3 threads (each
+    /// tile is one computation wherever it runs). Causal prompts of Qwen2.5's (14/2 × 64) and
+    /// Gemma-3's (4/1 × 256, sliding window) shapes, from an empty cache and after a prefix.
+    @Test("prefill attention on own threads matches the reference, bit-identical across thread counts",
+          arguments: [(14, 2, 64, nil), (4, 1, 256, 48)] as [(Int, Int, Int, Int?)])
+    func ownThreads(heads: Int, kvHeads: Int, headDim: Int, window: Int?) {
+        for (queries, start) in [(100, 0), (70, 33)] {
+            let s = Attention.Shape(queries: queries, heads: heads, kvHeads: kvHeads, headDim: headDim, queryStart: start,
+                                    scale: 1 / Float(headDim).squareRoot(), window: window)
+            let n = start + queries
+            let q = Self.random(queries * heads * headDim, seed: 21), k = Self.random(n * kvHeads * headDim, seed: 22)
+            let v = Self.random(n * kvHeads * headDim, seed: 23)
+            let expected = Self.naive(s, q: q, k: k, v: v)
+            var outputs: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var out = [Float](repeating: .nan, count: q.count)
+                Attention.forwardWithGEMM(shape: s, q: q, keys: k, values: v, out: &out, queryBlock: 32, threads: threads)
+                #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "T \(queries) from \(start), \(threads) threads")
+                outputs.append(out)
+            }
+            #expect(outputs[1].map(\.bitPattern) == outputs[0].map(\.bitPattern) && outputs[2].map(\.bitPattern) == outputs[0].map(\.bitPattern))
+            var viaForward = [Float](repeating: .nan, count: q.count)
+            Attention.forward(shape: s, q: q, keys: k, values: v, out: &viaForward, threads: 2, ownThreads: true)
+            #expect(viaForward.map(\.bitPattern) == outputs[0].map(\.bitPattern), "forward(ownThreads:) takes this path")
+        }
+    }
+
     /// The grouped decode kernels (C, AVX-512) against the per-head Swift loop: bit-for-bit, so
     /// answers recorded before them stay reproducible. Shapes of SmolLM2 (9/3 × 64), Qwen2.5
     /// (14/2 × 64), Gemma-3 (4/1 × 256), plain MHA, a group wider than one 8-head pass, spans with
