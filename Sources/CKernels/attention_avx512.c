@@ -13,34 +13,8 @@
 
 /// r[j] (16 keys' lane vectors) → the 16 sums Σ_l r[j][l] in lane order, as one vector over j.
 INLINE __m512 lane_sums16(__m512 r[16]) {
-    __m512 t[16], u[16], w[8], x[8];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // u[4b + e]: within each 128-bit block, element e of rows 4b … 4b + 3.
-    for (int b = 0; b < 4; b++) {
-        const __m512d a = _mm512_castps_pd(t[4 * b]), c = _mm512_castps_pd(t[4 * b + 1]);
-        const __m512d d = _mm512_castps_pd(t[4 * b + 2]), e = _mm512_castps_pd(t[4 * b + 3]);
-        u[4 * b + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, d));
-        u[4 * b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, d));
-        u[4 * b + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, e));
-        u[4 * b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, e));
-    }
-    for (int e = 0; e < 4; e++) {
-        w[2 * e] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
-        w[2 * e + 1] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
-        x[2 * e] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
-        x[2 * e + 1] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
-    }
-    // Column (lane) l = 4·block + e: block 0 from (w, x)[2e] 0x88, 2 from 0xDD; 1 and 3 from [2e + 1].
     __m512 column[16];
-    for (int e = 0; e < 4; e++) {
-        column[e] = _mm512_shuffle_f32x4(w[2 * e], x[2 * e], 0x88);
-        column[8 + e] = _mm512_shuffle_f32x4(w[2 * e], x[2 * e], 0xDD);
-        column[4 + e] = _mm512_shuffle_f32x4(w[2 * e + 1], x[2 * e + 1], 0x88);
-        column[12 + e] = _mm512_shuffle_f32x4(w[2 * e + 1], x[2 * e + 1], 0xDD);
-    }
+    transpose16(r, column);
     __m512 sum = column[0];
     for (int l = 1; l < 16; l++) sum = _mm512_add_ps(sum, column[l]);
     return sum;

@@ -1,6 +1,6 @@
 // Shared inline helpers of the AVX-512 VNNI kernels (q8_avx512.c, q8_avx512_vectors.c): block
 // loads, f16 scale conversion, prefetching, the 32-element formats' weight decoding and the K
-// formats' scale spreads.
+// formats' scale spreads, and the 16 × 16 register transpose (attention, bf16 A packing).
 //
 // Provenance: the block layouts are ggml's; the vectorisation is this project's own.
 #pragma once
@@ -35,6 +35,38 @@
 INLINE size_t prefetch_distance(size_t stride) {
     size_t rows = (PREFETCH_BYTES + stride - 1) / (stride ? stride : 1);
     return stride * (rows < ROWS ? ROWS : rows);
+}
+
+/// The 16 × 16 transpose of 32-bit lanes: column[l] lane j = r[j] lane l (the usual unpack /
+/// shuffle_f32x4 network; pure data movement, so integer lanes pass through bit for bit).
+INLINE void transpose16(const __m512 r[16], __m512 column[16]) {
+    __m512 t[16], u[16], w[8], x[8];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u[4b + e]: within each 128-bit block, element e of rows 4b … 4b + 3.
+    for (int b = 0; b < 4; b++) {
+        const __m512d a = _mm512_castps_pd(t[4 * b]), c = _mm512_castps_pd(t[4 * b + 1]);
+        const __m512d d = _mm512_castps_pd(t[4 * b + 2]), e = _mm512_castps_pd(t[4 * b + 3]);
+        u[4 * b + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, d));
+        u[4 * b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, d));
+        u[4 * b + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, e));
+        u[4 * b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, e));
+    }
+    for (int e = 0; e < 4; e++) {
+        w[2 * e] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
+        w[2 * e + 1] = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
+        x[2 * e] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
+        x[2 * e + 1] = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
+    }
+    // Column (lane) l = 4·block + e: block 0 from (w, x)[2e] 0x88, 2 from 0xDD; 1 and 3 from [2e + 1].
+    for (int e = 0; e < 4; e++) {
+        column[e] = _mm512_shuffle_f32x4(w[2 * e], x[2 * e], 0x88);
+        column[8 + e] = _mm512_shuffle_f32x4(w[2 * e], x[2 * e], 0xDD);
+        column[4 + e] = _mm512_shuffle_f32x4(w[2 * e + 1], x[2 * e + 1], 0x88);
+        column[12 + e] = _mm512_shuffle_f32x4(w[2 * e + 1], x[2 * e + 1], 0xDD);
+    }
 }
 
 // MARK: - Helpers

@@ -79,11 +79,17 @@ int rmas_gemm_pack_b(int format, const float *src, int64_t k_stride, int64_t j_s
     return 0;
 }
 
-int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k, int64_t t0,
-                     int64_t t1, void *packed) {
+int rmas_gemm_pack_a_isa(int isa, int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k,
+                         int64_t t0, int64_t t1, void *packed) {
     const size_t bytes = rmas_gemm_packed_a_bytes(format, m, k);
     const int64_t tiles = (m + RMAS_GEMM_MR - 1) / RMAS_GEMM_MR;
-    if ((!bytes && m > 0 && k > 0) || t0 < 0 || t1 > tiles) return -1;
+    if ((!bytes && m > 0 && k > 0) || t0 < 0 || t1 > tiles || !rmas_isa_supported(isa)) return -1;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == RMAS_ISA_AVX512VNNI && format == RMAS_GEMM_BF16 && !transpose && rmas_cpu_has_avx512bf16()) {
+        rmas_avx512_pack_a_bf16(a, lda, m, k, t0, t1, packed);
+        return 0;
+    }
+#endif
     const int64_t kp = padded_k(format, k);
     const size_t tile = (size_t)kp * RMAS_GEMM_MR;
     for (int64_t t = t0; t < t1; t++) {
@@ -113,6 +119,11 @@ int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int
         }
     }
     return 0;
+}
+
+int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k, int64_t t0,
+                     int64_t t1, void *packed) {
+    return rmas_gemm_pack_a_isa(rmas_isa_best(), format, a, lda, transpose, m, k, t0, t1, packed);
 }
 
 /// The portable fp32 tile: C[rows × cols] = alpha·Σ_q a[q][i]·b[q][j] + beta·C, the sum in k order.

@@ -129,6 +129,39 @@ struct PackedGEMMTests {
         for r in results.dropFirst() { #expect(r.map(\.bitPattern) == results[0].map(\.bitPattern)) }
     }
 
+    /// The AVX-512 bf16 packing of A (rounding with integer ops, a register transpose) against
+    /// the scalar packing, byte for byte: every row count of a tile, k around the 32-wide blocks
+    /// and odd k (its zero pad), a row stride wider than k, a tile range that skips tiles, and
+    /// values that test the rounding: ties, NaN, ±inf, denormals (which `vcvtne2ps2bf16` would
+    /// flush), negative zero.
+    @Test("bf16 packing of A: AVX-512 equals the scalar bytes", arguments: [(1, 1), (14, 32), (15, 33), (29, 63), (40, 96), (3, 100)])
+    func bf16PackingMatchesScalar(m: Int, k: Int) throws {
+        try #require(rmas_isa_supported(Int32(RMAS_ISA_AVX512VNNI)) != 0 && GEMMFormat.bfloat16.isSupported, "no AVX512-BF16 here")
+        let lda = k + 5
+        var a = ThreadedKernelTests.random(m * lda, seed: UInt64(m * 1000 + k))
+        let special: [Float] = [.nan, -.nan, .infinity, -.infinity, Float(bitPattern: 0x0000_0001), Float(bitPattern: 0x807F_FFFF),
+                                Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000), Float(bitPattern: 0x3F80_7FFF), -0.0,
+                                Float(bitPattern: 0x7F7F_FFFF), Float(bitPattern: 0x7FA0_0000)]
+        for (i, v) in special.enumerated() where i * 7 < a.count { a[i * 7] = v }
+        let bytes = rmas_gemm_packed_a_bytes(Int32(RMAS_GEMM_BF16), Int64(m), Int64(k)), tiles = Int64((m + 13) / 14)
+        for range in [0..<tiles, min(1, tiles - 1)..<tiles] {
+            var packed: [[UInt8]] = []
+            for isa in [RMAS_ISA_SCALAR, RMAS_ISA_AVX512VNNI] {
+                var out = [UInt8](repeating: 0xAB, count: bytes)
+                let status = a.withUnsafeBufferPointer { ap in
+                    out.withUnsafeMutableBytes {
+                        rmas_gemm_pack_a_isa(Int32(isa), Int32(RMAS_GEMM_BF16), ap.baseAddress!, Int64(lda), 0, Int64(m), Int64(k),
+                                             range.lowerBound, range.upperBound, $0.baseAddress!)
+                    }
+                }
+                #expect(status == 0)
+                packed.append(out)
+            }
+            let differing = zip(packed[0], packed[1]).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(differing) of \(bytes) bytes differ, tiles \(range)")
+        }
+    }
+
     @Test("each row's result is the same alone as among other rows", arguments: GEMMFormat.allCases)
     func rowsIndependent(format: GEMMFormat) {
         guard format.isSupported else { return }

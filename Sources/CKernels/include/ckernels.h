@@ -174,6 +174,10 @@ int rmas_gemm_pack_b(int format, const float *src, int64_t k_stride, int64_t j_s
 /// pads included (tiles are disjoint, so threads may pack different ranges at once).
 int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k, int64_t t0,
                      int64_t t1, void *packed);
+/// As `rmas_gemm_pack_a` with the code of level `isa` (RMAS_ISA_*; tests): the bf16 packing of a
+/// non-transposed A has an AVX-512 version; -1 if `isa` is not supported here.
+int rmas_gemm_pack_a_isa(int isa, int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k,
+                         int64_t t0, int64_t t1, void *packed);
 /// C columns of panels p0 ..< p1 (rows 0 ..< M): alpha·A·B + beta·C (C not read when beta is 0).
 int rmas_gemm_packed_run(int format, const void *a_packed, int64_t m, int64_t k, const void *b_packed, int64_t n,
                          int64_t p0, int64_t p1, float *c, int64_t ldc, float alpha, float beta);
