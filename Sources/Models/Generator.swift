@@ -15,8 +15,10 @@ public struct GenerationParameters: Sendable {
     public var threads = Parallel.defaultThreadCount
     /// Prefill chunk size (positions per forward call).
     public var prefillChunk = 256
-    /// How activations enter the decode steps' matrix products: `.int8` by default, as
-    /// llama.cpp decodes; `.float32` reproduces fp32 PyTorch.
+    /// How activations enter the matrix products: decode steps per ``ActivationPrecision/vectors``
+    /// (`.int8` by default, as llama.cpp decodes; `.float32` reproduces fp32 PyTorch), prompt
+    /// prefill per ``ActivationPrecision/matrices`` (fp32 by default; `.int8.prefilling(.bfloat16)`
+    /// where the CPU runs bf16 faster).
     public var precision = ActivationPrecision.int8
     /// Checked before every decode step: once set, generation stops (stop reason `cancelled`).
     public var cancellation: CancellationFlag?
