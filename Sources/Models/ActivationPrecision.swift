@@ -50,6 +50,9 @@ public struct ActivationPrecision: Hashable, Sendable {
     /// else `float32`.
     public var gemmFormat: GEMMFormat { matrices.isSupported ? matrices : .float32 }
 
+    /// Every combination of the two parts.
+    public static let all: [Self] = Vectors.allCases.flatMap { v in GEMMFormat.allCases.map { Self(vectors: v, matrices: $0) } }
+
     /// `int8`, `float32`, `bfloat16` for the named precisions, else e.g. `int8+bfloat16`
     /// (vectors + matrices).
     public var name: String {
@@ -68,16 +71,11 @@ extension ActivationPrecision: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let name = try container.decode(String.self)
-        let parts = name.split(separator: "+", omittingEmptySubsequences: false)
-        switch (parts.first, parts.count) {
-        case ("int8", 1): self = .int8
-        case ("float32", 1): self = .float32
-        case ("bfloat16", 1): self = .bfloat16
-        case ("int8", 2) where parts[1] == "bfloat16": self = .int8.prefilling(.bfloat16)
-        default:
+        guard let precision = Self.all.first(where: { $0.name == name }) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "unknown precision '\(name)' (float32, int8, bfloat16 or int8+bfloat16)")
+                in: container, debugDescription: "unknown precision '\(name)' (\(Self.all.map(\.name).joined(separator: ", ")))")
         }
+        self = precision
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -10,8 +10,17 @@ enum MatmulFormat: String, CaseIterable, ExpressibleByArgument {
 
     /// Refuses bfloat16 where the CPU lacks AVX512-BF16 (it would silently run fp32 otherwise).
     func check() throws {
-        if self == .bfloat16, !GEMMFormat.bfloat16.isSupported {
-            throw ValidationError("--matmul bfloat16 needs AVX512-BF16, which this CPU lacks (use float32)")
+        if self == .bfloat16 { _ = try GEMMFormat.bfloat16(askedBy: "--matmul bfloat16", else: "float32") }
+    }
+}
+
+extension GEMMFormat {
+    /// `.bfloat16`, or a validation error naming the `option` that asked for it and the
+    /// `alternatives` where this CPU lacks AVX512-BF16.
+    static func bfloat16(askedBy option: String, else alternatives: String) throws -> GEMMFormat {
+        guard GEMMFormat.bfloat16.isSupported else {
+            throw ValidationError("\(option) needs AVX512-BF16, which this CPU lacks (use \(alternatives))")
         }
+        return .bfloat16
     }
 }

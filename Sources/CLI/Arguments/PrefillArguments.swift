@@ -19,11 +19,7 @@ enum PrefillFormat: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .auto: return GEMMFormat.preferredForInference
         case .float32: return .float32
-        case .bfloat16:
-            guard GEMMFormat.bfloat16.isSupported else {
-                throw ValidationError("--prefill bfloat16 needs AVX512-BF16, which this CPU lacks (use float32 or auto)")
-            }
-            return .bfloat16
+        case .bfloat16: return try GEMMFormat.bfloat16(askedBy: "--prefill bfloat16", else: "float32 or auto")
         }
     }
 }

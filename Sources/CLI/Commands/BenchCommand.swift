@@ -51,7 +51,8 @@ struct BenchCommand: ParsableCommand {
         switch precision {
         case .int8: return .int8.prefilling(try (prefill ?? .auto).resolved())
         case .float32: return .float32.prefilling(try (prefill ?? .float32).resolved())
-        case .bfloat16: return .float32.prefilling(try (prefill ?? .bfloat16).resolved())
+        case .bfloat16:
+            return .float32.prefilling(try prefill?.resolved() ?? GEMMFormat.bfloat16(askedBy: "--precision bfloat16", else: "int8 or float32"))
         }
     }
 
@@ -127,7 +128,7 @@ struct BenchCommand: ParsableCommand {
         benchmark.sequences = sequences
         // Training products: bfloat16 when asked for (`--precision bfloat16`), else exact fp32.
         benchmark.precision = precision == .bfloat16 ? .bfloat16 : .float32
-        if precision == .bfloat16 { try MatmulFormat.bfloat16.check() }
+        if precision == .bfloat16 { _ = try GEMMFormat.bfloat16(askedBy: "--precision bfloat16", else: "int8 or float32") }
         var runs: [(ours: (seconds: [Double], gradientNorm: Double, loss: Double), anchor: TorchAnchorRun?)] = []
         for _ in 0..<(torchAnchor == nil ? 1 : max(1, pairs)) {
             let ours = benchmark.run(repetitions: repetitions)
