@@ -79,6 +79,52 @@ int rmas_gemm_pack_b(int format, const float *src, int64_t k_stride, int64_t j_s
     return 0;
 }
 
+/// The portable whole-operand packing (every byte, pads zero), reading along whichever source
+/// stride is 1 so the reads are sequential.
+static void pack_b_all_portable(int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k, int64_t n,
+                                void *packed) {
+    const int64_t kp = padded_k(format, k), panels = (n + RMAS_GEMM_NR - 1) / RMAS_GEMM_NR;
+    const size_t panel = (size_t)kp * RMAS_GEMM_NR;
+    for (int64_t p = 0; p < panels; p++) {
+        const int cols = n - p * RMAS_GEMM_NR < RMAS_GEMM_NR ? (int)(n - p * RMAS_GEMM_NR) : RMAS_GEMM_NR;
+        const float *s = src + p * RMAS_GEMM_NR * j_stride;
+        if (format == RMAS_GEMM_BF16) {
+            uint16_t *dst = (uint16_t *)packed + (size_t)p * panel;
+            if (cols < RMAS_GEMM_NR || kp > k) memset(dst, 0, panel * 2);
+            for (int64_t j = 0; j < cols; j++)
+                for (int64_t kk = 0; kk < k; kk++)
+                    dst[lane_index(format, kk, j, RMAS_GEMM_NR)] = to_bf16(s[kk * k_stride + j * j_stride]);
+        } else {
+            float *dst = (float *)packed + (size_t)p * panel;
+            if (cols < RMAS_GEMM_NR) memset(dst, 0, panel * 4);
+            if (j_stride == 1) {
+                for (int64_t kk = 0; kk < k; kk++) memcpy(dst + kk * RMAS_GEMM_NR, s + kk * k_stride, (size_t)cols * 4);
+            } else {
+                for (int64_t j = 0; j < cols; j++)
+                    for (int64_t kk = 0; kk < k; kk++) dst[kk * RMAS_GEMM_NR + j] = s[kk * k_stride + j * j_stride];
+            }
+        }
+    }
+}
+
+int rmas_gemm_pack_b_all_isa(int isa, int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k,
+                             int64_t n, void *packed) {
+    if ((!rmas_gemm_packed_b_bytes(format, k, n) && k > 0 && n > 0) || k < 0 || n < 0 || !rmas_isa_supported(isa)) return -1;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == RMAS_ISA_AVX512VNNI && format == RMAS_GEMM_F32 && k_stride == 1) {
+        rmas_avx512_pack_b_f32_columns(src, j_stride, k, n, packed);
+        return 0;
+    }
+#endif
+    pack_b_all_portable(format, src, k_stride, j_stride, k, n, packed);
+    return 0;
+}
+
+int rmas_gemm_pack_b_all(int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k, int64_t n,
+                         void *packed) {
+    return rmas_gemm_pack_b_all_isa(rmas_isa_best(), format, src, k_stride, j_stride, k, n, packed);
+}
+
 int rmas_gemm_pack_a_isa(int isa, int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k,
                          int64_t t0, int64_t t1, void *packed) {
     const size_t bytes = rmas_gemm_packed_a_bytes(format, m, k);

@@ -1,4 +1,4 @@
-// Packing A (activations, row-major) for the bf16 GEMM with AVX-512: 32 k of a row rounded to
+// Packing for the GEMM with AVX-512. A (activations, row-major) for the bf16 GEMM: 32 k of a row rounded to
 // bfloat16 at a time, paired (k, k + 1) into 32-bit lanes, and a tile's 14 rows transposed in
 // registers into the packed [K'/2][14][2] layout (ckernels.h). Bit-identical to gemm.c's scalar
 // packing (same round-to-nearest-even and NaN quieting, done with integer ops; the hardware
@@ -46,6 +46,28 @@ TARGET void rmas_avx512_pack_a_bf16(const float *a, int64_t lda, int64_t m, int6
             // column[q] lane i = pair q of row i: the 14 lanes of pair row kb/2 + q.
             for (int q = 0; q < (count + 1) / 2; q++)
                 _mm512_mask_storeu_ps(dst + (kb / 2 + q) * RMAS_GEMM_MR, (__mmask16)0x3FFF, column[q]);
+        }
+    }
+}
+
+TARGET void rmas_avx512_pack_b_f32_columns(const float *src, int64_t j_stride, int64_t k, int64_t n, void *packed) {
+    // B's column j is src[j·j_stride ..< + k]: 16 columns × 16 k at a time, transposed in
+    // registers into 16 rows of a panel half (element (kk, lane) at kk·32 + lane).
+    const int64_t panels = (n + RMAS_GEMM_NR - 1) / RMAS_GEMM_NR;
+    for (int64_t p = 0; p < panels; p++) {
+        float *dst = (float *)packed + (size_t)p * (size_t)k * RMAS_GEMM_NR;
+        for (int h = 0; h < 2; h++) {
+            const int64_t j0 = p * RMAS_GEMM_NR + h * 16;
+            const int cols = n - j0 <= 0 ? 0 : n - j0 < 16 ? (int)(n - j0) : 16;
+            for (int64_t kb = 0; kb < k; kb += 16) {
+                const int count = k - kb < 16 ? (int)(k - kb) : 16;
+                const __mmask16 m = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+                __m512 r[16], column[16];
+                for (int i = 0; i < 16; i++)
+                    r[i] = i < cols ? _mm512_maskz_loadu_ps(m, src + (j0 + i) * j_stride + kb) : _mm512_setzero_ps();
+                transpose16(r, column);
+                for (int q = 0; q < count; q++) _mm512_storeu_ps(dst + (kb + q) * RMAS_GEMM_NR + h * 16, column[q]);
+            }
         }
     }
 }

@@ -168,6 +168,8 @@ int rmas_cpu_has_avx512bf16(void);
 void rmas_gemm_tile_f32_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_gemm_tile_bf16_avx512(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
 void rmas_gemm_tile_f32_avx2(int, int, int64_t, const void *, const void *, float *, int64_t, float, float);
+/// `rmas_gemm_pack_b_all` of RMAS_GEMM_F32 with k_stride 1, with AVX-512 (gemm_pack_avx512.c).
+void rmas_avx512_pack_b_f32_columns(const float *src, int64_t j_stride, int64_t k, int64_t n, void *packed);
 /// `rmas_gemm_pack_a` of RMAS_GEMM_BF16, not transposed, with AVX-512 (gemm_pack_avx512.c).
 void rmas_avx512_pack_a_bf16(const float *a, int64_t lda, int64_t m, int64_t k, int64_t t0, int64_t t1, void *packed);
 float rmas_avx512_dot_f32_q8_0(int n, const void *w, const float *x);

@@ -42,14 +42,20 @@ public final class PackedMatrix: @unchecked Sendable {
     public let byteCount: Int
     let storage: UnsafeMutableRawPointer
 
-    public init(format: GEMMFormat, k: Int, n: Int) {
+    public convenience init(format: GEMMFormat, k: Int, n: Int) {
+        self.init(format: format, k: k, n: n, zeroFilled: true)
+    }
+
+    /// Without `zeroFilled` the storage starts undefined: only for an operand that
+    /// ``packAll(_:kStride:jStride:)`` fills next (per-call products skip a memset of every byte).
+    init(format: GEMMFormat, k: Int, n: Int, zeroFilled: Bool) {
         precondition(format.isSupported && k >= 0 && n >= 0, "unsupported packed format or negative size")
         self.format = format
         self.k = k
         self.n = n
         byteCount = rmas_gemm_packed_b_bytes(format.code, Int64(k), Int64(n))
         storage = PackedGEMM.allocate(bytes: byteCount)
-        memset(storage, 0, byteCount)
+        if zeroFilled { memset(storage, 0, byteCount) }
     }
 
     deinit { free(storage) }
@@ -62,6 +68,14 @@ public final class PackedMatrix: @unchecked Sendable {
         let status = rmas_gemm_pack_b(format.code, src, Int64(kStride), Int64(jStride), Int64(k0), Int64(kCount),
                                       Int64(j0), Int64(jCount), Int64(k), Int64(n), storage)
         precondition(status == 0, "pack range outside the \(k)×\(n) operand")
+    }
+
+    /// `B(kk, j) = src[kk·kStride + j·jStride]` for the whole K × N, pads written too: the same
+    /// bytes as a zero-filled operand packed over its full range, read along the source's
+    /// contiguous direction (K's rows for Kᵀ: a register transpose with AVX-512).
+    public func packAll(_ src: UnsafePointer<Float>, kStride: Int, jStride: Int) {
+        let status = rmas_gemm_pack_b_all(format.code, src, Int64(kStride), Int64(jStride), Int64(k), Int64(n), storage)
+        precondition(status == 0, "packing a \(k)×\(n) operand refused its arguments")
     }
 }
 
@@ -117,9 +131,9 @@ public enum PackedGEMM {
         format: GEMMFormat = .float32, threads: Int = Parallel.defaultThreadCount
     ) {
         guard m > 0, n > 0 else { return }
-        let packed = PackedMatrix(format: format, k: k, n: n)
+        let packed = PackedMatrix(format: format, k: k, n: n, zeroFilled: false)
         // B(kk, j) is b[j·ldb + kk] when transposed (stored N × K), b[kk·ldb + j] otherwise.
-        packed.pack(b, kStride: transposeB ? 1 : ldb, jStride: transposeB ? ldb : 1, k0: 0, kCount: k, j0: 0, jCount: n)
+        packed.packAll(b, kStride: transposeB ? 1 : ldb, jStride: transposeB ? ldb : 1)
         multiply(m: m, a: a, lda: lda, transposeA: transposeA, b: packed, alpha: alpha, beta: beta, c: c, ldc: ldc,
                  threads: threads)
     }

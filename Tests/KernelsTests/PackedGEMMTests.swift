@@ -162,6 +162,39 @@ struct PackedGEMMTests {
         }
     }
 
+    /// Whole-operand packing (per-call products: no zero fill first) writes exactly the bytes of a
+    /// zero-filled operand packed piecewise, on every level, for B stored K × N and N × K (Kᵀ),
+    /// into storage that starts as garbage.
+    @Test("whole-operand B packing equals zero fill + piecewise packing", arguments: [(1, 1), (16, 32), (17, 33), (63, 29), (256, 70), (5, 100)])
+    func wholeOperandPacking(k: Int, n: Int) {
+        for format in GEMMFormat.allCases where format.isSupported {
+            let code = format == .float32 ? Int32(RMAS_GEMM_F32) : Int32(RMAS_GEMM_BF16)
+            for columnsContiguous in [false, true] {
+                let stride = (columnsContiguous ? k : n) + 3
+                var src = ThreadedKernelTests.random((columnsContiguous ? n : k) * stride, seed: UInt64(k * 100 + n))
+                src[0] = .nan
+                let (kStride, jStride) = columnsContiguous ? (1, stride) : (stride, 1)
+                let expected = PackedMatrix(format: format, k: k, n: n)
+                src.withUnsafeBufferPointer {
+                    expected.pack($0.baseAddress!, kStride: kStride, jStride: jStride, k0: 0, kCount: k, j0: 0, jCount: n)
+                }
+                let want = Array(UnsafeRawBufferPointer(start: expected.baseAddress, count: expected.byteCount))
+                for isa in [RMAS_ISA_SCALAR, RMAS_ISA_AVX2, RMAS_ISA_AVX512VNNI] where rmas_isa_supported(Int32(isa)) != 0 {
+                    var out = [UInt8](repeating: 0xAB, count: expected.byteCount)
+                    let status = src.withUnsafeBufferPointer { sp in
+                        out.withUnsafeMutableBytes {
+                            rmas_gemm_pack_b_all_isa(Int32(isa), code, sp.baseAddress!, Int64(kStride), Int64(jStride),
+                                                     Int64(k), Int64(n), $0.baseAddress!)
+                        }
+                    }
+                    #expect(status == 0)
+                    let differing = zip(out, want).filter { $0 != $1 }.count
+                    #expect(differing == 0, "\(format) isa \(isa) columns contiguous \(columnsContiguous): \(differing) bytes differ")
+                }
+            }
+        }
+    }
+
     @Test("each row's result is the same alone as among other rows", arguments: GEMMFormat.allCases)
     func rowsIndependent(format: GEMMFormat) {
         guard format.isSupported else { return }

@@ -170,6 +170,15 @@ size_t rmas_gemm_packed_a_bytes(int format, int64_t m, int64_t k);
 /// packed B (K×N) `packed`, which the caller zero-filled once. Returns 0, or -1 on bad arguments.
 int rmas_gemm_pack_b(int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k0, int64_t kcount,
                      int64_t j0, int64_t jcount, int64_t k, int64_t n, void *packed);
+/// Packs all of B(kk, j) = src[kk·k_stride + j·j_stride] (K×N) into `packed`, pads included, so
+/// `packed` need not be zero-filled first: the same bytes as zero-filling and `rmas_gemm_pack_b` of
+/// the whole range. Returns 0, or -1 on bad arguments.
+int rmas_gemm_pack_b_all(int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k, int64_t n,
+                         void *packed);
+/// As `rmas_gemm_pack_b_all` with the code of level `isa` (RMAS_ISA_*; tests): fp32 with k_stride 1
+/// (B's columns contiguous, e.g. Kᵀ) has an AVX-512 version; -1 if `isa` is not supported here.
+int rmas_gemm_pack_b_all_isa(int isa, int format, const float *src, int64_t k_stride, int64_t j_stride, int64_t k,
+                             int64_t n, void *packed);
 /// Packs tiles t0 ..< t1 of A(i, kk) = a[i·lda + kk] (or a[kk·lda + i] when `transpose`), M×K,
 /// pads included (tiles are disjoint, so threads may pack different ranges at once).
 int rmas_gemm_pack_a(int format, const float *a, int64_t lda, int transpose, int64_t m, int64_t k, int64_t t0,
