@@ -59,6 +59,10 @@ typedef struct {
     int nvec;
     const void *const *xqs;
     float *const *ys;
+    // A tiled product (tiled_int8.c) instead: "rows" are its 16-row tiles.
+    const void *tiles;
+    int tiles_affine;
+    int64_t tiled_rows;
 } job_t;
 
 // `claim` packs the job generation (bits 32-63), its chunk count (16-31) and the next unclaimed
@@ -109,7 +113,11 @@ static int run_chunks(uint32_t generation) {
         const job_t *j = &pool.job;
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
-        rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
+        if (j->tiles)
+            rmas_tiled_rows_isa(rmas_isa_best(), j->n, j->tiles_affine, j->tiles, j->tiled_rows, j->xqs, j->ys, j->nvec,
+                                first, first + count);
+        else
+            rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
         atomic_fetch_sub_explicit(&pool.chunks_left, 1, memory_order_release);
         ran++;
         c = atomic_load_explicit(&pool.claim, memory_order_acquire);
@@ -249,6 +257,28 @@ int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row
         return 0;
     }
     dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .gemm = gemm, .nvec = nvec, .xqs = xq, .ys = y},
+                 threads);
+    return 0;
+}
+
+int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows, const void *const *xq, float *const *y,
+                        int nvec, int threads) {
+    if (!rmas_tiled_bytes(weight_type, rows, n) || nvec < 0) return -1;
+    if (nvec == 0 || rows == 0) return 0;
+    const int affine = rmas_tiled_affine(weight_type);
+    const int64_t groups = (rows + 15) / 16;
+    if (threads <= 1 || groups <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
+        rmas_tiled_rows_isa(rmas_isa_best(), n, affine, tiles, rows, xq, y, nvec, 0, groups);
+        return 0;
+    }
+    if (pool.backoff > 0) {
+        pool.backoff--;
+        pthread_mutex_unlock(&pool.dispatch);
+        rmas_tiled_rows_isa(rmas_isa_best(), n, affine, tiles, rows, xq, y, nvec, 0, groups);
+        return 0;
+    }
+    dispatch_job((job_t){.n = n, .nrows = groups, .nvec = nvec, .xqs = xq, .ys = y, .tiles = tiles,
+                         .tiles_affine = affine, .tiled_rows = rows},
                  threads);
     return 0;
 }

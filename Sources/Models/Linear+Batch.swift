@@ -22,22 +22,29 @@ extension Linear {
     /// `y [R × out] = x [R × in] · Wᵀ` over the stacked rows of `segments`: every segment's rows
     /// equal ``forward(_:rows:_:threads:precision:)`` of that segment alone. Segments of at most
     /// ``matvecPositionLimit`` rows are gathered into one several-vector product per precision
-    /// (weights read once); longer ones (prefill chunks) run their own GEMM. A single segment is
-    /// exactly the unbatched call.
+    /// (weights read once; `.int8Tiled` rows into one tiled product); longer ones (prefill
+    /// chunks) run their own GEMM. A single segment is exactly the unbatched call.
     public func forward(_ x: UnsafePointer<Float>, segments: [RowSegment], _ y: UnsafeMutablePointer<Float>, threads: Int) {
         if segments.count == 1, let s = segments.first {
             forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: s.precision)
             return
         }
-        var int8Rows: [Int] = [], floatRows: [Int] = []
+        var int8Rows: [Int] = [], floatRows: [Int] = [], tiledRows: [Int] = []
+        let tiled = segments.contains { $0.precision.vectors == .int8Tiled && $0.count <= Self.matvecPositionLimit }
+            ? tiledWeights(threads: threads) : nil
         for s in segments {
             if s.count > Self.matvecPositionLimit {
                 forward(x + s.start * inputs, rows: s.count, y + s.start * outputs, threads: threads, precision: s.precision)
-            } else if s.precision.vectors == .int8, hasFastInt8Path {
+            } else if s.precision.vectors == .int8Tiled, tiled != nil {
+                tiledRows += s.start..<(s.start + s.count)
+            } else if s.precision.vectors != .float32, hasFastInt8Path {
                 int8Rows += s.start..<(s.start + s.count)
             } else {
                 floatRows += s.start..<(s.start + s.count)
             }
+        }
+        if !tiledRows.isEmpty, let tiled {
+            tiled.matvec(vectors: tiledRows.map { x + $0 * inputs }, outputs: tiledRows.map { y + $0 * outputs }, threads: threads)
         }
         if !floatRows.isEmpty {
             matrix.matvec(vectors: floatRows.map { x + $0 * inputs }, outputs: floatRows.map { y + $0 * outputs }, threads: threads)

@@ -21,6 +21,8 @@ public final class Linear: @unchecked Sendable {
     /// `packedForward` and `packedBackward` in bfloat16 (prefill or training whose
     /// ``ActivationPrecision/matrices`` are bfloat16).
     private var packedForwardApproximate: PackedMatrix?, packedBackwardApproximate: PackedMatrix?
+    /// The 16-row int8 tiles of `.int8Tiled` single positions (made on first use).
+    private var tiled: TiledInt8Matrix?
 
     /// Positions at or below which `forward` streams quantized weights instead of using GEMM.
     public static let matvecPositionLimit = 2
@@ -28,19 +30,24 @@ public final class Linear: @unchecked Sendable {
     init(_ matrix: QuantizedMatrix) {
         self.matrix = matrix
         hasFastInt8Path = matrix.supportsQuantizedActivations && QuantizedMatrix.quantizedActivationsAreAccelerated
+        canTile = TiledInt8Matrix.supports(matrix.type)
     }
 
     deinit { dense?.deallocate() }
 
     /// Whether single positions take the 8-bit-activation path under `precision`.
     let hasFastInt8Path: Bool
+    /// Whether `.int8Tiled` single positions run on tiles (else on the `.int8` kernels).
+    let canTile: Bool
 
     /// `y [T × out] = x [T × in] · Wᵀ`.
     public func forward(
         _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, threads: Int,
         precision: ActivationPrecision = .float32
     ) {
-        if rows <= Self.matvecPositionLimit, precision.vectors == .int8, hasFastInt8Path {
+        if rows <= Self.matvecPositionLimit, precision.vectors == .int8Tiled, let tiled = tiledWeights(threads: threads) {
+            for t in 0..<rows { tiled.matvec(x + t * inputs, y + t * outputs, threads: threads) }
+        } else if rows <= Self.matvecPositionLimit, precision.vectors != .float32, hasFastInt8Path {
             for t in 0..<rows {
                 matrix.matvecQuantized(
                     x: UnsafeBufferPointer(start: x + t * inputs, count: inputs),
@@ -96,6 +103,16 @@ public final class Linear: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
+    /// The tiled int8 copy of W for `.int8Tiled` single positions, made on first call; nil for
+    /// weight formats without one.
+    func tiledWeights(threads: Int) -> TiledInt8Matrix? {
+        guard canTile else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if tiled == nil { tiled = TiledInt8Matrix(matrix, threads: threads) }
+        return tiled
+    }
+
     /// W packed for the built-in GEMM in `format`, on first call: as `B = Wᵀ [in × out]` for
     /// `x·Wᵀ`, or (`transposed`) as `B = W [out × in]` for `dy·W`. Rows are dequantized in chunks
     /// on `threads` threads, each packing its own rows (chunks of 64 rows: whole bfloat16 pairs).
@@ -132,11 +149,11 @@ public final class Linear: @unchecked Sendable {
         return target
     }
 
-    /// Bytes held by the dense or packed copies (0 until first multi-position use).
+    /// Bytes held by the dense, packed or tiled copies (0 until first use of one).
     public var denseByteCount: Int {
         lock.lock()
         defer { lock.unlock() }
         return (dense == nil ? 0 : outputs * inputs * 4) + (packedForward?.byteCount ?? 0) + (packedBackward?.byteCount ?? 0)
-            + (packedForwardApproximate?.byteCount ?? 0) + (packedBackwardApproximate?.byteCount ?? 0)
+            + (packedForwardApproximate?.byteCount ?? 0) + (packedBackwardApproximate?.byteCount ?? 0) + (tiled?.byteCount ?? 0)
     }
 }

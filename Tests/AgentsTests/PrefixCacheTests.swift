@@ -75,6 +75,25 @@ struct PrefixCacheTests {
         #expect(old.textPrefill == nil && old.difference(from: fp32).isEmpty)
     }
 
+    @Test("a continued comparison refuses to mix answers of int8 and int8-tiled text decode")
+    func settingsRecordTextDecode() throws {
+        let int8 = Comparison.Settings(system: "s.json", data: "q.jsonl", latentSteps: 4, maxTokens: 8, temperature: 0, seed: 0,
+                                       answerRetry: true, prompts: nil, links: nil)
+        var tiled = int8
+        tiled.textDecodeVectors = .int8Tiled
+        #expect(tiled.textDecode == "int8-tiled" && tiled.textDecodeVectors == .int8Tiled && int8.textDecodeVectors == .int8)
+        #expect(tiled.difference(from: int8) == "text decode (--decode) int8-tiled → int8")
+        #expect(tiled.summary.hasSuffix("; text decode int8-tiled") && !int8.summary.contains("decode"))
+        let decoded = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(tiled))
+        #expect(decoded.textDecodeVectors == .int8Tiled && decoded.difference(from: tiled).isEmpty)
+        var back = tiled
+        back.textDecodeVectors = .int8
+        #expect(back.textDecode == nil && back.difference(from: int8).isEmpty)
+        // Settings files written before the field existed decode as int8.
+        let old = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(int8))
+        #expect(old.textDecodeVectors == .int8)
+    }
+
     /// Records the precision of every forward call of more than two positions (prefill chunks).
     final class PrecisionSpy: ForwardExecutor, @unchecked Sendable {
         private let lock = NSLock()

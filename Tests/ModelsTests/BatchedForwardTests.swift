@@ -27,7 +27,35 @@ struct BatchedForwardTests {
         Step(history: 4, new: 0, outputs: .none, logits: true, precision: .int8),  // nothing new
         Step(history: 2, new: 4, outputs: .last, logits: true, precision: .int8),  // short prefill (GEMM)
         Step(history: 6, new: 1, outputs: .last, logits: true, precision: .float32),
+        Step(history: 7, new: 1, outputs: .last, logits: true, precision: tiled),  // tiled decode steps among the others
+        Step(history: 3, new: 2, outputs: .positions([1]), logits: true, precision: tiled),
+        Step(history: 10, new: 1, outputs: .last, logits: true, precision: tiled),
     ]
+
+    static let tiled = ActivationPrecision(vectors: .int8Tiled, matrices: .float32)
+
+    @Test("int8-tiled decode runs on the tiles and stays within rounding of int8", arguments: [Architecture.llama, .qwen2, .gemma3])
+    func tiledDecode(_ arch: Architecture) throws {
+        var tiny = TinyModel(arch)
+        tiny.weightType = .q8_0
+        let model = try tiny.transformer()
+        let c = model.configuration
+        let prompt = TransformerInvariantTests.tokens(6, vocabulary: c.vocabularySize, seed: 5)
+        var logits: [ActivationPrecision.Vectors: [Float]] = [:]
+        for vectors in [ActivationPrecision.Vectors.int8, .int8Tiled, .float32] {
+            let cache = KVCache(configuration: c)
+            _ = model.forward(tokens: prompt, cache: cache, outputs: .none)
+            let next = model.embeddings([7])
+            logits[vectors] = next.withUnsafeBufferPointer {
+                model.forward(embeddings: $0.baseAddress!, count: 1, cache: cache, outputs: .last, logits: true,
+                              precision: ActivationPrecision(vectors: vectors, matrices: .float32)).logits
+            }
+        }
+        let (exact, int8, tiled) = (logits[.float32]!, logits[.int8]!, logits[.int8Tiled]!)
+        #expect(tiled != int8, "the tiled sums run in another order (bit-equal logits mean the tiles were not used)")
+        let int8Error = zip(int8, exact).map { abs($0 - $1) }.max()!, tiledError = zip(tiled, exact).map { abs($0 - $1) }.max()!
+        #expect(tiledError <= 2 * int8Error + 1e-4, "tiled max |Δ| \(tiledError) vs int8's \(int8Error) from fp32")
+    }
 
     @Test("each sequence's hidden states, logits and cache equal its own forward's", arguments: cases)
     func batchEqualsAlone(_ arch: Architecture, _ type: GGMLType) throws {

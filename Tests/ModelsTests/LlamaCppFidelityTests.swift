@@ -146,10 +146,12 @@ struct LlamaCppFidelityTests {
     /// that noise, and that greedy leaves llama.cpp only where llama.cpp's own top-1/top-2 margin
     /// is within it. Run after an fp32 prefill and after a bf16 one (`--prefill bfloat16`, the
     /// default on AMD CPUs with AVX512-BF16; fp32 where the CPU lacks it), which must keep within
-    /// the same bounds.
+    /// the same bounds. The tiled int8 decode (`.int8Tiled`: the same activations, sums in
+    /// another order) is held to the same bounds.
     @Test("int8 decode steps against llama.cpp", arguments: ["smollm2-135m", "qwen2.5-0.5b", "gemma3-270m"],
-          [ActivationPrecision.float32, .int8.prefilling(.bfloat16)])
-    func int8DecodeMatchesLlamaCpp(_ name: String, prefill: ActivationPrecision) throws {
+          [ActivationPrecision.int8, .int8.prefilling(.bfloat16), ActivationPrecision(vectors: .int8Tiled, matrices: .float32)])
+    func int8DecodeMatchesLlamaCpp(_ name: String, precision: ActivationPrecision) throws {
+        let prefill = precision.prompt
         try #require(RealModels.available(name), "model \(name) not present")
         let model = try LanguageModel.load(path: try RealModels.require(name))
         let llama = try Self.golden("logits-\(name)"), torch = try Self.golden("torch-logits-\(name)")
@@ -164,7 +166,7 @@ struct LlamaCppFidelityTests {
                 offset += chunk.count
                 _ = model.transformer.forward(tokens: chunk, cache: cache, outputs: .none, precision: prefill)
             }
-            var logits = model.transformer.forward(tokens: [ids.last!], cache: cache, precision: .int8).logits
+            var logits = model.transformer.forward(tokens: [ids.last!], cache: cache, precision: precision).logits
             let vsLlama = Self.maxDifference({ logits[Int($0)] }, llama, p)
             let torchVsLlama = Self.maxDifference({ id in
                 t.last.top_ids.firstIndex(of: id).map { t.last.top_logits[$0] }
@@ -186,12 +188,12 @@ struct LlamaCppFidelityTests {
                             "\(name)/\(p.id): int8 greedy left llama.cpp at step \(step) (its margin \(p.greedy.margins[step]))")
                     break
                 }
-                logits = model.transformer.forward(tokens: [next], cache: cache, precision: .int8).logits
+                logits = model.transformer.forward(tokens: [next], cache: cache, precision: precision).logits
             }
             if generated == p.greedy.ids { sameAsLlama += 1 }
         }
         let median = { (v: [Float]) in v.sorted()[v.count / 2] }
-        print("[fidelity] \(name) int8 decode after \(prefill.gemmFormat) prefill: max |Δ| vs torch fp32 \(worstNoise) (median \(median(noise)); llama.cpp's median \(median(llamaNoise))), vs llama.cpp \(worst); greedy identical to llama.cpp \(sameAsLlama)/\(llama.prompts.count)")
+        print("[fidelity] \(name) \(precision.vectors) decode after \(prefill.gemmFormat) prefill: max |Δ| vs torch fp32 \(worstNoise) (median \(median(noise)); llama.cpp's median \(median(llamaNoise))), vs llama.cpp \(worst); greedy identical to llama.cpp \(sameAsLlama)/\(llama.prompts.count)")
         #expect(worstNoise > 0, "the int8 path must actually round activations (is it wired?)")
         #expect(median(noise) <= median(llamaNoise) + Self.llamaCppSlack,
                 "\(name): median int8 rounding noise \(median(noise)) exceeds llama.cpp's \(median(llamaNoise))")

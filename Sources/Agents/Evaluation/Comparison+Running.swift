@@ -108,7 +108,7 @@ extension Comparison {
     /// self-consistency's k.
     func answers(_ question: Question, _ batch: Batch, runner: GraphRunner, samples k: Int?) throws -> [QuestionOutcome] {
         var generation = GenerationParameters(maxTokens: settings.maxTokens, threads: threads)
-        generation.precision = .int8.prefilling(settings.textPrefillFormat)
+        generation.precision = ActivationPrecision(vectors: settings.textDecodeVectors, matrices: settings.textPrefillFormat)
         if settings.temperature > 0 { generation.sampling = SamplingParameters(temperature: settings.temperature, seed: settings.seed) }
         var samples = 1
         if batch.method == .selfConsistency {

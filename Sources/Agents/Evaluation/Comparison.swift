@@ -62,6 +62,18 @@ public struct Comparison: Sendable {
             get { textPrefill == "\(GEMMFormat.bfloat16)" ? .bfloat16 : .float32 }
             set { textPrefill = newValue == .float32 ? nil : "\(newValue)" }
         }
+        /// The text stages' decode format when not `int8` (`--decode`: `"int8-tiled"` or
+        /// `"float32"`); nil: int8 (and files written before it existed). Read and set through
+        /// ``textDecodeVectors``.
+        public var textDecode: String?
+        /// The text stages' single-position format (``textDecode``).
+        public var textDecodeVectors: ActivationPrecision.Vectors {
+            get { ActivationPrecision.Vectors.allCases.first { Self.name(of: $0) == textDecode } ?? .int8 }
+            set { textDecode = newValue == .int8 ? nil : Self.name(of: newValue) }
+        }
+        static func name(of vectors: ActivationPrecision.Vectors) -> String {
+            ActivationPrecision(vectors: vectors, matrices: .float32).name
+        }
         /// SHA-256 of the system file's and the data file's bytes. Where both runs recorded them,
         /// they stand for the files instead of their paths, so a run continues from another
         /// checkout, build folder or machine; files written before they existed decode as nil and
@@ -98,7 +110,7 @@ public struct Comparison: Sendable {
         enum CodingKeys: String, CodingKey {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
-            case answerForm = "answer_form", prefixReuse = "prefix_reuse", textPrefill = "text_prefill"
+            case answerForm = "answer_form", prefixReuse = "prefix_reuse", textPrefill = "text_prefill", textDecode = "text_decode"
             case systemDigest = "system_digest", dataDigest = "data_digest"
         }
 
@@ -123,6 +135,9 @@ public struct Comparison: Sendable {
             if textPrefill != other.textPrefill {
                 out.append("text prefill GEMM (--prefill) \(textPrefill ?? "float32") → \(other.textPrefill ?? "float32")")
             }
+            if textDecode != other.textDecode {
+                out.append("text decode (--decode) \(textDecode ?? "int8") → \(other.textDecode ?? "int8")")
+            }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
                 let changed = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
@@ -136,7 +151,7 @@ public struct Comparison: Sendable {
             "latent steps m = \(latentSteps); max tokens \(maxTokens) per generated text; "
                 + (temperature > 0 ? "temperature \(temperature), seed \(seed)" : "greedy decoding")
                 + "; answer retry \(answerRetry ? "on" : "off")" + (form == .math ? "" : "; answers graded as \(form.rawValue)")
-                + (textPrefill.map { "; text prefill in \($0)" } ?? "")
+                + (textPrefill.map { "; text prefill in \($0)" } ?? "") + (textDecode.map { "; text decode \($0)" } ?? "")
         }
     }
 

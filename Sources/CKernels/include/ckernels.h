@@ -116,6 +116,34 @@ int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void 
 
 // MARK: - fp32 activations (the exact path)
 
+// Tiled 8-bit products (tiled_int8.c): a weight matrix of a 32-element or K format (q4_0, q4_1,
+// q5_0, q5_1, q8_0, q4_K, q5_K) repacked once into tiles of 16 rows. Tile g, block b (32 k) is
+// 640 bytes (704 with mins): int8 q[8][16 rows][4] (k = 4·step + byte), fp32 scale[16],
+// int32 128·Σq[16], and for formats with mins fp32 min[16], so that row r's weights are
+// scale·q + min exactly as the GGUF block defines them. Activations: per vector n bytes q + 128
+// (q = round(x/d), d = amax/127 per 32), then fp32 d[n/32] and d·Σq [n/32]. Each y[v][r] is the
+// same float function of row r and vector v on every level, thread split and vector count;
+// it differs from `rmas_gemv` by the order of the float sums (the integer dots are exact).
+
+/// Whether `weight_type` can be tiled.
+int rmas_tiled_supported(int weight_type);
+/// Bytes of the tiled copy of `rows` × `n` (0 if unsupported or n is not a whole number of blocks).
+size_t rmas_tiled_bytes(int weight_type, int64_t rows, int64_t n);
+/// Repacks tiles g0 ..< g1 (rows 16·g …) of the GGUF rows at `w` (`row_stride` bytes apart) into
+/// `packed`; rows past `rows` become zero. Tiles are disjoint, so threads may pack ranges at once.
+int rmas_tiled_pack(int weight_type, int n, const void *w, size_t row_stride, int64_t rows, int64_t g0, int64_t g1,
+                    void *packed);
+/// Bytes of one quantized activation vector of n floats (0 unless n is a positive multiple of 32).
+size_t rmas_tiled_activation_bytes(int64_t n);
+/// Quantizes x[0 ..< n] for the tiled products.
+int rmas_tiled_quantize(const float *x, int64_t n, void *out);
+/// y[v][0 ..< rows] for `nvec` vectors, tiles split over the helper threads (as rmas_gemv_parallel).
+int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows, const void *const *xq, float *const *y,
+                        int nvec, int threads);
+/// Tiles g0 ..< g1 on level `isa` on the calling thread (tests; the portable C below AVX-512).
+void rmas_tiled_rows_isa(int isa, int n, int affine, const void *tiles, int64_t rows, const void *const *xq,
+                         float *const *y, int nvec, int64_t g0, int64_t g1);
+
 /// Whether `rmas_dot_f32` has a kernel for `weight_type` on this CPU (q8_0 and q5_0 with AVX-512).
 int rmas_dot_f32_supported(int weight_type);
 /// Σ w[i]·x[i] over one row of `n` elements (whole 32-element blocks) with fp32 activations,

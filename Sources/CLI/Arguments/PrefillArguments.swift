@@ -26,11 +26,21 @@ enum PrefillFormat: String, CaseIterable, ExpressibleByArgument {
 
 /// `--precision` of text inference's decode steps (single positions).
 enum DecodePrecision: String, CaseIterable, ExpressibleByArgument {
-    case int8, float32
-    static let help = ("Decode-step activations: int8 (fast, as llama.cpp) or float32 (exact, as fp32 PyTorch).")
+    case int8, int8Tiled = "int8-tiled", float32
+    static let help = ("Decode-step activations: int8 (fast, as llama.cpp), int8-tiled (the same activations on 16-row int8 "
+        + "weight tiles: several sequences at once run faster; sums in another order) or float32 (exact, as fp32 PyTorch).")
+
+    /// The single-position format.
+    var vectors: ActivationPrecision.Vectors {
+        switch self {
+        case .int8: .int8
+        case .int8Tiled: .int8Tiled
+        case .float32: .float32
+        }
+    }
 
     /// Text inference's precision with this decode and `prefill`'s products.
     func precision(prefill: PrefillFormat) throws -> ActivationPrecision {
-        ActivationPrecision(vectors: self == .int8 ? .int8 : .float32, matrices: try prefill.resolved())
+        ActivationPrecision(vectors: vectors, matrices: try prefill.resolved())
     }
 }

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(help: "Worker threads.", in: OptionRange.threads)
     var threads = 2
-    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; prefill per --prefill, default auto), float32 (exact: fp32 decode and prefill) or bfloat16 (fp32 decode, bf16 prefill; AVX512-BF16). With --train: bfloat16 runs the step's products in bf16 (as `train outer --matmul bfloat16`), anything else in fp32.")
+    @Option(help: "Inference precision: int8 (as llama.cpp: 8-bit decode activations; prefill per --prefill, default auto), int8-tiled (the same activations on 16-row int8 weight tiles: faster batched decode), float32 (exact: fp32 decode and prefill) or bfloat16 (fp32 decode, bf16 prefill; AVX512-BF16). With --train: bfloat16 runs the step's products in bf16 (as `train outer --matmul bfloat16`), anything else in fp32.")
     var precision: BenchPrecision = .int8
     @Option(help: "Prefill products, overriding --precision's: auto (bf16 on AMD CPUs with AVX512-BF16), float32 or bfloat16.")
     var prefill: PrefillFormat?
@@ -43,13 +43,14 @@ struct BenchCommand: ParsableCommand {
     var gemm = false
 
     enum BenchPrecision: String, CaseIterable, ExpressibleByArgument {
-        case int8, float32, bfloat16
+        case int8, int8Tiled = "int8-tiled", float32, bfloat16
     }
 
     /// The inference precision measured: `--precision`'s decode, and `--prefill` or its default prefill.
     func inference() throws -> ActivationPrecision {
         switch precision {
         case .int8: return .int8.prefilling(try (prefill ?? .auto).resolved())
+        case .int8Tiled: return ActivationPrecision(vectors: .int8Tiled, matrices: try (prefill ?? .auto).resolved())
         case .float32: return .float32.prefilling(try (prefill ?? .float32).resolved())
         case .bfloat16:
             return .float32.prefilling(try prefill?.resolved() ?? GEMMFormat.bfloat16(askedBy: "--precision bfloat16", else: "int8 or float32"))

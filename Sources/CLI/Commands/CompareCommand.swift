@@ -53,6 +53,8 @@ struct CompareCommand: ParsableCommand {
     var prefixCacheMb = 0
     @Option(help: ArgumentHelp(PrefillFormat.help + " Recorded: a run continues only with the format it started with."))
     var prefill: PrefillFormat = .auto
+    @Option(help: ArgumentHelp("The text stages' decode steps: " + DecodePrecision.help + " Recorded: a run continues only with it."))
+    var decode: DecodePrecision = .int8
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1; stage times are then wall times shared with the other questions.", in: 1...64)
     var batch = 1
@@ -90,6 +92,7 @@ struct CompareCommand: ParsableCommand {
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
         settings.textPrefillFormat = try prefill.resolved()  // the prompt prefill of the text-decoding stages
+        settings.textDecodeVectors = decode.vectors
         settings.systemDigest = try SHA256.hexDigest(ofFile: settings.system)
         settings.dataDigest = try SHA256.hexDigest(ofFile: settings.data)
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {

@@ -36,6 +36,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "How the answer is found and retried: math, latex or letter (default: letter for a question with A–D option lines, else math).")
     var answerForm: AnswerForm?
     @Option(help: ArgumentHelp(PrefillFormat.help)) var prefill: PrefillFormat = .auto
+    @Option(help: ArgumentHelp(DecodePrecision.help)) var decode: DecodePrecision = .int8
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Print one JSON object (method, answer and per-stage accounting).") var json = false
     @Flag(help: "Show each stage on stderr as it starts and ends.") var progress = false
@@ -62,7 +63,7 @@ struct RunCommand: ParsableCommand {
             return i
         }
         var parameters = GenerationParameters(maxTokens: maxTokens ?? definition.defaults.maxTokens, threads: threads)
-        parameters.precision = .int8.prefilling(try prefill.resolved())
+        parameters.precision = try decode.precision(prefill: prefill)
         if temperature > 0 { parameters.sampling = SamplingParameters(temperature: temperature, seed: seed) }
         let clock = ContinuousClock(), start = clock.now
         let result = try GraphRunner(graph: graph, tools: try SandboxToolExecutor.forGraph(loaded)).run(

@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a chat request may run before it stops (504).", in: 1...86_400) var timeout = 600.0
     @Option(help: "Worker threads of each forward's matrix products.", in: OptionRange.threads) var threads = 2
     @Option(help: ArgumentHelp(PrefillFormat.help)) var prefill: PrefillFormat = .auto
+    @Option(help: ArgumentHelp(DecodePrecision.help)) var decode: DecodePrecision = .int8
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -38,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.workers = workers
         configuration.queueCapacity = max(queue, workers)
         configuration.maxTokensLimit = maxTokensLimit
-        configuration.precision = .int8.prefilling(try prefill.resolved())
+        configuration.precision = try decode.precision(prefill: prefill)
         configuration.maxBodyBytes = maxBodyBytes
         configuration.requestTimeout = timeout
         configuration.threads = threads
