@@ -22,6 +22,11 @@ EXTRA=${EXTRA:-}
 # fp32 prompt prefill: the math answers recorded so far ran with it (a run continues only with its
 # format), and it is the same on every CPU, so sessions on machines without AVX512-BF16 continue too.
 PREFILL=${PREFILL:-float32}
+# Decode steps: int8 (the row-major 8-bit kernels) — the math and MMLU answers so far ran with it;
+# DECODE=int8-tiled is ~1.4–1.6× faster at --batch 8 (BENCHMARKS "Tiled int8 decode") for a task
+# started fresh. Builds before f2e9b91 have no --decode: run them with DECODE= (empty).
+DECODE=${DECODE-int8}
+decode() { if [ -n "$DECODE" ]; then echo --decode "$DECODE"; fi; }
 mkdir -p "$W"
 # The shipped default system, copied next to the data so the path a run records does not depend
 # on where rmas was built (builds before system_digest compared system paths on continuation).
@@ -66,17 +71,17 @@ data)
 math)
     restore math
     $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/math" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/math" --threads $T $EXTRA
     ;;
 mmlu)
     restore mmlu
     $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/mmlu" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/mmlu" --threads $T $EXTRA
     ;;
 humaneval)
     restore humaneval
     $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" \
-        --sc-samples auto --batch $B --max-tokens 512 --prefill $PREFILL --out "$W/humaneval" --threads $T $EXTRA
+        --sc-samples auto --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/humaneval" --threads $T $EXTRA
     ;;
 report)
     for task in math mmlu humaneval; do
