@@ -174,7 +174,7 @@ void rmas_avx512_pack_b_f32_columns(const float *src, int64_t j_stride, int64_t 
 void rmas_avx512_pack_a_bf16(const float *a, int64_t lda, int64_t m, int64_t k, int64_t t0, int64_t t1, void *packed);
 float rmas_avx512_dot_f32_q8_0(int n, const void *w, const float *x);
 /// Tiles g0 ..< g1 of the tiled 8-bit product for nvec ≤ 8 vectors (tiled_int8_avx512.c).
-void rmas_avx512_tiled_rows(int n, int affine, const void *tiles, int64_t rows, const void *const *xq, float *const *y,
+void rmas_avx512_tiled_rows(int n, int layout, const void *tiles, int64_t rows, const void *const *xq, float *const *y,
                             int nvec, int64_t g0, int64_t g1);
 void rmas_avx512_attention_scores(int heads, int dh, int n, const float *q, const float *k, long stride,
                                   float scale, float *scores);
@@ -195,8 +195,6 @@ void rmas_avx512_gemm_q6_K(int, const void *, size_t, const void *const *, float
 rmas_gemv_fn rmas_gemv_kernel(int weight_type, int n);
 /// The several-vector kernel for `weight_type` on the best level, or NULL (use gemv per vector).
 rmas_gemm_fn rmas_gemm_kernel(int weight_type, int n);
-/// Whether tiled weights of `weight_type` carry a min per block (704-byte blocks, else 640).
-int rmas_tiled_affine(int weight_type);
 void rmas_gemm_vectors_rows(rmas_gemv_fn fn, rmas_gemm_fn gemm, int n, const uint8_t *w, size_t stride, const void *const *xqs,
                             float *const *ys, int nvec, int64_t first, int64_t count);
 

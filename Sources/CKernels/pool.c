@@ -61,7 +61,7 @@ typedef struct {
     float *const *ys;
     // A tiled product (tiled_int8.c) instead: "rows" are its 16-row tiles.
     const void *tiles;
-    int tiles_affine;
+    int tiles_layout;
     int64_t tiled_rows;
 } job_t;
 
@@ -114,7 +114,7 @@ static int run_chunks(uint32_t generation) {
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
         if (j->tiles)
-            rmas_tiled_rows_isa(rmas_isa_best(), j->n, j->tiles_affine, j->tiles, j->tiled_rows, j->xqs, j->ys, j->nvec,
+            rmas_tiled_rows_isa(rmas_isa_best(), j->n, j->tiles_layout, j->tiles, j->tiled_rows, j->xqs, j->ys, j->nvec,
                                 first, first + count);
         else
             rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
@@ -265,20 +265,20 @@ int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows,
                         int nvec, int threads) {
     if (!rmas_tiled_bytes(weight_type, rows, n) || nvec < 0) return -1;
     if (nvec == 0 || rows == 0) return 0;
-    const int affine = rmas_tiled_affine(weight_type);
+    const int layout = rmas_tiled_layout(weight_type);
     const int64_t groups = (rows + 15) / 16;
     if (threads <= 1 || groups <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
-        rmas_tiled_rows_isa(rmas_isa_best(), n, affine, tiles, rows, xq, y, nvec, 0, groups);
+        rmas_tiled_rows_isa(rmas_isa_best(), n, layout, tiles, rows, xq, y, nvec, 0, groups);
         return 0;
     }
     if (pool.backoff > 0) {
         pool.backoff--;
         pthread_mutex_unlock(&pool.dispatch);
-        rmas_tiled_rows_isa(rmas_isa_best(), n, affine, tiles, rows, xq, y, nvec, 0, groups);
+        rmas_tiled_rows_isa(rmas_isa_best(), n, layout, tiles, rows, xq, y, nvec, 0, groups);
         return 0;
     }
     dispatch_job((job_t){.n = n, .nrows = groups, .nvec = nvec, .xqs = xq, .ys = y, .tiles = tiles,
-                         .tiles_affine = affine, .tiled_rows = rows},
+                         .tiles_layout = layout, .tiled_rows = rows},
                  threads);
     return 0;
 }

@@ -22,7 +22,7 @@
 // MARK: - Decoding a weight row into int8 blocks
 
 /// GGML type ids of the formats repacked here.
-enum { T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13 };
+enum { T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14 };
 
 static inline float f16(const uint8_t *p) { return rmas_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
 
@@ -40,19 +40,45 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
 int rmas_tiled_supported(int weight_type) {
     switch (weight_type) {
     case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0:
-    case T_Q4_K: case T_Q5_K: return 1;
+    case T_Q4_K: case T_Q5_K: case T_Q6_K: return 1;
     default: return 0;
     }
 }
 
-int rmas_tiled_affine(int weight_type) {
-    return weight_type == T_Q4_1 || weight_type == T_Q5_1 || weight_type == T_Q4_K ||
-           weight_type == T_Q5_K;
+int rmas_tiled_layout(int weight_type) {
+    if (weight_type == T_Q6_K) return RMAS_TILED_HALVES;
+    return weight_type == T_Q4_1 || weight_type == T_Q5_1 || weight_type == T_Q4_K || weight_type == T_Q5_K
+               ? RMAS_TILED_AFFINE : RMAS_TILED_PLAIN;
 }
 
-/// Row `row` (n columns) as n/32 blocks: q[32·b + i] exact integers, W = scale[b]·q + min[b].
-static void decode_row(int type, const uint8_t *row, int n, int8_t *q, float *scale, float *min) {
+/// Row `row` (n columns) as n/32 blocks: q[32·b + i] exact integers, W = scale[b]·q + min[b]
+/// (q6_K: scale[b] for i < 16, high[b] for i ≥ 16, no min).
+static void decode_row(int type, const uint8_t *row, int n, int8_t *q, float *scale, float *high, float *min) {
     const int blocks = n / 32;
+    if (type == T_Q6_K) {  // 16 sub-blocks of 16 per 256: d·sc[j]·(q − 32), q 4 low bits + 2 high
+        for (int s = 0; s < n / 256; s++) {
+            const uint8_t *blk = row + (size_t)s * RMAS_Q6_K_BYTES;
+            const uint8_t *ql = blk, *qh = blk + RMAS_Q6_K_QH;
+            const int8_t *sc = (const int8_t *)(blk + RMAS_Q6_K_SCALES);
+            const float d = f16(blk + RMAS_Q6_K_D);
+            for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {  // halves of 128
+                for (int l = 0; l < 32; l++) {
+                    const int base = s * 256 + h * 128;
+                    q[base + l] = (int8_t)(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+                    q[base + l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                    q[base + l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                    q[base + l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+                }
+                for (int m = 0; m < 4; m++) {  // 32-blocks of this half: sub-blocks 2m, 2m + 1
+                    const int b = s * 8 + h * 4 + m;
+                    scale[b] = d * (float)sc[2 * m];
+                    high[b] = d * (float)sc[2 * m + 1];
+                    min[b] = 0;
+                }
+            }
+        }
+        return;
+    }
     if (type == T_Q4_K || type == T_Q5_K) {
         const int bytes = type == T_Q4_K ? RMAS_Q4_K_BYTES : RMAS_Q5_K_BYTES;
         for (int s = 0; s < n / 256; s++) {
@@ -117,7 +143,7 @@ static void decode_row(int type, const uint8_t *row, int n, int8_t *q, float *sc
 
 // MARK: - The repacked matrix
 
-size_t rmas_tiled_block_bytes(int weight_type) { return rmas_tiled_affine(weight_type) ? 704 : 640; }
+size_t rmas_tiled_block_bytes(int weight_type) { return 640 + 64 * (size_t)rmas_tiled_layout(weight_type); }
 
 size_t rmas_tiled_bytes(int weight_type, int64_t rows, int64_t n) {
     if (!rmas_tiled_supported(weight_type) || rows < 0 || n <= 0 || n % (weight_type == T_Q4_K || weight_type == T_Q5_K ? 256 : 32)) return 0;
@@ -131,30 +157,37 @@ int rmas_tiled_pack(int weight_type, int n, const void *w, size_t row_stride, in
     const size_t bb = rmas_tiled_block_bytes(weight_type);
     int8_t *q = malloc((size_t)n);
     float *scale = malloc(sizeof(float) * (size_t)blocks), *min = malloc(sizeof(float) * (size_t)blocks);
-    if (!q || !scale || !min) {
-        free(q), free(scale), free(min);
+    float *high = malloc(sizeof(float) * (size_t)blocks);
+    const int layout = rmas_tiled_layout(weight_type);
+    if (!q || !scale || !min || !high) {
+        free(q), free(scale), free(min), free(high);
         return -1;
     }
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *tile = (uint8_t *)packed + (size_t)g * (size_t)blocks * bb;
         memset(tile, 0, (size_t)blocks * bb);  // rows past the end: zero weights, scales and mins
         for (int l = 0; l < 16 && g * 16 + l < rows; l++) {
-            decode_row(weight_type, (const uint8_t *)w + (size_t)(g * 16 + l) * row_stride, n, q, scale, min);
+            decode_row(weight_type, (const uint8_t *)w + (size_t)(g * 16 + l) * row_stride, n, q, scale, high, min);
             for (int b = 0; b < blocks; b++) {
                 uint8_t *blk = tile + (size_t)b * bb;
-                int32_t sum = 0;
+                int32_t sum = 0, upper = 0;  // (halves: of i < 16 and i ≥ 16)
                 for (int i = 0; i < 32; i++) {
                     blk[(i / 4) * 64 + l * 4 + i % 4] = (uint8_t)q[32 * b + i];
-                    sum += q[32 * b + i];
+                    if (layout == RMAS_TILED_HALVES && i >= 16) upper += q[32 * b + i];
+                    else sum += q[32 * b + i];
                 }
                 memcpy(blk + 512 + 4 * l, &scale[b], 4);
-                const int32_t corr = 128 * sum;
+                const int32_t corr = 128 * sum, corr_upper = 128 * upper;
                 memcpy(blk + 576 + 4 * l, &corr, 4);
-                if (bb > 640) memcpy(blk + 640 + 4 * l, &min[b], 4);
+                if (layout == RMAS_TILED_AFFINE) memcpy(blk + 640 + 4 * l, &min[b], 4);
+                if (layout == RMAS_TILED_HALVES) {
+                    memcpy(blk + 640 + 4 * l, &high[b], 4);
+                    memcpy(blk + 704 + 4 * l, &corr_upper, 4);
+                }
             }
         }
     }
-    free(q), free(scale), free(min);
+    free(q), free(scale), free(min), free(high);
     return 0;
 }
 
@@ -184,10 +217,10 @@ int rmas_tiled_quantize(const float *x, int64_t n, void *out) {
 
 // MARK: - Portable products (the reference the AVX-512 kernel equals bit for bit)
 
-static void rows_portable(int n, int affine, const uint8_t *tiles, int64_t rows, const void *const *xq,
+static void rows_portable(int n, int layout, const uint8_t *tiles, int64_t rows, const void *const *xq,
                           float *const *y, int nvec, int64_t g0, int64_t g1) {
     const int blocks = n / 32;
-    const size_t bb = affine ? 704 : 640;
+    const size_t bb = 640 + 64 * (size_t)layout;
     for (int64_t g = g0; g < g1; g++) {
         for (int v = 0; v < nvec; v++) {
             const uint8_t *x = xq[v];
@@ -196,16 +229,25 @@ static void rows_portable(int n, int affine, const uint8_t *tiles, int64_t rows,
             for (int b = 0; b < blocks; b++) {
                 const uint8_t *blk = tiles + ((size_t)g * blocks + b) * bb;
                 for (int l = 0; l < 16; l++) {
-                    int32_t s = 0;
-                    for (int i = 0; i < 32; i++) s += (int32_t)x[32 * b + i] * (int8_t)blk[(i / 4) * 64 + l * 4 + i % 4];
+                    const int split = layout == RMAS_TILED_HALVES ? 16 : 32;  // k of the first scale
+                    int32_t s = 0, t = 0;
+                    for (int i = 0; i < 32; i++) {
+                        const int32_t p = (int32_t)x[32 * b + i] * (int8_t)blk[(i / 4) * 64 + l * 4 + i % 4];
+                        if (i < split) s += p;
+                        else t += p;
+                    }
                     float scale, mn;
                     int32_t corr;
                     memcpy(&scale, blk + 512 + 4 * l, 4);
                     memcpy(&corr, blk + 576 + 4 * l, 4);
                     acc[l] = fmaf((float)(s - corr), scale * d[b], acc[l]);
-                    if (affine) {
+                    if (layout == RMAS_TILED_AFFINE) {
                         memcpy(&mn, blk + 640 + 4 * l, 4);
                         acc[l] = fmaf(mn, dsum[b], acc[l]);
+                    } else if (layout == RMAS_TILED_HALVES) {
+                        memcpy(&scale, blk + 640 + 4 * l, 4);
+                        memcpy(&corr, blk + 704 + 4 * l, 4);
+                        acc[l] = fmaf((float)(t - corr), scale * d[b], acc[l]);
                     }
                 }
             }
@@ -214,15 +256,15 @@ static void rows_portable(int n, int affine, const uint8_t *tiles, int64_t rows,
     }
 }
 
-void rmas_tiled_rows_isa(int isa, int n, int affine, const void *tiles, int64_t rows, const void *const *xq,
+void rmas_tiled_rows_isa(int isa, int n, int layout, const void *tiles, int64_t rows, const void *const *xq,
                          float *const *y, int nvec, int64_t g0, int64_t g1) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa >= RMAS_ISA_AVX512VNNI) {
         for (int v0 = 0; v0 < nvec; v0 += 8)
-            rmas_avx512_tiled_rows(n, affine, tiles, rows, xq + v0, y + v0, nvec - v0 < 8 ? nvec - v0 : 8, g0, g1);
+            rmas_avx512_tiled_rows(n, layout, tiles, rows, xq + v0, y + v0, nvec - v0 < 8 ? nvec - v0 : 8, g0, g1);
         return;
     }
 #endif
     (void)isa;
-    rows_portable(n, affine, tiles, rows, xq, y, nvec, g0, g1);
+    rows_portable(n, layout, tiles, rows, xq, y, nvec, g0, g1);
 }

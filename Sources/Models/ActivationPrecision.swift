@@ -18,7 +18,7 @@ public struct ActivationPrecision: Hashable, Sendable {
         /// ``float32``.
         case int8
         /// The same 8-bit activations against weights repacked once into 16-row int8 tiles
-        /// (``TiledInt8Matrix``: q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K; other formats take the
+        /// (``TiledInt8Matrix``: q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K; other formats take the
         /// ``int8`` kernels): several sequences' decode steps at once run ~4× the row-major
         /// kernels' rate on AVX-512 VNNI. Differs from ``int8`` by the order of float sums only
         /// (so greedy texts can differ where logits nearly tie), and is the same whatever the

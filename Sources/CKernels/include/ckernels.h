@@ -117,16 +117,21 @@ int rmas_quantize_activation_isa(int isa, int weight_type, const float *x, void 
 // MARK: - fp32 activations (the exact path)
 
 // Tiled 8-bit products (tiled_int8.c): a weight matrix of a 32-element or K format (q4_0, q4_1,
-// q5_0, q5_1, q8_0, q4_K, q5_K) repacked once into tiles of 16 rows. Tile g, block b (32 k) is
-// 640 bytes (704 with mins): int8 q[8][16 rows][4] (k = 4·step + byte), fp32 scale[16],
-// int32 128·Σq[16], and for formats with mins fp32 min[16], so that row r's weights are
-// scale·q + min exactly as the GGUF block defines them. Activations: per vector n bytes q + 128
+// q5_0, q5_1, q8_0, q4_K, q5_K, q6_K) repacked once into tiles of 16 rows. Tile g, block b (32 k)
+// is int8 q[8][16 rows][4] (k = 4·step + byte), fp32 scale[16], int32 128·Σq[16] (640 bytes);
+// formats with mins add fp32 min[16] (704); q6_K, whose scales cover 16 k, holds the first 16
+// k's scale and sum there and adds the second 16's (768). Row r's weights are scale·q + min
+// exactly as the GGUF block defines them. Activations: per vector n bytes q + 128
 // (q = round(x/d), d = amax/127 per 32), then fp32 d[n/32] and d·Σq [n/32]. Each y[v][r] is the
 // same float function of row r and vector v on every level, thread split and vector count;
 // it differs from `rmas_gemv` by the order of the float sums (the integer dots are exact).
 
 /// Whether `weight_type` can be tiled.
 int rmas_tiled_supported(int weight_type);
+/// Block layouts of the tiled weights (640 + 64 × layout bytes per block).
+enum { RMAS_TILED_PLAIN = 0, RMAS_TILED_AFFINE = 1, RMAS_TILED_HALVES = 2 };
+/// The layout `weight_type` tiles into.
+int rmas_tiled_layout(int weight_type);
 /// Bytes of the tiled copy of `rows` × `n` (0 if unsupported or n is not a whole number of blocks).
 size_t rmas_tiled_bytes(int weight_type, int64_t rows, int64_t n);
 /// Repacks tiles g0 ..< g1 (rows 16·g …) of the GGUF rows at `w` (`row_stride` bytes apart) into
@@ -141,7 +146,7 @@ int rmas_tiled_quantize(const float *x, int64_t n, void *out);
 int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows, const void *const *xq, float *const *y,
                         int nvec, int threads);
 /// Tiles g0 ..< g1 on level `isa` on the calling thread (tests; the portable C below AVX-512).
-void rmas_tiled_rows_isa(int isa, int n, int affine, const void *tiles, int64_t rows, const void *const *xq,
+void rmas_tiled_rows_isa(int isa, int n, int layout, const void *tiles, int64_t rows, const void *const *xq,
                          float *const *y, int nvec, int64_t g0, int64_t g1);
 
 /// Whether `rmas_dot_f32` has a kernel for `weight_type` on this CPU (q8_0 and q5_0 with AVX-512).

@@ -20,7 +20,7 @@ import Darwin
 /// instruction set.
 ///
 /// Shapes: `rows` = output features, `columns` = input features (whole 32-element blocks; whole
-/// 256-element super-blocks for q4_K / q5_K). Memory: `rows × columns` bytes plus 8–12 bytes per
+/// 256-element super-blocks for the K formats). Memory: `rows × columns` bytes plus 8–16 bytes per
 /// 32 weights (the GGUF bytes are not read after packing).
 public final class TiledInt8Matrix: @unchecked Sendable {
     // @unchecked: `storage` is written once in init and only read afterwards.
@@ -29,7 +29,7 @@ public final class TiledInt8Matrix: @unchecked Sendable {
     public let byteCount: Int
     let storage: UnsafeMutableRawPointer
 
-    /// Whether `type` can be tiled (q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K).
+    /// Whether `type` can be tiled (q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K).
     public static func supports(_ type: GGMLType) -> Bool { rmas_tiled_supported(Int32(type.rawValue)) != 0 }
 
     /// Whether the tiled kernels are vectorised here (AVX-512 VNNI); elsewhere portable C computes
