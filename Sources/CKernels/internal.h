@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <math.h>
 
 #include "ckernels.h"
 
@@ -98,6 +99,44 @@ static inline int8_t rmas_round_q8(float v) {
     if (!(v > -127.0f)) v = -127.0f;
     if (v > 127.0f) v = 127.0f;
     return (int8_t)rmas_rint_small(v);
+}
+
+/// Quantizes one 32-element block, returns d (unrounded) and Σqs (the scalar q8_0 and q8_1
+/// quantizers, and the tiled products' activations).
+static inline float rmas_quantize_block32(const float *x, int8_t *qs, int *sum) {
+    float amax = 0.0f;
+    for (int i = 0; i < RMAS_QK; i++) {
+        const float a = fabsf(x[i]);
+        amax = a > amax ? a : amax;
+    }
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int s = 0;
+    for (int i = 0; i < RMAS_QK; i++) {
+        qs[i] = rmas_round_q8(x[i] * id);
+        s += qs[i];
+    }
+    *sum = s;
+    return d;
+}
+
+/// The 32 quants of a 4-bit block (element j < 16: low nibble of qs[j]; j + 16: high nibble),
+/// plus `bias` (-8 for q4_0) and the fifth bits of `qh` (bit j → +16) for the q5 formats.
+static inline void rmas_unpack_nibbles(const uint8_t *qs, uint32_t qh, int bias, int8_t *q) {
+    for (int j = 0; j < 16; j++) {
+        q[j] = (int8_t)((qs[j] & 0x0F) + (int)((qh >> j) & 1) * 16 + bias);
+        q[j + 16] = (int8_t)((qs[j] >> 4) + (int)((qh >> (j + 16)) & 1) * 16 + bias);
+    }
+}
+
+/// The eight 6-bit scales and mins of a q4_K/q5_K super-block from its 12 packed bytes.
+static inline void rmas_unpack_k_scales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        mn[j] = s[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((s[j + 8] & 0x0F) | ((s[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
 }
 
 /// A per-CPU tuning choice: 1 when environment `variable` is `yes`, 0 when it is `no`, else

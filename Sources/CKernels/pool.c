@@ -100,6 +100,15 @@ static int64_t now_ns(void) {
 
 static inline uint32_t generation_of(uint64_t claim) { return (uint32_t)(claim >> 32); }
 
+/// Rows (tiles, for a tiled job) first ..< first + count of `j` on the calling thread.
+static void run_rows(const job_t *j, int64_t first, int64_t count) {
+    if (j->tiles)
+        rmas_tiled_rows_isa(rmas_isa_best(), j->n, j->tiles_layout, j->tiles, j->tiled_rows, j->xqs, j->ys, j->nvec, first,
+                            first + count);
+    else
+        rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
+}
+
 /// Claims and runs chunks of job `generation` until none are left; returns how many it ran.
 static int run_chunks(uint32_t generation) {
     int ran = 0;
@@ -113,11 +122,7 @@ static int run_chunks(uint32_t generation) {
         const job_t *j = &pool.job;
         const int64_t first = (int64_t)next * j->chunk_rows;
         const int64_t count = first + j->chunk_rows <= j->nrows ? j->chunk_rows : j->nrows - first;
-        if (j->tiles)
-            rmas_tiled_rows_isa(rmas_isa_best(), j->n, j->tiles_layout, j->tiles, j->tiled_rows, j->xqs, j->ys, j->nvec,
-                                first, first + count);
-        else
-            rmas_gemm_vectors_rows(j->fn, j->gemm, j->n, j->w, j->stride, j->xqs, j->ys, j->nvec, first, count);
+        run_rows(j, first, count);
         atomic_fetch_sub_explicit(&pool.chunks_left, 1, memory_order_release);
         ran++;
         c = atomic_load_explicit(&pool.claim, memory_order_acquire);
@@ -235,6 +240,22 @@ static void dispatch_job(job_t job, int threads) {
     pthread_mutex_unlock(&pool.dispatch);
 }
 
+/// Runs `job` on the helpers, or on the calling thread alone when it is small (4 rows or fewer),
+/// `threads` is 1, another thread is dispatching, or the pool is backing off.
+static void submit(job_t job, int threads) {
+    if (threads <= 1 || job.nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
+        run_rows(&job, 0, job.nrows);
+        return;
+    }
+    if (pool.backoff > 0) {
+        pool.backoff--;
+        pthread_mutex_unlock(&pool.dispatch);
+        run_rows(&job, 0, job.nrows);
+        return;
+    }
+    dispatch_job(job, threads);
+}
+
 int rmas_gemv_parallel(int weight_type, int n, const void *w, size_t row_stride, const void *xq, float *y,
                        int64_t nrows, int threads) {
     return rmas_gemm_vectors_parallel(weight_type, n, w, row_stride, &xq, &y, 1, nrows, threads);
@@ -246,18 +267,8 @@ int rmas_gemm_vectors_parallel(int weight_type, int n, const void *w, size_t row
     rmas_gemm_fn gemm = rmas_gemm_kernel(weight_type, n);
     if (!fn || nvec < 0 || nrows < 0) return -1;
     if (nvec == 0 || nrows == 0) return 0;
-    if (threads <= 1 || nrows <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
-        rmas_gemm_vectors_rows(fn, gemm, n, w, row_stride, xq, y, nvec, 0, nrows);
-        return 0;
-    }
-    if (pool.backoff > 0) {
-        pool.backoff--;
-        pthread_mutex_unlock(&pool.dispatch);
-        rmas_gemm_vectors_rows(fn, gemm, n, w, row_stride, xq, y, nvec, 0, nrows);
-        return 0;
-    }
-    dispatch_job((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .gemm = gemm, .nvec = nvec, .xqs = xq, .ys = y},
-                 threads);
+    submit((job_t){.n = n, .w = w, .stride = row_stride, .nrows = nrows, .fn = fn, .gemm = gemm, .nvec = nvec, .xqs = xq, .ys = y},
+           threads);
     return 0;
 }
 
@@ -265,20 +276,8 @@ int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows,
                         int nvec, int threads) {
     if (!rmas_tiled_bytes(weight_type, rows, n) || nvec < 0) return -1;
     if (nvec == 0 || rows == 0) return 0;
-    const int layout = rmas_tiled_layout(weight_type);
-    const int64_t groups = (rows + 15) / 16;
-    if (threads <= 1 || groups <= 4 || pthread_mutex_trylock(&pool.dispatch) != 0) {
-        rmas_tiled_rows_isa(rmas_isa_best(), n, layout, tiles, rows, xq, y, nvec, 0, groups);
-        return 0;
-    }
-    if (pool.backoff > 0) {
-        pool.backoff--;
-        pthread_mutex_unlock(&pool.dispatch);
-        rmas_tiled_rows_isa(rmas_isa_best(), n, layout, tiles, rows, xq, y, nvec, 0, groups);
-        return 0;
-    }
-    dispatch_job((job_t){.n = n, .nrows = groups, .nvec = nvec, .xqs = xq, .ys = y, .tiles = tiles,
-                         .tiles_layout = layout, .tiled_rows = rows},
-                 threads);
+    submit((job_t){.n = n, .nrows = (rows + 15) / 16, .nvec = nvec, .xqs = xq, .ys = y, .tiles = tiles,
+                   .tiles_layout = rmas_tiled_layout(weight_type), .tiled_rows = rows},
+           threads);
     return 0;
 }

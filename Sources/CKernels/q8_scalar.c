@@ -10,29 +10,11 @@
 
 // MARK: - Quantizers
 
-/// Shared by q8_0 and q8_1: quantizes one 32-element block, returns d (unrounded) and Σqs.
-static inline float quantize_block32(const float *x, int8_t *qs, int *sum) {
-    float amax = 0.0f;
-    for (int i = 0; i < RMAS_QK; i++) {
-        const float a = fabsf(x[i]);
-        amax = a > amax ? a : amax;
-    }
-    const float d = amax / 127.0f;
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-    int s = 0;
-    for (int i = 0; i < RMAS_QK; i++) {
-        qs[i] = rmas_round_q8(x[i] * id);
-        s += qs[i];
-    }
-    *sum = s;
-    return d;
-}
-
 void rmas_quantize_q8_0_scalar(const float *x, void *vy, int64_t n) {
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_0_BYTES) {
         int sum;
-        const float d = quantize_block32(x, (int8_t *)(y + 2), &sum);
+        const float d = rmas_quantize_block32(x, (int8_t *)(y + 2), &sum);
         const uint16_t dh = rmas_f32_to_f16(d);
         memcpy(y, &dh, 2);
     }
@@ -42,7 +24,7 @@ void rmas_quantize_q8_1_scalar(const float *x, void *vy, int64_t n) {
     uint8_t *y = vy;
     for (int64_t b = 0; b < n / RMAS_QK; b++, x += RMAS_QK, y += RMAS_Q8_1_BYTES) {
         int sum;
-        const float d = quantize_block32(x, (int8_t *)(y + 4), &sum);
+        const float d = rmas_quantize_block32(x, (int8_t *)(y + 4), &sum);
         const uint16_t dh = rmas_f32_to_f16(d), sh = rmas_f32_to_f16(d * (float)sum);
         memcpy(y, &dh, 2);
         memcpy(y + 2, &sh, 2);
@@ -86,15 +68,6 @@ static inline int idot32(const int8_t *w, const int8_t *x) {
     return s;
 }
 
-/// The 32 quants of a 4-bit block (element j < 16: low nibble of qs[j]; j + 16: high nibble),
-/// plus `bias` (-8 for q4_0) and the fifth bits of `qh` (bit j → +16) for the q5 formats.
-static inline void unpack_nibbles(const uint8_t *qs, uint32_t qh, int bias, int8_t *q) {
-    for (int j = 0; j < 16; j++) {
-        q[j] = (int8_t)((qs[j] & 0x0F) + (int)((qh >> j) & 1) * 16 + bias);
-        q[j + 16] = (int8_t)((qs[j] >> 4) + (int)((qh >> (j + 16)) & 1) * 16 + bias);
-    }
-}
-
 static float dot_q8_0(int n, const uint8_t *w, const uint8_t *x) {
     float sum = 0.0f;
     for (int b = 0; b < n / RMAS_QK; b++, w += RMAS_Q8_0_BYTES, x += RMAS_Q8_0_BYTES) {
@@ -110,8 +83,8 @@ static float dot_symmetric4or5(int n, const uint8_t *w, const uint8_t *x, int q5
     float sum = 0.0f;
     for (int b = 0; b < n / RMAS_QK; b++, w += bytes, x += RMAS_Q8_0_BYTES) {
         int8_t q[RMAS_QK];
-        if (q5) unpack_nibbles(w + 6, rmas_ld32(w + 2), -16, q);
-        else unpack_nibbles(w + 2, 0, -8, q);
+        if (q5) rmas_unpack_nibbles(w + 6, rmas_ld32(w + 2), -16, q);
+        else rmas_unpack_nibbles(w + 2, 0, -8, q);
         const float d = rmas_f16_to_f32(rmas_ld16(w)) * rmas_f16_to_f32(rmas_ld16(x));
         sum += d * (float)idot32(q, (const int8_t *)(x + 2));
     }
@@ -125,8 +98,8 @@ static float dot_affine4or5(int n, const uint8_t *w, const uint8_t *x, int q5) {
     float sum = 0.0f;
     for (int b = 0; b < n / RMAS_QK; b++, w += bytes, x += RMAS_Q8_1_BYTES) {
         int8_t q[RMAS_QK];
-        if (q5) unpack_nibbles(w + 8, rmas_ld32(w + 4), 0, q);
-        else unpack_nibbles(w + 4, 0, 0, q);
+        if (q5) rmas_unpack_nibbles(w + 8, rmas_ld32(w + 4), 0, q);
+        else rmas_unpack_nibbles(w + 4, 0, 0, q);
         const float d = rmas_f16_to_f32(rmas_ld16(w)) * rmas_f16_to_f32(rmas_ld16(x));
         const float ms = rmas_f16_to_f32(rmas_ld16(w + 2)) * rmas_f16_to_f32(rmas_ld16(x + 2));
         sum += d * (float)idot32(q, (const int8_t *)(x + 4)) + ms;
@@ -136,16 +109,6 @@ static float dot_affine4or5(int n, const uint8_t *w, const uint8_t *x, int q5) {
 
 // MARK: - Dots, K super-blocks
 
-/// The eight 6-bit scales and mins of a q4_K/q5_K super-block from its 12 packed bytes.
-static inline void unpack_k_scales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = s[j] & 63;
-        mn[j] = s[j + 4] & 63;
-        sc[j + 4] = (uint8_t)((s[j + 8] & 0x0F) | ((s[j] >> 6) << 4));
-        mn[j + 4] = (uint8_t)((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-    }
-}
-
 /// q4_K (has_qh = 0) and q5_K against q8_K:
 /// Σ_b d_x·(d·Σ_j sc_j·Σ_{i∈j} q_i·x_i − dmin·Σ_j m_j·Σ_{i∈j} x_i).
 static float dot_k45(int n, const uint8_t *w, const uint8_t *x, int q5) {
@@ -154,7 +117,7 @@ static float dot_k45(int n, const uint8_t *w, const uint8_t *x, int q5) {
     float sum = 0.0f;
     for (int b = 0; b < n / RMAS_QK_K; b++, w += bytes, x += RMAS_Q8_K_BYTES) {
         uint8_t sc[8], mn[8];
-        unpack_k_scales(w + RMAS_K_SCALES, sc, mn);
+        rmas_unpack_k_scales(w + RMAS_K_SCALES, sc, mn);
         const int8_t *xq = (const int8_t *)(x + RMAS_Q8_K_QS);
         int16_t bsums[16];
         memcpy(bsums, x + RMAS_Q8_K_BSUMS, sizeof bsums);

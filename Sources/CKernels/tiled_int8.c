@@ -24,18 +24,7 @@
 /// GGML type ids of the formats repacked here.
 enum { T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14 };
 
-static inline float f16(const uint8_t *p) { return rmas_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
-
-/// The 6-bit scale and min of sub-block j of a K-format block's 12 scale bytes (ggml's layout).
-static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
+static inline float f16(const uint8_t *p) { return rmas_f16_to_f32(rmas_ld16(p)); }
 
 int rmas_tiled_supported(int weight_type) {
     switch (weight_type) {
@@ -82,15 +71,15 @@ static void decode_row(int type, const uint8_t *row, int n, int8_t *q, float *sc
     if (type == T_Q4_K || type == T_Q5_K) {
         const int bytes = type == T_Q4_K ? RMAS_Q4_K_BYTES : RMAS_Q5_K_BYTES;
         for (int s = 0; s < n / 256; s++) {
-            const uint8_t *blk = row + (size_t)s * bytes, *scales = blk + 4;
-            const uint8_t *qh = type == T_Q5_K ? blk + 16 : NULL, *qs = blk + (qh ? 48 : 16);
+            const uint8_t *blk = row + (size_t)s * bytes;
+            const uint8_t *qh = type == T_Q5_K ? blk + RMAS_Q5_K_QH : NULL, *qs = blk + (qh ? RMAS_Q5_K_QS : RMAS_Q4_K_QS);
             const float d = f16(blk), dmin = f16(blk + 2);
+            uint8_t sc[8], mn[8];
+            rmas_unpack_k_scales(blk + RMAS_K_SCALES, sc, mn);
             for (int j = 0; j < 8; j++) {  // sub-block j: nibble (j & 1) of bytes 32·(j/2) …
-                uint8_t sc, m;
-                scale_min_k4(j, scales, &sc, &m);
                 const int b = s * 8 + j;
-                scale[b] = d * sc;
-                min[b] = -(dmin * m);
+                scale[b] = d * sc[j];
+                min[b] = -(dmin * mn[j]);
                 for (int l = 0; l < 32; l++) {
                     const uint8_t byte = qs[32 * (j / 2) + l];
                     int v = (j & 1) ? byte >> 4 : byte & 0xF;
@@ -111,29 +100,14 @@ static void decode_row(int type, const uint8_t *row, int n, int8_t *q, float *sc
             memcpy(out, blk + 2, 32);
             break;
         }
-        case T_Q4_0: case T_Q4_1: {
-            const int affine = type == T_Q4_1;
-            const uint8_t *blk = row + (size_t)b * (affine ? RMAS_Q4_1_BYTES : RMAS_Q4_0_BYTES), *qs = blk + (affine ? 4 : 2);
+        case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: {
+            const int q5 = type == T_Q5_0 || type == T_Q5_1, affine = type == T_Q4_1 || type == T_Q5_1;
+            const int bytes = q5 ? (affine ? RMAS_Q5_1_BYTES : RMAS_Q5_0_BYTES) : (affine ? RMAS_Q4_1_BYTES : RMAS_Q4_0_BYTES);
+            const uint8_t *blk = row + (size_t)b * bytes, *after = blk + (affine ? 4 : 2);  // past d (and m)
             scale[b] = f16(blk);
             if (affine) min[b] = f16(blk + 2);
-            for (int j = 0; j < 16; j++) {
-                out[j] = (int8_t)((qs[j] & 0xF) - (affine ? 0 : 8));
-                out[j + 16] = (int8_t)((qs[j] >> 4) - (affine ? 0 : 8));
-            }
-            break;
-        }
-        case T_Q5_0: case T_Q5_1: {
-            const int affine = type == T_Q5_1;
-            const uint8_t *blk = row + (size_t)b * (affine ? RMAS_Q5_1_BYTES : RMAS_Q5_0_BYTES), *h = blk + (affine ? 4 : 2);
-            const uint32_t qh = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-            const uint8_t *qs = h + 4;
-            scale[b] = f16(blk);
-            if (affine) min[b] = f16(blk + 2);
-            for (int j = 0; j < 16; j++) {
-                const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
-                out[j] = (int8_t)(((qs[j] & 0xF) | h0) - (affine ? 0 : 16));
-                out[j + 16] = (int8_t)(((qs[j] >> 4) | h1) - (affine ? 0 : 16));
-            }
+            if (q5) rmas_unpack_nibbles(after + 4, rmas_ld32(after), affine ? 0 : -16, out);
+            else rmas_unpack_nibbles(after, 0, affine ? 0 : -8, out);
             break;
         }
         default: break;
@@ -200,17 +174,11 @@ int rmas_tiled_quantize(const float *x, int64_t n, void *out) {
     uint8_t *q = out;
     float *d = (float *)(q + n), *dsum = d + n / 32;
     for (int64_t b = 0; b < n / 32; b++) {
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[32 * b + i]));
-        const float scale = amax / 127, inverse = amax != 0 ? 127 / amax : 0;
-        int32_t sum = 0;
-        for (int i = 0; i < 32; i++) {
-            const int v = (int)rmas_rint_small(fminf(fmaxf(x[32 * b + i] * inverse, -127), 127));
-            q[32 * b + i] = (uint8_t)(v + 128);
-            sum += v;
-        }
-        d[b] = scale;
-        dsum[b] = scale * (float)sum;
+        int8_t qs[32];
+        int sum;
+        d[b] = rmas_quantize_block32(x + 32 * b, qs, &sum);  // q8_0's rounding, d kept in fp32
+        for (int i = 0; i < 32; i++) q[32 * b + i] = (uint8_t)(qs[i] + 128);
+        dsum[b] = d[b] * (float)sum;
     }
     return 0;
 }
