@@ -324,4 +324,32 @@ struct CompareCommandTests {
         #expect(byPath.status != 0 && byPath.stderr.contains("system \(system.path) → \(fixture.system.path)"), "\(byPath.stderr)")
         #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
     }
+
+    @Test("compare: --decode defaults to int8-tiled with --batch above 1, to int8 at 1, and to the recorded one when continuing")
+    func compareDecodeDefault() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        func compare(_ out: URL, _ extra: [String]) throws -> Output {
+            try Self.rmas(["compare", "--system", fixture.system.path, "--data", fixture.questions.path, "--limit", "2", "--rounds", "1",
+                           "--methods", "single", "--max-tokens", "2", "--out", out.path, "--threads", "1"] + extra, in: fixture)
+        }
+        func decode(_ out: URL) throws -> String? {
+            try Self.object(String(contentsOf: out.appendingPathComponent("settings.json"), encoding: .utf8))["text_decode"] as? String
+        }
+        let batched = fixture.path("batched"), single = fixture.path("single")
+        let first = try compare(batched, ["--batch", "2"])
+        try #require(first.status == 0, "\(first.stderr)")
+        #expect(try decode(batched) == "int8-tiled")
+        let recorded = try Data(contentsOf: batched.appendingPathComponent("outcomes.jsonl"))
+        // Continued at --batch 1 without --decode: the recorded format, no new work.
+        let continued = try compare(batched, ["--batch", "1"])
+        #expect(continued.status == 0, "\(continued.stderr)")
+        #expect(try Data(contentsOf: batched.appendingPathComponent("outcomes.jsonl")) == recorded)
+        // An explicit other format is refused.
+        let other = try compare(batched, ["--decode", "int8"])
+        #expect(other.status != 0 && other.stderr.contains("text decode (--decode) int8-tiled → int8"), "\(other.stderr)")
+        let one = try compare(single, [])
+        try #require(one.status == 0, "\(one.stderr)")
+        #expect(try decode(single) == nil, "int8 is recorded as absent, as runs before the option")
+    }
 }

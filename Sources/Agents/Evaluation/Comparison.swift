@@ -250,6 +250,15 @@ public struct Comparison: Sendable {
     var runs: [Run] { questions.flatMap { q in plan.map { Run(index: q.index, method: $0.method, rounds: $0.rounds) } } }
     var outcomesURL: URL { output.appendingPathComponent("outcomes.jsonl") }
 
+    /// The settings an earlier run in `output` recorded answers with; nil when it holds no
+    /// answers or no readable settings (``recorded()`` then says what is wrong).
+    public static func recordedSettings(in output: URL) -> Settings? {
+        let outcomes = output.appendingPathComponent("outcomes.jsonl")
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: outcomes.path))?[.size] as? Int, size > 0,
+              let data = try? Data(contentsOf: output.appendingPathComponent("settings.json")) else { return nil }
+        return try? JSONDecoder().decode(Settings.self, from: data)
+    }
+
     /// The answers already recorded for this run's (question, method, rounds), checked against
     /// these settings and expected answers; saves the settings for the next continuation.
     public func recorded() throws -> [QuestionOutcome] {

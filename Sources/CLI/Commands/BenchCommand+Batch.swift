@@ -9,6 +9,14 @@ extension BenchCommand {
         let c = model.configuration, clock = ContinuousClock(), precision = try inference()
         var rng = SplitMix64(seed: 42)
         var rows: [(batch: Int, decode: Double, step: Double)] = []
+        // Warm-up: one decode step at this precision, so that weights repacked on first use (the
+        // int8-tiled copies) are built before any timing, as llama-batched-bench warms up.
+        let warm = KVCache(configuration: c, capacity: 2)
+        let first = model.transformer.embeddings([1])
+        _ = Self.withPointers([first]) { pointers in
+            model.transformer.forward(batch: [.init(embeddings: pointers[0], count: 1, cache: warm, precision: precision)],
+                                      threads: threads)
+        }
         for b in batch.values {
             var rates: [Double] = []
             for _ in 0..<repetitions {

@@ -69,8 +69,11 @@ struct BenchCommand: ParsableCommand {
         let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(c.vocabularySize)) }
         let clock = ContinuousClock()
 
-        // Warm-up: maps pages and builds the dense prefill weights once, as llama-bench warms up.
-        _ = model.transformer.forward(tokens: Array(prompt.prefix(8)), cache: KVCache(configuration: c, capacity: 8), threads: threads)
+        // Warm-up: maps pages and builds the dense prefill weights and the decode steps' repacked
+        // weights (int8-tiled) once, as llama-bench warms up.
+        let warm = KVCache(configuration: c, capacity: 9)
+        _ = model.transformer.forward(tokens: Array(prompt.prefix(8)), cache: warm, threads: threads)
+        _ = model.transformer.forward(tokens: [prompt.first ?? 1], cache: warm, outputs: .last, precision: precision, threads: threads)
 
         var prefill: [Double] = [], decode: [Double] = []
         for _ in 0..<repetitions {
