@@ -148,10 +148,10 @@ validate)
     tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
     $RMAS compare --system "$W/$SYSTEM.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
         --methods single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto \
-        --batch 8 --max-tokens 512 --out "$W/validate$TAG" --threads $T
+        --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$W/validate$TAG" --threads $T
     if [ -f "$W/outer-self/manifest.json" ]; then
         $RMAS compare --system "$W/system-v2-self.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1,2 \
-            --methods single,latent --batch 8 --max-tokens 512 --out "$W/validate-self" --threads $T
+            --methods single,latent --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$W/validate-self" --threads $T
     fi
     ;;
 evidence)
@@ -168,11 +168,11 @@ open(sys.argv[2], "w").write("\n".join(rows[:200]) + "\n")' "$W/tasks/mmlu-medic
     tuned=""; [ -f "$W/solver-prompt/manifest.json" ] && tuned=",single-tuned --soft-prompt $W/solver-prompt"
     methods="single,latent,latent-zero,latent-shuffled,solver-inner,text,self-consistency$tuned --sc-samples auto"
     $RMAS compare --system "$W/$SYSTEM.json" --data "$W/data/test.jsonl" --limit 200 --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-math$TAG" --threads $T
+        --methods $methods --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$W/evidence-math$TAG" --threads $T
     $RMAS compare --system "$W/$SYSTEM.json" --data "$W/tasks/mmlu-medicine-200.jsonl" --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-mmlu-medicine$TAG" --threads $T
+        --methods $methods --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$W/evidence-mmlu-medicine$TAG" --threads $T
     $RMAS compare --system "$W/$SYSTEM.json" --data "$W/tasks/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 \
-        --methods $methods --batch 8 --max-tokens 512 --out "$W/evidence-humaneval$TAG" --threads $T
+        --methods $methods --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$W/evidence-humaneval$TAG" --threads $T
     ;;
 snapshot)
     # What a later machine resumes from (see the top): every stage's latest weights in fp16 and

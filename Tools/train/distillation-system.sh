@@ -5,7 +5,8 @@
 # its directory). The claim to test: the learner with the expert's latents well above the learner
 # alone, and faster than the expert alone.
 #
-# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | latent-tuned | evidence | snapshot)
+# Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | latent-tuned | expert-gen | expert-targets
+#   | outer-expert | validate-expert | evidence | snapshot)
 # Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
 # test split; checkpoints and settings are chosen on the validation split. `snapshot` copies the
 # latest weights (fp16) into Runs/distillation/ for committing, and a stage whose run directory is
@@ -24,9 +25,9 @@ restore() { run_state_restore "$D" "$STATE" "$1"; }
 # and the two paired.
 table() {
     $RMAS compare --system "$D/system.json" --data "$1" --limit "$2" --rounds 1 \
-        --methods ${METHODS:-single,latent,latent-zero,latent-shuffled,text} --batch 8 --max-tokens 512 --out "$3" --threads $T
+        --methods ${METHODS:-single,latent,latent-zero,latent-shuffled,text} --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$3" --threads $T
     $RMAS compare --system "$D/expert-alone.json" --data "$1" --limit "$2" --rounds 1 \
-        --methods single --batch 8 --max-tokens 512 --out "$3-expert" --threads $T
+        --methods single --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$3-expert" --threads $T
     $RMAS compare-runs --run system="$3" --run expert="$3-expert" \
         --pair system:latent@1,system:single@1 --pair system:latent@1,expert:single@1 --out "$3-paired"
 }
@@ -109,16 +110,78 @@ latent-tuned)
     # Tools/train/self-targets.sh (SOFT_PROMPT; trained on the same model as the default system's
     # solver) alone and with the expert's latents, on the same validation questions.
     $RMAS compare --system "$D/system.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 --methods single-tuned,latent-tuned \
-        --soft-prompt "${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}" --batch 8 --max-tokens 512 \
+        --soft-prompt "${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}" --batch 8 --decode ${DECODE:-int8} --max-tokens 512 \
         --out "$D/validate-tuned" --threads $T
     ;;
 evidence)
     # The test table: 200 unseen-template GSM-symbolic questions, the same methods.
     table "$W/data/test.jsonl" 200 "$D/evidence-math"
     ;;
+expert-gen)
+    # Targets with working (issue 18): the expert alone (single-agent prompt, greedy, no answer
+    # retry, 512 cap) on GEN_PER_TEMPLATE (default 6) training rows of each of the 63 training
+    # templates, ordered so every template comes up once before any twice; stopped early, the rows
+    # answered so far are usable. Why: trained on the dataset's terse answers the link taught the
+    # learner to drop the working it needs (5.0% vs 13.3% alone); here the learner is asked, given
+    # the expert's latents, to write what the expert writes when it is right.
+    python3 - "$W" "$D" "${GEN_PER_TEMPLATE:-6}" <<'PY'
+import sys
+w, d, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = open(f"{w}/train.jsonl").read().splitlines()
+assert len(rows) == 63 * 45, len(rows)
+sub = [rows[t * 45 + j] for j in range(k) for t in range(63)]
+open(f"{d}/expert-gen-rows.jsonl", "w").write("\n".join(sub) + "\n")
+PY
+    $RMAS compare --system "$D/expert-alone.json" --data "$D/expert-gen-rows.jsonl" --rounds 1 --methods single \
+        --no-answer-retry --batch 8 --max-tokens 512 --decode int8-tiled --out "$D/expert-gen" --threads $T
+    ;;
+expert-targets)
+    # Training rows: each row the expert answered right, `answer` replaced by its reply. Held-out
+    # rows: the validation questions the expert alone answered right in the committed validation
+    # run (Evidence/validate-distillation/validate-expert), its reply as target (loss tracking only).
+    python3 - "$D" "$W/val-60.jsonl" Evidence/validate-distillation/validate-expert/outcomes.jsonl <<'PY'
+import json, sys
+d, val, evidence = sys.argv[1:4]
+def build(rows_file, outcomes_file, out):
+    rows = open(rows_file).read().splitlines()
+    kept = []
+    for line in open(outcomes_file):
+        o = json.loads(line)
+        if o["method"] != "single" or not o["correct"]:
+            continue
+        row = json.loads(rows[o["index"]])
+        assert str(row["final_answer"]) == o["expected"], (row, o["expected"])
+        row["answer"] = o["stages"][-1]["text"]
+        kept.append((o["index"], json.dumps(row)))
+    kept.sort()
+    open(out, "w").write("".join(r + "\n" for _, r in kept))
+    return len(kept), len(rows)
+print("train: %d of %d rows answered correctly" % build(f"{d}/expert-gen-rows.jsonl", f"{d}/expert-gen/outcomes.jsonl", f"{d}/train-expert.jsonl"))
+print("held-out: %d of %d rows" % build(val, evidence, f"{d}/val-expert.jsonl"))
+PY
+    ;;
+outer-expert)
+    # The committed expert → learner link (80 steps on the dataset's answers) continued on the
+    # expert's own correct replies: EXPERT_STEPS (default 60) × 2 rows, fresh AdamW, warmup 5,
+    # rollout latents as inference sends them.
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+for e in s["edges"]: e["checkpoint"] = "outer-expert"
+json.dump(s, open(sys.argv[2], "w"), indent=2)' "$D/system.json" "$D/system-expert.json"
+    $RMAS train outer --system "$D/system.json" --data "$D/train-expert.jsonl" --held-out "$D/val-expert.jsonl" \
+        --out "$D/outer-expert" --rounds 1 --steps ${EXPERT_STEPS:-60} --batch-size 2 --warmup 5 \
+        --latents rollout --checkpoint-every 5 --eval-every 30 --threads $T $(resume "$D/outer-expert")
+    ;;
+validate-expert)
+    # Validation split only: the learner alone, the system with the expert-target link and its
+    # shuffled control on the same 60 questions (the expert alone is the committed run's).
+    $RMAS compare --system "$D/system-expert.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods ${METHODS:-latent,single,latent-shuffled} --batch 8 --max-tokens 512 --decode int8-tiled \
+        --out "$D/validate-expert-targets" --threads $T
+    ;;
 snapshot)
-    run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer
+    run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer outer-expert
     ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|latent-tuned|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|evidence|snapshot" >&2; exit 2 ;;
 esac

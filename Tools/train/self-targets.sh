@@ -36,7 +36,7 @@ sub = [rows[t * 45 + k] for k in range(6) for t in range(63)]
 open(f"{w}/self/gen-rows.jsonl", "w").write("\n".join(sub) + "\n")
 PY
     $RMAS compare --system "$W/system-v2-rollout.json" --data "$S/gen-rows.jsonl" --rounds 1 --methods single \
-        --no-answer-retry --batch 8 --max-tokens 512 --out "$S/gen" --threads $T
+        --no-answer-retry --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$S/gen" --threads $T
     ;;
 targets)
     # Training rows: each correctly answered row with `answer` replaced by the solver's reply.
@@ -80,19 +80,19 @@ validate)
     # single / single-tuned / latent answers (Evidence/validate-rollout-r2).
     $RMAS compare --system "$S/outer/system.json" --data "$W/val-90.jsonl" --rounds 2 \
         --methods latent,single-tuned --soft-prompt "$S/solver-prompt" \
-        --batch 8 --max-tokens 512 --out "$S/validate" --threads $T
+        --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$S/validate" --threads $T
     ;;
 controls)
     # Whether the retrained links' latents carry their question: another question's latents.
     $RMAS compare --system "$S/outer/system.json" --data "$W/val-90.jsonl" --rounds 2 --methods latent-shuffled \
-        --batch 8 --max-tokens 512 --out "$S/validate-shuffled" --threads $T
+        --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$S/validate-shuffled" --threads $T
     ;;
 latent-tuned)
     # Whether the latents add anything to the tuned solver: the system with the tuned rows after
     # the solver's message where it decodes (the links were trained without them), against
     # single-tuned's answers from the validate stage.
     $RMAS compare --system "$S/outer/system.json" --data "$W/val-90.jsonl" --rounds 2 --methods latent-tuned \
-        --soft-prompt "$S/solver-prompt" --batch 8 --max-tokens 512 --out "$S/validate-latent-tuned" --threads $T
+        --soft-prompt "$S/solver-prompt" --batch 8 --decode ${DECODE:-int8} --max-tokens 512 --out "$S/validate-latent-tuned" --threads $T
     ;;
 snapshot)
     # The tuned solver's soft prompt is the strongest single-agent baseline measured (part 5), so
