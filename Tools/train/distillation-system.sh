@@ -139,26 +139,9 @@ expert-targets)
     # Training rows: each row the expert answered right, `answer` replaced by its reply. Held-out
     # rows: the validation questions the expert alone answered right in the committed validation
     # run (Evidence/validate-distillation/validate-expert), its reply as target (loss tracking only).
-    python3 - "$D" "$W/val-60.jsonl" Evidence/validate-distillation/validate-expert/outcomes.jsonl <<'PY'
-import json, sys
-d, val, evidence = sys.argv[1:4]
-def build(rows_file, outcomes_file, out):
-    rows = open(rows_file).read().splitlines()
-    kept = []
-    for line in open(outcomes_file):
-        o = json.loads(line)
-        if o["method"] != "single" or not o["correct"]:
-            continue
-        row = json.loads(rows[o["index"]])
-        assert str(row["final_answer"]) == o["expected"], (row, o["expected"])
-        row["answer"] = o["stages"][-1]["text"]
-        kept.append((o["index"], json.dumps(row)))
-    kept.sort()
-    open(out, "w").write("".join(r + "\n" for _, r in kept))
-    return len(kept), len(rows)
-print("train: %d of %d rows answered correctly" % build(f"{d}/expert-gen-rows.jsonl", f"{d}/expert-gen/outcomes.jsonl", f"{d}/train-expert.jsonl"))
-print("held-out: %d of %d rows" % build(val, evidence, f"{d}/val-expert.jsonl"))
-PY
+    python3 Tools/train/reply-targets.py train "$D/expert-gen-rows.jsonl" "$D/expert-gen/outcomes.jsonl" "$D/train-expert.jsonl"
+    python3 Tools/train/reply-targets.py held-out "$W/val-60.jsonl" Evidence/validate-distillation/validate-expert/outcomes.jsonl \
+        "$D/val-expert.jsonl"
     ;;
 outer-expert)
     # The committed expert → learner link (80 steps on the dataset's answers) continued on the

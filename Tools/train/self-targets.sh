@@ -42,26 +42,8 @@ targets)
     # Training rows: each correctly answered row with `answer` replaced by the solver's reply.
     # Held-out rows: the validation questions (val-90) the untuned solver answered correctly in
     # part 4's run (Evidence/validate-rollout-r2), with its reply as target.
-    python3 - "$S" "$W/val-90.jsonl" Evidence/validate-rollout-r2/outcomes.jsonl <<'PY'
-import json, sys
-s, val, evidence = sys.argv[1:4]
-def build(rows_file, outcomes_file, out):
-    rows = open(rows_file).read().splitlines()
-    kept = []
-    for line in open(outcomes_file):
-        o = json.loads(line)
-        if o["method"] != "single" or not o["correct"]:
-            continue
-        row = json.loads(rows[o["index"]])
-        assert str(row["final_answer"]) == o["expected"], (row, o["expected"])
-        row["answer"] = o["stages"][-1]["text"]
-        kept.append((o["index"], json.dumps(row)))
-    kept.sort()
-    open(out, "w").write("".join(r + "\n" for _, r in kept))
-    return len(kept), len(rows)
-print("train: %d of %d rows answered correctly" % build(f"{s}/gen-rows.jsonl", f"{s}/gen/outcomes.jsonl", f"{s}/train-self.jsonl"))
-print("held-out: %d of %d rows" % build(val, evidence, f"{s}/val-self.jsonl"))
-PY
+    python3 Tools/train/reply-targets.py train "$S/gen-rows.jsonl" "$S/gen/outcomes.jsonl" "$S/train-self.jsonl"
+    python3 Tools/train/reply-targets.py held-out "$W/val-90.jsonl" Evidence/validate-rollout-r2/outcomes.jsonl "$S/val-self.jsonl"
     ;;
 prompt)
     # The tuned solver alone, continued from its step-200 rows (fresh optimizer and schedule).
