@@ -6,7 +6,7 @@
 # alone, and faster than the expert alone.
 #
 # Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | latent-tuned | expert-gen | expert-targets
-#   | outer-expert | validate-expert | evidence | snapshot)
+#   | outer-expert | validate-expert | validate-expert-controls | evidence | snapshot)
 # Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
 # test split; checkpoints and settings are chosen on the validation split. `snapshot` copies the
 # latest weights (fp16) into Runs/distillation/ for committing, and a stage whose run directory is
@@ -162,9 +162,21 @@ validate-expert)
         --methods ${METHODS:-latent,single,latent-shuffled} --batch 8 --max-tokens 512 --decode int8-tiled \
         --out "$D/validate-expert-targets" --threads $T
     ;;
+validate-expert-controls)
+    # The same questions: zeroed expert rows, and the learner with the soft prompt tuned on its
+    # own correct replies (Tools/train/self-targets.sh) — the fair single-agent bar when another
+    # question's latents do as well as the question's own.
+    $RMAS compare --system "$D/system-expert.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods latent-zero,single-tuned --soft-prompt "${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}" \
+        --batch 8 --max-tokens 512 --decode int8-tiled --out "$D/validate-expert-controls" --threads $T
+    $RMAS compare-runs --run targets="$D/validate-expert-targets" --run controls="$D/validate-expert-controls" \
+        --pair targets:latent@1,targets:single@1 --pair targets:latent@1,targets:latent-shuffled@1 \
+        --pair targets:latent@1,controls:latent-zero@1 --pair targets:latent@1,controls:single-tuned@1 \
+        --pair targets:latent-shuffled@1,controls:single-tuned@1 --out "$D/validate-expert-paired"
+    ;;
 snapshot)
     run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer outer-expert
     ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|evidence|snapshot" >&2; exit 2 ;;
 esac
