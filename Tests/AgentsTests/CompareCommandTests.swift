@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import Kernels
 import RoleData
 import TestSupport
 import Testing
@@ -325,7 +326,7 @@ struct CompareCommandTests {
         #expect(try Data(contentsOf: outcomes) == recorded, "nothing was added")
     }
 
-    @Test("compare: --decode defaults to int8-tiled with --batch above 1, to int8 at 1, and to the recorded one when continuing")
+    @Test("compare: --decode defaults to int8-tiled with --batch above 1 (where the tiles are vectorised), to int8 at 1, and to the recorded one when continuing")
     func compareDecodeDefault() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -339,15 +340,17 @@ struct CompareCommandTests {
         let batched = fixture.path("batched"), single = fixture.path("single")
         let first = try compare(batched, ["--batch", "2"])
         try #require(first.status == 0, "\(first.stderr)")
-        #expect(try decode(batched) == "int8-tiled")
+        let batchedDefault = TiledInt8Matrix.isAccelerated ? "int8-tiled" : nil
+        #expect(try decode(batched) == batchedDefault)
         let recorded = try Data(contentsOf: batched.appendingPathComponent("outcomes.jsonl"))
         // Continued at --batch 1 without --decode: the recorded format, no new work.
         let continued = try compare(batched, ["--batch", "1"])
         #expect(continued.status == 0, "\(continued.stderr)")
         #expect(try Data(contentsOf: batched.appendingPathComponent("outcomes.jsonl")) == recorded)
         // An explicit other format is refused.
-        let other = try compare(batched, ["--decode", "int8"])
-        #expect(other.status != 0 && other.stderr.contains("text decode (--decode) int8-tiled → int8"), "\(other.stderr)")
+        let other = try compare(batched, ["--decode", batchedDefault == nil ? "int8-tiled" : "int8"])
+        let change = batchedDefault == nil ? "int8 → int8-tiled" : "int8-tiled → int8"
+        #expect(other.status != 0 && other.stderr.contains("text decode (--decode) \(change)"), "\(other.stderr)")
         let one = try compare(single, [])
         try #require(one.status == 0, "\(one.stderr)")
         #expect(try decode(single) == nil, "int8 is recorded as absent, as runs before the option")

@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
     var prefixCacheMb = 0
     @Option(help: ArgumentHelp(PrefillFormat.help + " Recorded: a run continues only with the format it started with."))
     var prefill: PrefillFormat = .auto
-    @Option(help: ArgumentHelp("The text stages' decode steps: " + DecodePrecision.help + " Recorded: a run continues only with it. Default: the recorded one when continuing a run; else int8-tiled with --batch above 1 (2.2× int8's batched decode rate at B = 8), int8 with --batch 1."))
+    @Option(help: ArgumentHelp("The text stages' decode steps: " + DecodePrecision.help + " Recorded: a run continues only with it. Default: the recorded one when continuing a run; else int8-tiled with --batch above 1 on CPUs with AVX-512 VNNI (2.2× int8's batched decode rate at B = 8), int8 otherwise."))
     var decode: DecodePrecision?
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1 with the same --decode (whose default differs: see --decode); stage times are then wall times shared with the other questions.", in: 1...64)
@@ -94,7 +94,7 @@ struct CompareCommand: ParsableCommand {
         settings.textPrefillFormat = try prefill.resolved()  // the prompt prefill of the text-decoding stages
         settings.textDecodeVectors = decode?.vectors
             ?? Comparison.recordedSettings(in: URL(fileURLWithPath: out))?.textDecodeVectors
-            ?? (batch > 1 ? .int8Tiled : .int8)
+            ?? (batch > 1 && TiledInt8Matrix.isAccelerated ? .int8Tiled : .int8)
         settings.systemDigest = try SHA256.hexDigest(ofFile: settings.system)
         settings.dataDigest = try SHA256.hexDigest(ofFile: settings.data)
         if settings.form == .code, let missing = questions.first(where: { $0.code == nil }) {

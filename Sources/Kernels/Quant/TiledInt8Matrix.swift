@@ -32,6 +32,10 @@ public final class TiledInt8Matrix: @unchecked Sendable {
     /// Whether `type` can be tiled (q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K).
     public static func supports(_ type: GGMLType) -> Bool { rmas_tiled_supported(Int32(type.rawValue)) != 0 }
 
+    /// Whether the tiled kernels are vectorised on this CPU (AVX-512 VNNI); elsewhere portable C
+    /// computes the same values much more slowly, so tiles are no default there.
+    public static var isAccelerated: Bool { rmas_isa_best() >= Int32(RMAS_ISA_AVX512VNNI) }
+
     /// Repacks `matrix` on `threads` threads; nil when its type cannot be tiled.
     public init?(_ matrix: QuantizedMatrix, threads: Int = Parallel.defaultThreadCount) {
         let code = Int32(matrix.type.rawValue)
