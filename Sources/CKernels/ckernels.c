@@ -209,9 +209,12 @@ void rmas_attention_mix(int heads, int dh, int n, const float *p, const float *v
 #endif
 }
 
+/// Elements per block of the fp32-activation dot formats.
+static int dot_f32_block(int weight_type) { return weight_type == 12 || weight_type == 14 ? 256 : RMAS_QK; }
+
 int rmas_dot_f32_supported(int weight_type) {
 #if defined(__x86_64__) || defined(_M_X64)
-    return (weight_type == 8 || weight_type == 6) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
+    return (weight_type == 8 || weight_type == 6 || weight_type == 12 || weight_type == 14) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
 #else
     (void)weight_type;
     return 0;
@@ -220,10 +223,30 @@ int rmas_dot_f32_supported(int weight_type) {
 
 float rmas_dot_f32(int weight_type, int n, const void *w, const float *x) {
 #if defined(__x86_64__) || defined(_M_X64)
-    if (rmas_dot_f32_supported(weight_type) && n % RMAS_QK == 0)
-        return weight_type == 8 ? rmas_avx512_dot_f32_q8_0(n, w, x) : rmas_avx512_dot_f32_q5_0(n, w, x);
+    if (rmas_dot_f32_supported(weight_type) && n % dot_f32_block(weight_type) == 0) {
+        switch (weight_type) {
+        case 8: return rmas_avx512_dot_f32_q8_0(n, w, x);
+        case 6: return rmas_avx512_dot_f32_q5_0(n, w, x);
+        case 12: return rmas_avx512_dot_f32_q4_k(n, w, x);
+        default: return rmas_avx512_dot_f32_q6_k(n, w, x);
+        }
+    }
 #else
     (void)weight_type; (void)n; (void)w; (void)x;
 #endif
     return __builtin_nanf("");
+}
+
+int rmas_dot_f32_rows(int weight_type, int n, const void *w, size_t stride, int64_t r0, int64_t r1, const float *const *x,
+                      float *const *y, int nvec) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (rmas_dot_f32_supported(weight_type) && n % dot_f32_block(weight_type) == 0 && nvec >= 0 && r0 <= r1) {
+        if (weight_type == 12 || weight_type == 14) rmas_avx512_rows_f32_k(weight_type == 14, n, w, stride, r0, r1, x, y, nvec);
+        else rmas_avx512_rows_f32(weight_type == 6, n, w, stride, r0, r1, x, y, nvec);
+        return 0;
+    }
+#else
+    (void)weight_type; (void)n; (void)w; (void)stride; (void)r0; (void)r1; (void)x; (void)y; (void)nvec;
+#endif
+    return -1;
 }

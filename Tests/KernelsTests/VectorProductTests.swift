@@ -61,22 +61,26 @@ struct VectorProductTests {
             : q8TestMatrixBytes(type, rows: rows, columns: columns, seed: 5)
         try bytes.withUnsafeBytes { raw in
             let matrix = try QuantizedMatrix(bytes: raw, type: type, rows: rows, columns: columns)
-            let xs = (0..<6).map { randomActivations(columns, seed: 300 + UInt64($0)) }
-            let single = xs.map { x in
-                var y = [Float](repeating: 0, count: rows)
-                x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { matrix.matvec(x: xb, y: $0, threads: 1) } }
-                return y
-            }
-            let inputs = xs.map { x -> UnsafeMutablePointer<Float> in
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: columns)
-                p.update(from: x, count: columns)
-                return p
-            }
-            let outputs = xs.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: rows) }
-            defer { (inputs + outputs).forEach { $0.deallocate() } }
-            matrix.matvec(vectors: inputs.map { UnsafePointer($0) }, outputs: outputs, threads: 2)
-            for v in xs.indices {
-                #expect(Array(UnsafeBufferPointer(start: outputs[v], count: rows)).map(\.bitPattern) == single[v].map(\.bitPattern), "\(type) v \(v)")
+            // Up to 8 vectors share each decoded row on AVX-512 (q8_0, q5_0); 11 takes two groups.
+            for count in [2, 6, 8, 11] {
+                let xs = (0..<count).map { randomActivations(columns, seed: 300 + UInt64($0)) }
+                let single = xs.map { x in
+                    var y = [Float](repeating: 0, count: rows)
+                    x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { matrix.matvec(x: xb, y: $0, threads: 1) } }
+                    return y
+                }
+                let inputs = xs.map { x -> UnsafeMutablePointer<Float> in
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+                    p.update(from: x, count: columns)
+                    return p
+                }
+                let outputs = xs.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: rows) }
+                defer { (inputs + outputs).forEach { $0.deallocate() } }
+                matrix.matvec(vectors: inputs.map { UnsafePointer($0) }, outputs: outputs, threads: 2)
+                for v in xs.indices {
+                    #expect(Array(UnsafeBufferPointer(start: outputs[v], count: rows)).map(\.bitPattern) == single[v].map(\.bitPattern),
+                            "\(type) \(count) vectors: v \(v)")
+                }
             }
         }
     }

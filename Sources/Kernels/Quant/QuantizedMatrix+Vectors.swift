@@ -24,10 +24,24 @@ extension QuantizedMatrix {
         nonisolated(unsafe) let (x, y) = (x, y)  // inputs only read; each worker writes its own rows
         let tile = max(1, 16_384 / rowBytes)
         let minimumRows = max(tile, QuantizedMatrix.defaultMinimumBytesPerThread / max(1, rowBytes * x.count))
+        // q8_0 / q5_0 with AVX-512: each row decoded once for up to 8 vectors (the same bits).
+        let shared = x.count > 1 && rmas_dot_f32_supported(Int32(type.rawValue)) != 0
+        nonisolated(unsafe) let (xs, ys) = (x.map { Optional($0) }, y.map { Optional($0) })
         Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: minimumRows) { range in
             var first = range.lowerBound
             while first < range.upperBound {
                 let end = min(range.upperBound, first + tile)
+                if shared {
+                    let status = xs.withUnsafeBufferPointer { xp in
+                        ys.withUnsafeBufferPointer { yp in
+                            rmas_dot_f32_rows(Int32(self.type.rawValue), Int32(self.columns), self.base, self.rowBytes, Int64(first),
+                                              Int64(end), xp.baseAddress, yp.baseAddress, Int32(x.count))
+                        }
+                    }
+                    precondition(status == 0, "rmas_dot_f32_rows rejected \(self.type)")
+                    first = end
+                    continue
+                }
                 for v in 0..<x.count {
                     let input = x[v], output = y[v]
                     for row in first..<end { output[row] = Format.dot(self.base + row * self.rowBytes, input, count: self.columns) }
