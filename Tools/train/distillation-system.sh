@@ -6,7 +6,8 @@
 # alone, and faster than the expert alone.
 #
 # Usage: Tools/train/distillation-system.sh STAGE   (setup | inner | outer | validate | latent-tuned | expert-gen | expert-targets
-#   | outer-expert | validate-expert | validate-expert-controls | evidence | snapshot)
+#   | outer-expert | validate-expert | validate-expert-controls | prompt-expert
+#   | validate-prompt-expert | evidence | snapshot)
 # Every stage resumes after a kill: rerun the same command. Nothing before `evidence` reads the
 # test split; checkpoints and settings are chosen on the validation split. `snapshot` copies the
 # latest weights (fp16) into Runs/distillation/ for committing, and a stage whose run directory is
@@ -174,9 +175,39 @@ validate-expert-controls)
         --pair targets:latent@1,controls:latent-zero@1 --pair targets:latent@1,controls:single-tuned@1 \
         --pair targets:latent-shuffled@1,controls:single-tuned@1 --out "$D/validate-expert-paired"
     ;;
+prompt-expert)
+    # The learner-side control of the expert-target link (issue 18): the same 145 expert replies
+    # and step budget (EXPERT_STEPS × 2 rows, fresh AdamW, warmup 5) spent on the learner's soft
+    # prompt instead, no expert at inference — continued from the tuned learner of
+    # Tools/train/self-targets.sh (SOFT_PROMPT). If it matches the system, the link taught a
+    # prompt (the expert's answer style), not a channel for the expert's latents.
+    restore prompt-expert
+    $RMAS train prompt --system "$D/system.json" --data "$D/train-expert.jsonl" --held-out "$D/val-expert.jsonl" \
+        --init-from "${SOFT_PROMPT:-Runs/default-system-v2/solver-prompt-self}" --out "$D/prompt-expert" \
+        --steps ${EXPERT_STEPS:-60} --batch-size 2 --warmup 5 --checkpoint-every 5 --eval-every 30 \
+        --keep-activations --threads $T $(resume "$D/prompt-expert")
+    ;;
+validate-prompt-expert)
+    # Validation split only: the learner with that prompt, paired with the system and its controls
+    # (validate-expert-targets, validate-expert-controls: this run's or restored from Evidence).
+    $RMAS compare --system "$D/system-expert.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods single-tuned --soft-prompt "$D/prompt-expert" \
+        --batch 8 --max-tokens 512 --decode int8-tiled --out "$D/validate-prompt-expert" --threads $T
+    $RMAS compare-runs --run targets="$D/validate-expert-targets" --run controls="$D/validate-expert-controls" \
+        --run prompt="$D/validate-prompt-expert" \
+        --pair targets:latent@1,prompt:single-tuned@1 --pair prompt:single-tuned@1,controls:single-tuned@1 \
+        --pair prompt:single-tuned@1,targets:single@1 --pair targets:latent-shuffled@1,prompt:single-tuned@1 \
+        --out "$D/validate-prompt-paired"
+    ;;
 snapshot)
     run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer outer-expert
+    # The soft prompt as validated (fp32, 57 KB), as Runs/default-system-v2/solver-prompt-self.
+    if [ -f "$D/prompt-expert/manifest.json" ]; then
+        rm -rf "${STATE:?}/prompt-expert"
+        $RMAS links export --from "$D/prompt-expert" --to "$STATE/prompt-expert" --dtype f32
+        cp "$D/prompt-expert/log.jsonl" "$STATE/prompt-expert/"
+    fi
     ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|prompt-expert|validate-prompt-expert|evidence|snapshot" >&2; exit 2 ;;
 esac
