@@ -212,9 +212,12 @@ void rmas_attention_mix(int heads, int dh, int n, const float *p, const float *v
 /// Elements per block of the fp32-activation dot formats.
 static int dot_f32_block(int weight_type) { return weight_type == 12 || weight_type == 14 ? 256 : RMAS_QK; }
 
+/// q4_1, q4_K and q6_K: the kernels with four accumulators per vector.
+static int dot_f32_acc4(int weight_type) { return weight_type == 3 || weight_type == 12 || weight_type == 14; }
+
 int rmas_dot_f32_supported(int weight_type) {
 #if defined(__x86_64__) || defined(_M_X64)
-    return (weight_type == 8 || weight_type == 6 || weight_type == 12 || weight_type == 14) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
+    return (weight_type == 8 || weight_type == 6 || dot_f32_acc4(weight_type)) && rmas_isa_best() == RMAS_ISA_AVX512VNNI;
 #else
     (void)weight_type;
     return 0;
@@ -227,8 +230,7 @@ float rmas_dot_f32(int weight_type, int n, const void *w, const float *x) {
         switch (weight_type) {
         case 8: return rmas_avx512_dot_f32_q8_0(n, w, x);
         case 6: return rmas_avx512_dot_f32_q5_0(n, w, x);
-        case 12: return rmas_avx512_dot_f32_q4_k(n, w, x);
-        default: return rmas_avx512_dot_f32_q6_k(n, w, x);
+        default: return rmas_avx512_dot_f32_acc4(weight_type, n, w, x);
         }
     }
 #else
@@ -241,7 +243,7 @@ int rmas_dot_f32_rows(int weight_type, int n, const void *w, size_t stride, int6
                       float *const *y, int nvec) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (rmas_dot_f32_supported(weight_type) && n % dot_f32_block(weight_type) == 0 && nvec >= 0 && r0 <= r1) {
-        if (weight_type == 12 || weight_type == 14) rmas_avx512_rows_f32_k(weight_type == 14, n, w, stride, r0, r1, x, y, nvec);
+        if (dot_f32_acc4(weight_type)) rmas_avx512_rows_f32_acc4(weight_type, n, w, stride, r0, r1, x, y, nvec);
         else rmas_avx512_rows_f32(weight_type == 6, n, w, stride, r0, r1, x, y, nvec);
         return 0;
     }

@@ -1,5 +1,5 @@
 // AVX-512 dots of a quantized weight row with fp32 activations (the exact `float32` matvec path:
-// latent rollouts, training forwards), for q8_0, q5_0, q4_K and q6_K.
+// latent rollouts, training forwards), for q8_0, q5_0, q4_1, q4_K and q6_K.
 //
 // Provenance: block layouts are ggml's; the order of every float operation is that of the Swift
 // kernels (Sources/Kernels/Quant/QuantFormat.swift `decodeDot` / `DotSink`), so each dot is
@@ -7,8 +7,9 @@
 // partial += q[16..<32]·x fused, then acc += partial·d fused, blocks alternating between two
 // 16-lane accumulators (an odd last block into the first); the total is ((acc0 + acc1) + (0 + 0))
 // summed as halves (8 + 8, 4 + 4, 2 + 2, then lane 0 + lane 1). Quants become floats exactly.
-// The K formats follow the Swift `DotSink.take(_:at:)` instead: each 16 weights (q4_K: fma(q,
-// d·sc, −dmin·m); q6_K: (d·sc) × (q − 32)) fused into accumulator (offset / 16) mod 4, the total
+// q4_1 and the K formats follow the Swift `DotSink.take(_:at:)` instead: each 16 weights (q4_1:
+// fma(q, d, m); q4_K: fma(q, d·sc, −dmin·m); q6_K: (d·sc) × (q − 32)) fused into accumulator
+// (offset / 16) mod 4 (offsets within a pair of blocks for q4_1), the total
 // ((acc0 + acc1) + (acc2 + acc3)) summed as halves.
 #if defined(__x86_64__) || defined(_M_X64)
 #include "avx512_common.h"
@@ -116,7 +117,9 @@ TARGET void rmas_avx512_rows_f32(int q5, int n, const void *w, size_t stride, in
         }
     }
 }
-// MARK: - K formats (256-element super-blocks, four accumulators per vector)
+// MARK: - Four accumulators per vector: q4_K, q6_K (256-element super-blocks) and q4_1
+
+enum { F_Q4_K, F_Q6_K, F_Q4_1 };
 
 /// The Swift kernels' horizontalSum of (acc0 + acc1) + (acc2 + acc3).
 INLINE float total4(const __m512 *acc) {
@@ -178,43 +181,70 @@ INLINE void take_q6_k(const int V, const uint8_t *blk, const float *const *x, si
     }
 }
 
-/// Rows r0 ..< r1 of a K format against V ≤ 4 vectors.
-INLINE void rows_k(const int V, const int q6, int n, const uint8_t *w, size_t stride, int64_t r0, int64_t r1,
+/// One q4_1 block (32 elements, `b`-th of its row) into V vectors' accumulators: its low and high
+/// 16 weights, fma(q, d, m), go to accumulators 2·(b mod 2) and 2·(b mod 2) + 1 (the Swift
+/// sink's offsets within a pair of blocks).
+INLINE void take_q4_1(const int V, const uint8_t *blk, int b, const float *const *x, __m512 *acc) {
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(rmas_ld16(blk))), m = _mm512_set1_ps(_cvtsh_ss(rmas_ld16(blk + 2)));
+    const __m128i bytes = load128(blk + 4), low4 = _mm_set1_epi8(0x0F);
+    const __m512 wl = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(bytes, low4))), d, m);
+    const __m512 wh = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(bytes, 4), low4))), d, m);
+    const int i = 2 * (b & 1);
+    const size_t at = 32 * (size_t)b;
+    for (int v = 0; v < V; v++) {
+        acc[4 * v + i] = _mm512_fmadd_ps(wl, _mm512_loadu_ps(x[v] + at), acc[4 * v + i]);
+        acc[4 * v + i + 1] = _mm512_fmadd_ps(wh, _mm512_loadu_ps(x[v] + at + 16), acc[4 * v + i + 1]);
+    }
+}
+
+/// Rows r0 ..< r1 of a four-accumulator format (F_Q4_K, F_Q6_K, F_Q4_1) against V ≤ 4 vectors.
+INLINE void rows_k(const int V, const int format, int n, const uint8_t *w, size_t stride, int64_t r0, int64_t r1,
                    const float *const *x, float *const *y) {
-    const int blocks = n / 256;
+    const int elements = format == F_Q4_1 ? 32 : 256, blocks = n / elements;
+    const size_t bytes = format == F_Q4_1 ? RMAS_Q4_1_BYTES : format == F_Q6_K ? RMAS_Q6_K_BYTES : RMAS_Q4_K_BYTES;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * stride;
         __m512 acc[16];
         for (int i = 0; i < 4 * V; i++) acc[i] = _mm512_setzero_ps();
         for (int b = 0; b < blocks; b++) {
-            prefetch(row + (size_t)b * (q6 ? RMAS_Q6_K_BYTES : RMAS_Q4_K_BYTES) + PREFETCH_BYTES, q6 ? RMAS_Q6_K_BYTES : RMAS_Q4_K_BYTES);
-            if (q6) take_q6_k(V, row + (size_t)b * RMAS_Q6_K_BYTES, x, 256 * (size_t)b, acc);
-            else take_q4_k(V, row + (size_t)b * RMAS_Q4_K_BYTES, x, 256 * (size_t)b, acc);
+            const uint8_t *blk = row + (size_t)b * bytes;
+            prefetch(blk + PREFETCH_BYTES, (int)bytes);
+            switch (format) {
+            case F_Q6_K: take_q6_k(V, blk, x, 256 * (size_t)b, acc); break;
+            case F_Q4_K: take_q4_k(V, blk, x, 256 * (size_t)b, acc); break;
+            default: take_q4_1(V, blk, b, x, acc); break;
+            }
         }
         for (int v = 0; v < V; v++) y[v][r] = total4(acc + 4 * v);
     }
 }
 
-TARGET float rmas_avx512_dot_f32_q4_k(int n, const void *w, const float *x) {
+/// The ggml type id's format, or -1.
+static int four_accumulator_format(int weight_type) {
+    return weight_type == 12 ? F_Q4_K : weight_type == 14 ? F_Q6_K : weight_type == 3 ? F_Q4_1 : -1;
+}
+
+TARGET float rmas_avx512_dot_f32_acc4(int weight_type, int n, const void *w, const float *x) {
     float y = 0, *out = &y;
-    rows_k(1, 0, n, w, 0, 0, 1, &x, &out);
+    switch (four_accumulator_format(weight_type)) {
+    case F_Q4_K: rows_k(1, F_Q4_K, n, w, 0, 0, 1, &x, &out); break;
+    case F_Q6_K: rows_k(1, F_Q6_K, n, w, 0, 0, 1, &x, &out); break;
+    case F_Q4_1: rows_k(1, F_Q4_1, n, w, 0, 0, 1, &x, &out); break;
+    default: return __builtin_nanf("");
+    }
     return y;
 }
 
-TARGET float rmas_avx512_dot_f32_q6_k(int n, const void *w, const float *x) {
-    float y = 0, *out = &y;
-    rows_k(1, 1, n, w, 0, 0, 1, &x, &out);
-    return y;
-}
-
-TARGET void rmas_avx512_rows_f32_k(int q6, int n, const void *w, size_t stride, int64_t r0, int64_t r1, const float *const *x,
-                                   float *const *y, int nvec) {
+TARGET void rmas_avx512_rows_f32_acc4(int weight_type, int n, const void *w, size_t stride, int64_t r0, int64_t r1,
+                                      const float *const *x, float *const *y, int nvec) {
+    const int format = four_accumulator_format(weight_type);
     for (int v0 = 0; v0 < nvec; v0 += 4) {
         const int V = nvec - v0 < 4 ? nvec - v0 : 4;
-        switch (V * 2 + (q6 != 0)) {
+        switch (V * 4 + format) {
 #define ROWS_K_CASE(K) \
-        case 2 * K: rows_k(K, 0, n, w, stride, r0, r1, x + v0, y + v0); break; \
-        case 2 * K + 1: rows_k(K, 1, n, w, stride, r0, r1, x + v0, y + v0); break;
+        case 4 * K + F_Q4_K: rows_k(K, F_Q4_K, n, w, stride, r0, r1, x + v0, y + v0); break; \
+        case 4 * K + F_Q6_K: rows_k(K, F_Q6_K, n, w, stride, r0, r1, x + v0, y + v0); break; \
+        case 4 * K + F_Q4_1: rows_k(K, F_Q4_1, n, w, stride, r0, r1, x + v0, y + v0); break;
             ROWS_K_CASE(1) ROWS_K_CASE(2) ROWS_K_CASE(3) ROWS_K_CASE(4)
 #undef ROWS_K_CASE
         default: break;

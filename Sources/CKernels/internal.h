@@ -219,11 +219,11 @@ void rmas_avx512_attention_scores(int heads, int dh, int n, const float *q, cons
                                   float scale, float *scores);
 void rmas_avx512_attention_mix(int heads, int dh, int n, const float *p, const float *v, long stride, float *out);
 float rmas_avx512_dot_f32_q5_0(int n, const void *w, const float *x);
-float rmas_avx512_dot_f32_q4_k(int n, const void *w, const float *x);
-float rmas_avx512_dot_f32_q6_k(int n, const void *w, const float *x);
-/// As rmas_avx512_rows_f32 for q6 ? q6_K : q4_K (up to 4 vectors per decoded row).
-void rmas_avx512_rows_f32_k(int q6, int n, const void *w, size_t stride, int64_t r0, int64_t r1, const float *const *x,
-                            float *const *y, int nvec);
+/// The four-accumulator formats (q4_1, q4_K, q6_K by ggml type id): one dot, and rows as
+/// rmas_avx512_rows_f32 with up to 4 vectors per decoded row (f32_avx512.c).
+float rmas_avx512_dot_f32_acc4(int weight_type, int n, const void *w, const float *x);
+void rmas_avx512_rows_f32_acc4(int weight_type, int n, const void *w, size_t stride, int64_t r0, int64_t r1,
+                               const float *const *x, float *const *y, int nvec);
 /// Rows r0 ..< r1 (`stride` bytes apart) against nvec vectors, q5 ? q5_0 : q8_0 (f32_avx512.c).
 void rmas_avx512_rows_f32(int q5, int n, const void *w, size_t stride, int64_t r0, int64_t r1, const float *const *x,
                           float *const *y, int nvec);

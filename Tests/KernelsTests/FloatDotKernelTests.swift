@@ -8,13 +8,14 @@ import Testing
 
 @Suite("fp32-activation row dots: the C kernels equal the Swift ones bit for bit")
 struct FloatDotKernelTests {
-    static let types: [GGMLType] = [.q8_0, .q5_0, .q4_K, .q6_K]
+    static let types: [GGMLType] = [.q8_0, .q5_0, .q4_1, .q4_K, .q6_K]
 
     /// Bytes and elements per block, and where its f16 scales are.
     static func layout(_ type: GGMLType) -> (bytes: Int, elements: Int, scales: [Int]) {
         switch type {
         case .q8_0: (34, 32, [0])
         case .q5_0: (22, 32, [0])
+        case .q4_1: (20, 32, [0, 2])
         case .q4_K: (144, 256, [0, 2])
         default: (210, 256, [208])
         }
@@ -52,6 +53,7 @@ struct FloatDotKernelTests {
         switch type {
         case .q8_0: Q8_0.decodeDot(w, x, count: count)
         case .q5_0: Q5_0.decodeDot(w, x, count: count)
+        case .q4_1: Q4_1.decodeDot(w, x, count: count)
         case .q4_K: Q4_K.decodeDot(w, x, count: count)
         default: Q6_K.decodeDot(w, x, count: count)
         }

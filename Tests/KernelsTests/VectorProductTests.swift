@@ -6,7 +6,7 @@ import Testing
 /// the single-vector product, for every weight type, vector count and row count.
 @Suite("Several-vector products equal single-vector ones")
 struct VectorProductTests {
-    static let floatTypes: [GGMLType] = [.f32, .f16, .q8_0, .q5_0, .q4_K, .q6_K]
+    static let floatTypes: [GGMLType] = [.f32, .f16, .q8_0, .q5_0, .q4_1, .q4_K, .q6_K]
 
     /// Narrow rows (11 blocks: the eight-block pass and a remainder pair and single), and rows
     /// wider than the offset terms the several-vector kernels compute once per call (259 blocks).
@@ -61,7 +61,7 @@ struct VectorProductTests {
             : q8TestMatrixBytes(type, rows: rows, columns: columns, seed: 5)
         try bytes.withUnsafeBytes { raw in
             let matrix = try QuantizedMatrix(bytes: raw, type: type, rows: rows, columns: columns)
-            // Up to 8 vectors share each decoded row on AVX-512 (q8_0, q5_0); 11 takes two groups.
+            // Up to 8 vectors (4: q4_1, q4_K, q6_K) share each decoded row on AVX-512; 11 takes several groups.
             for count in [2, 6, 8, 11] {
                 let xs = (0..<count).map { randomActivations(columns, seed: 300 + UInt64($0)) }
                 let single = xs.map { x in

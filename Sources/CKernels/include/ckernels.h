@@ -149,15 +149,15 @@ int rmas_tiled_parallel(int weight_type, int n, const void *tiles, int64_t rows,
 void rmas_tiled_rows_isa(int isa, int n, int layout, const void *tiles, int64_t rows, const void *const *xq,
                          float *const *y, int nvec, int64_t g0, int64_t g1);
 
-/// Whether `rmas_dot_f32` has a kernel for `weight_type` on this CPU (q8_0, q5_0, q4_K and q6_K
-/// with AVX-512). One vector at a time the Swift kernels keep q4_K and q6_K (measured as fast);
-/// `rmas_dot_f32_rows` runs all four for several vectors.
+/// Whether `rmas_dot_f32` has a kernel for `weight_type` on this CPU (q8_0, q5_0, q4_1, q4_K and
+/// q6_K with AVX-512). One vector at a time the Swift kernels keep q4_1, q4_K and q6_K (measured
+/// as fast); `rmas_dot_f32_rows` runs all five for several vectors.
 int rmas_dot_f32_supported(int weight_type);
 /// Σ w[i]·x[i] over one row of `n` elements (whole blocks: 32 elements, 256 for the K formats) with fp32 activations,
 /// bit-for-bit what the Swift `decodeDot` of the format returns; NaN when unsupported.
 float rmas_dot_f32(int weight_type, int n, const void *w, const float *x);
 /// y[v][r] = rmas_dot_f32(weight_type, n, w + r·stride, x[v]) for rows r0 ..< r1 and nvec
-/// vectors, bit for bit, each row decoded once for up to 8 vectors (4 for the K formats); on the
+/// vectors, bit for bit, each row decoded once for up to 8 vectors (4 for q4_1 and the K formats); on the
 /// calling thread.
 /// Returns -1 (writing nothing) where `rmas_dot_f32_supported` is false or n is not whole blocks.
 int rmas_dot_f32_rows(int weight_type, int n, const void *w, size_t stride, int64_t r0, int64_t r1, const float *const *x,
