@@ -49,34 +49,10 @@ INLINE float total(__m512 acc0, __m512 acc1) {
     return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
 }
 
-#define DOT_F32(name, bytes, quants)                                                                 \
-    TARGET float name(int n, const void *w, const float *x) {                                        \
-        const uint8_t *row = w;                                                                      \
-        const int blocks = n / RMAS_QK;                                                              \
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), q0, q1;                       \
-        int b = 0;                                                                                   \
-        for (; b + 2 <= blocks; b += 2) {                                                            \
-            const uint8_t *a = row + (size_t)b * bytes, *c = a + bytes;                              \
-            prefetch(a + PREFETCH_BYTES, 2 * (bytes));                                               \
-            quants(a, &q0, &q1);                                                                     \
-            acc0 = take_block(acc0, q0, q1, x + (size_t)b * RMAS_QK, a);                             \
-            quants(c, &q0, &q1);                                                                     \
-            acc1 = take_block(acc1, q0, q1, x + (size_t)b * RMAS_QK + RMAS_QK, c);                   \
-        }                                                                                            \
-        if (b < blocks) {                                                                            \
-            const uint8_t *a = row + (size_t)b * bytes;                                              \
-            quants(a, &q0, &q1);                                                                     \
-            acc0 = take_block(acc0, q0, q1, x + (size_t)b * RMAS_QK, a);                             \
-        }                                                                                            \
-        return total(acc0, acc1);                                                                    \
-    }
-
-DOT_F32(rmas_avx512_dot_f32_q8_0, RMAS_Q8_0_BYTES, quants_q8_0)
-DOT_F32(rmas_avx512_dot_f32_q5_0, RMAS_Q5_0_BYTES, quants_q5_0)
-// Several vectors against rows r0 ..< r1: each row's blocks are decoded once and taken into every
-// vector's two accumulators, so the weights' decoding (most of a single dot's work) is shared
-// while each vector sees exactly the single dot's operations in its order: y[v][r] is bit for bit
-// rmas_dot_f32 of row r and x[v]. V ≤ 8 (16 accumulators + the quants stay in registers).
+// q8_0 / q5_0 rows r0 ..< r1 against V ≤ 8 vectors (16 accumulators + the quants stay in
+// registers): each row's blocks are decoded once and taken into every vector's two accumulators,
+// so the decoding (most of a single dot's work) is shared while each vector sees exactly the
+// single dot's operations in its order (V = 1 is the single dot).
 INLINE void rows_vectors(const int V, const int q5, int n, const uint8_t *w, size_t stride, int64_t r0, int64_t r1,
                          const float *const *x, float *const *y) {
     const int blocks = n / RMAS_QK;
@@ -117,6 +93,18 @@ TARGET void rmas_avx512_rows_f32(int q5, int n, const void *w, size_t stride, in
         }
     }
 }
+TARGET float rmas_avx512_dot_f32_q8_0(int n, const void *w, const float *x) {
+    float y = 0, *out = &y;
+    rows_vectors(1, 0, n, w, 0, 0, 1, &x, &out);
+    return y;
+}
+
+TARGET float rmas_avx512_dot_f32_q5_0(int n, const void *w, const float *x) {
+    float y = 0, *out = &y;
+    rows_vectors(1, 1, n, w, 0, 0, 1, &x, &out);
+    return y;
+}
+
 // MARK: - Four accumulators per vector: q4_K, q6_K (256-element super-blocks) and q4_1
 
 enum { F_Q4_K, F_Q6_K, F_Q4_1 };

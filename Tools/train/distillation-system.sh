@@ -202,11 +202,7 @@ validate-prompt-expert)
 snapshot)
     run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer outer-expert
     # The soft prompt as validated (fp32, 57 KB), as Runs/default-system-v2/solver-prompt-self.
-    if [ -f "$D/prompt-expert/manifest.json" ]; then
-        rm -rf "${STATE:?}/prompt-expert"
-        $RMAS links export --from "$D/prompt-expert" --to "$STATE/prompt-expert" --dtype f32
-        cp "$D/prompt-expert/log.jsonl" "$STATE/prompt-expert/"
-    fi
+    RUN_STATE_DTYPE=f32 run_state_snapshot "$RMAS" "$D" "$STATE" prompt-expert
     ;;
 *)
     echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|prompt-expert|validate-prompt-expert|evidence|snapshot" >&2; exit 2 ;;

@@ -10,15 +10,15 @@ run_state_restore() {
     fi
 }
 
-# run_state_snapshot RMAS RUNS STATE NAME...: each RUNS/NAME's latest weights (fp16, no optimizer
-# moments) and log.jsonl into STATE/NAME, replacing what was there.
+# run_state_snapshot RMAS RUNS STATE NAME...: each RUNS/NAME's latest weights (fp16, or
+# RUN_STATE_DTYPE; no optimizer moments) and log.jsonl into STATE/NAME, replacing what was there.
 run_state_snapshot() {
     local rmas=$1 runs=$2 state=$3 name
     shift 3
     for name in "$@"; do
         [ -f "$runs/$name/manifest.json" ] || continue
         rm -rf "${state:?}/$name"
-        $rmas links export --from "$runs/$name" --to "$state/$name" --dtype f16
+        $rmas links export --from "$runs/$name" --to "$state/$name" --dtype "${RUN_STATE_DTYPE:-f16}"
         cp "$runs/$name/log.jsonl" "$state/$name/" 2>/dev/null || true
     done
 }

@@ -24,9 +24,9 @@ extension QuantizedMatrix {
         nonisolated(unsafe) let (x, y) = (x, y)  // inputs only read; each worker writes its own rows
         let tile = max(1, 16_384 / rowBytes)
         let minimumRows = max(tile, QuantizedMatrix.defaultMinimumBytesPerThread / max(1, rowBytes * x.count))
-        // q8_0 / q5_0 with AVX-512: each row decoded once for up to 8 vectors (the same bits).
+        // Formats with a C fp32 kernel (AVX-512): each row decoded once for several vectors (the same bits).
         let shared = x.count > 1 && rmas_dot_f32_supported(Int32(type.rawValue)) != 0
-        nonisolated(unsafe) let (xs, ys) = (x.map { Optional($0) }, y.map { Optional($0) })
+        nonisolated(unsafe) let (xs, ys) = shared ? (x.map { Optional($0) }, y.map { Optional($0) }) : ([], [])
         Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: minimumRows) { range in
             var first = range.lowerBound
             while first < range.upperBound {
