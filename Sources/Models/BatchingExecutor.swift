@@ -53,9 +53,27 @@ public final class BatchingExecutor: ForwardExecutor, @unchecked Sendable {
     /// Runs `body` with the calling thread registered as a participant (see the type's note).
     public func participate<T>(_ body: () throws -> T) rethrows -> T {
         state.withLock { $0.participants += 1 }
-        defer { state.withLock { $0.participants -= 1 } }
+        let marks = Thread.current.threadDictionary
+        let depth = (marks[participationKey] as? Int) ?? 0
+        marks[participationKey] = depth + 1
+        defer {
+            marks[participationKey] = depth
+            state.withLock { $0.participants -= 1 }
+        }
         return try body()
     }
+
+    /// A participating thread that waits for other work stops counting as one meanwhile; on any
+    /// other thread `body` just runs.
+    public func standAside(_ body: () -> Void) {
+        guard let depth = Thread.current.threadDictionary[participationKey] as? Int, depth > 0 else { return body() }
+        state.withLock { $0.participants -= 1 }
+        defer { state.withLock { $0.participants += 1 } }
+        body()
+    }
+
+    /// The thread-dictionary key under which a thread's participation depth in this executor is kept.
+    private var participationKey: String { "rmas.batching.\(UInt(bitPattern: ObjectIdentifier(self).hashValue))" }
 
     public func forward(_ transformer: Transformer, _ input: Transformer.SequenceInput, threads: Int) -> Transformer.Result {
         state.submit(Call(transformer: transformer, input: input))

@@ -8,6 +8,10 @@ public protocol ForwardExecutor: Sendable {
     /// ``Transformer/forward(embeddings:count:cache:outputs:logits:precision:threads:)`` returns.
     /// Blocks until done; `input.embeddings` need only stay valid until it returns.
     func forward(_ transformer: Transformer, _ input: Transformer.SequenceInput, threads: Int) -> Transformer.Result
+
+    /// Runs `body`, a wait for another thread's work, with the calling thread not expected to
+    /// submit meanwhile (a batching executor then does not hold its forwards for it).
+    func standAside(_ body: () -> Void)
 }
 
 /// Runs every call on the calling thread, alone.
@@ -25,6 +29,9 @@ extension ForwardExecutor where Self == DirectExecutor {
 }
 
 extension ForwardExecutor {
+    /// Executors that never wait for their callers just run `body`.
+    public func standAside(_ body: () -> Void) { body() }
+
     /// Runs `tokens` through `transformer` (their embeddings, then ``forward(_:_:threads:)``).
     public func forward(
         _ transformer: Transformer, tokens: [Int32], cache: KVCache, outputs: Transformer.Outputs = .last, logits: Bool = true,

@@ -170,6 +170,11 @@ extension Comparison {
                              + " (fixed by the first ones recorded); the budget over all answers now gives \(budget.samples)")
             }
         }
+        let stages = complete.flatMap(\.stages), reused = stages.filter { $0.reused == true }.count
+        if reused > 0 {
+            notes.append("\(reused) of the \(stages.count) stages in these answers had the node, prompt and settings of a stage already computed and "
+                         + "took its result and time (`--stage-memo-mb`; the same answers as computing them again)")
+        }
         if resumed > 0 { notes.append("\(resumed) of \(runs.count) answers were recorded by an earlier invocation") }
         if answered < questions.count {
             notes.append("so far \(answered) of \(questions.count) questions are answered by every method; this report covers those")

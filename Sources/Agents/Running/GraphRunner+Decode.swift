@@ -14,7 +14,7 @@ public protocol ToolExecutor: Sendable {
 extension GraphRunner {
     /// Decodes node `i`'s reply to `prompt` (sampling per `generation`, the model's stop strings
     /// added) as one stage; a tool-loop node interleaves tool calls (when ``tools`` is set).
-    func decode(_ i: Int, round: Int, prompt: SlottedPrompt, generation: GenerationParameters, events: (RunEvent) -> Void) -> StageRecord {
+    func computeDecode(_ i: Int, round: Int, prompt: SlottedPrompt, generation: GenerationParameters, events: (RunEvent) -> Void) -> StageRecord {
         let node = graph.nodes[i]
         events(.stageStarted(node: node.id, round: round, kind: .decode))
         let clock = ContinuousClock(), start = clock.now

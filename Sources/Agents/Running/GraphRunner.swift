@@ -23,19 +23,23 @@ public struct GraphRunner: Sendable {
     /// before its first latent row (all but its last position when it has none) runs as its own
     /// forward call or comes from the cache, so answers do not depend on what was cached.
     public let prefixes: PrefixCache?
+    /// Stage results already computed (nil: every stage runs): a rollout or decode whose node,
+    /// prompt and settings equal a stored one's reuses its result (``StageMemo``).
+    public let memo: StageMemo?
 
     public init(graph: AgentGraph, tools: ToolExecutor? = nil, executor: any ForwardExecutor = .direct, softPrompt: SoftPrompt? = nil,
-                prefixes: PrefixCache? = nil) {
+                prefixes: PrefixCache? = nil, memo: StageMemo? = nil) {
         self.graph = graph
         self.tools = tools
         self.executor = executor
         self.softPrompt = softPrompt
         self.prefixes = prefixes
+        self.memo = memo
     }
 
     /// The same runner with its forward calls run by `executor`.
     public func with(executor: any ForwardExecutor) -> GraphRunner {
-        GraphRunner(graph: graph, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes)
+        GraphRunner(graph: graph, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes, memo: memo)
     }
 
     /// Puts `prompt`'s reusable prefix into the empty `cache` (see ``prefixes``); returns the
@@ -77,7 +81,7 @@ public struct GraphRunner: Sendable {
         if answerForm == .code, graph.answerForm != .code {  // code tasks: every prompt carries the code instruction
             var coding = graph
             coding.answerForm = .code
-            return try GraphRunner(graph: coding, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes).run(
+            return try GraphRunner(graph: coding, tools: tools, executor: executor, softPrompt: softPrompt, prefixes: prefixes, memo: memo).run(
                 question: question, method: method, roundCounts: roundCounts, latentSteps: latentSteps, generation: generation,
                 answerRetry: answerRetry, answerForm: answerForm, samples: samples, singleNode: singleNode, donor: donor, events: events)
         }
@@ -254,8 +258,8 @@ public struct GraphRunner: Sendable {
                                  latents: latents)
     }
 
-    /// Node `i`'s m latent thoughts, inner(h₀ … h_{m−1}) `[m × D]`, for `prompt`.
-    private func rollout(
+    /// Node `i`'s m latent thoughts, inner(h₀ … h_{m−1}) `[m × D]`, for `prompt`, computed.
+    func computeRollout(
         _ i: Int, round: Int, prompt: SlottedPrompt, steps m: Int, threads: Int, stages: inout [StageRecord], events: (RunEvent) -> Void
     ) -> [Float] {
         let node = graph.nodes[i]

@@ -16,6 +16,9 @@ public struct StageRecord: Sendable, Codable, Equatable {
     public var text: String?
     /// Tool calls the stage's tool loop made (nil without a tool loop).
     public var toolCalls: [ToolCallRecord]?
+    /// True when the stage's result came from an identical stage already computed (a
+    /// ``StageMemo`` hit): its tokens, text and `seconds` are that computation's.
+    public var reused: Bool?
 
     public init(round: Int, node: String, promptTokens: Int, latentInputs: Int, latentSteps: Int, generatedTokens: Int,
                 seconds: Double, text: String? = nil, toolCalls: [ToolCallRecord]? = nil) {
@@ -30,7 +33,7 @@ public struct StageRecord: Sendable, Codable, Equatable {
         self.toolCalls = toolCalls
     }
 
-    enum CodingKeys: String, CodingKey { case round, node, role, promptTokens, latentInputs, latentSteps, generatedTokens, seconds, text, toolCalls }
+    enum CodingKeys: String, CodingKey { case round, node, role, promptTokens, latentInputs, latentSteps, generatedTokens, seconds, text, toolCalls, reused }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -43,6 +46,7 @@ public struct StageRecord: Sendable, Codable, Equatable {
         seconds = try c.decode(Double.self, forKey: .seconds)
         text = try c.decodeIfPresent(String.self, forKey: .text)
         toolCalls = try c.decodeIfPresent([ToolCallRecord].self, forKey: .toolCalls)
+        reused = try c.decodeIfPresent(Bool.self, forKey: .reused)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,6 +60,7 @@ public struct StageRecord: Sendable, Codable, Equatable {
         try c.encode(seconds, forKey: .seconds)
         try c.encodeIfPresent(text, forKey: .text)
         try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
+        if reused == true { try c.encode(true, forKey: .reused) }
     }
 }
 

@@ -51,6 +51,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output directory (created if needed).") var out: String
     @Option(help: "MiB of key/value rows of prompt prefixes kept for reuse: each prompt's text before its first latent row then runs as its own forward, once per distinct prefix (the same answers hit or miss, but rounding differs from whole prompts; no gain measured at --batch 8). 0 (default) runs every prompt whole.", in: 0...1_048_576)
     var prefixCacheMb = 0
+    @Option(help: "MiB of stage results kept for reuse: a latent rollout or decode whose node, prompt (tokens and latent rows, bit for bit) and settings equal one already computed takes its result (latent-tuned's rollouts are latent's, latent-shuffled's donor pass is the next question's latent pass, every latent method starts with the same planner stage). The same answers either way; reused stages keep the first computation's time. 0 computes every stage.", in: 0...1_048_576)
+    var stageMemoMb = 256
     @Option(help: ArgumentHelp(PrefillFormat.help + " Recorded: a run continues only with the format it started with."))
     var prefill: PrefillFormat = .auto
     @Option(help: ArgumentHelp("The text stages' decode steps: " + DecodePrecision.help + " Recorded: a run continues only with it. Default: the recorded one when continuing a run; else int8-tiled with --batch above 1 on CPUs with AVX-512 VNNI (2.2× int8's batched decode rate at B = 8), int8 otherwise."))
@@ -115,7 +117,8 @@ struct CompareCommand: ParsableCommand {
             let tuned = try softPrompt.map { try SoftPrompt(checkpoint: URL(fileURLWithPath: $0),
                                                             width: loaded.graph.nodes[loaded.graph.answer].model.configuration.width) }
             return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded), softPrompt: tuned,
-                               prefixes: prefixCacheMb > 0 ? PrefixCache(maximumBytes: prefixCacheMb << 20) : nil)
+                               prefixes: prefixCacheMb > 0 ? PrefixCache(maximumBytes: prefixCacheMb << 20) : nil,
+                               memo: stageMemoMb > 0 ? StageMemo(maximumBytes: stageMemoMb << 20) : nil)
         }) { p in
             let o = p.outcome
             bar.update(step: p.recorded, text: "q \(p.position + 1)/\(p.questions) \(o.method.rawValue)/\(o.rounds) \(o.correct ? "✓" : "✗") | "
