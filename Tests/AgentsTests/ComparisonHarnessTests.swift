@@ -100,3 +100,32 @@ extension ComparisonHarnessTests {
         #expect(report.contains("recorded with k = \(k + 3)"))
     }
 }
+
+extension ComparisonHarnessTests {
+    @Test("once recorded answers fixed an automatic k, a continuation answers self-consistency with each question's other methods")
+    func fixedSelfConsistencyInterleaves() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-harness-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let graph = try TinyGraph.sequential()
+        let first = try Self.comparison(output, methods: [.latent, .single, .selfConsistency], inFlight: 1, scSamples: 0)
+        _ = try first.run(recorded: try first.recorded(), makeRunner: { graph.runner })
+        let url = output.appendingPathComponent("outcomes.jsonl")
+        let all = try JSONLines.read(QuestionOutcome.self, from: url, decoder: ProjectJSON.decoder())
+        // A run that stopped after its first question: only question 0's answers are kept.
+        let kept = all.filter { $0.index == 0 }
+        let k = try #require(kept.first { $0.method == .selfConsistency }?.samples)
+        try FileManager.default.removeItem(at: url)
+        let log = try JSONLines.Appender(url: url, encoder: ProjectJSON.encoder())
+        for outcome in kept { try log.append(outcome) }
+        let again = try Self.comparison(output, methods: [.latent, .single, .selfConsistency], inFlight: 1, scSamples: 0)
+        _ = try again.run(recorded: try again.recorded(), makeRunner: { graph.runner })
+        let continued = Array(try JSONLines.read(QuestionOutcome.self, from: url, decoder: ProjectJSON.decoder()).dropFirst(kept.count))
+        #expect(continued.count == all.count - kept.count)
+        #expect(continued.map(\.index) == continued.map(\.index).sorted(), "question by question, self-consistency included")
+        #expect(continued.filter { $0.method == .selfConsistency }.allSatisfy { $0.samples == k })
+    }
+}
+
+private extension AgentGraph {
+    var runner: GraphRunner { GraphRunner(graph: self) }
+}

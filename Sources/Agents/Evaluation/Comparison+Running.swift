@@ -54,8 +54,10 @@ extension Comparison {
             let clock = ContinuousClock(), start = clock.now
             var done = 0
             // An automatic self-consistency k is fixed from the other methods' recorded times, so
-            // its answers wait until every other answer is in.
-            let all = Self.batches(pending), automatic = settings.selfConsistency?.isAutomatic == true
+            // its answers wait until every other answer is in — unless recorded answers fixed it
+            // already: then they go with each question's other methods (no tail of them at the end).
+            let fixed = recorded.contains { $0.method == .selfConsistency && $0.samples != nil }
+            let all = Self.batches(pending), automatic = settings.selfConsistency?.isAutomatic == true && !fixed
             let phases = automatic ? [all.filter { $0.method != .selfConsistency }, all.filter { $0.method == .selfConsistency }] : [all]
             func record(_ batch: Batch, _ outcomes: [QuestionOutcome]) throws {
                 for outcome in outcomes {
