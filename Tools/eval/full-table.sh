@@ -3,7 +3,7 @@
 # control, at rounds 1–3, on 200 held-out GSM-symbolic questions (unseen templates), 200
 # MMLU-medicine questions and the 164 HumanEval problems, B = 8.
 #
-# Usage: Tools/eval/full-table.sh STAGE   (data | math | mmlu | humaneval | report | snapshot)
+# Usage: Tools/eval/full-table.sh STAGE   (data | math | mmlu | humaneval | report | tally | snapshot)
 # The whole table is ~15–20 hours of a 2-core machine. Every stage is an `rmas compare` run that
 # resumes where it stopped (recorded answers are kept; other settings are refused), so the table
 # can be built in pieces: rerun the same stage until it reports, on any machine with WORK's files.
@@ -91,6 +91,29 @@ report)
         [ -f "$W/$task/report.md" ] && { echo "## $task"; cat "$W/$task/report.md"; }
     done
     ;;
+tally)
+    # Correct / answered per (method, rounds) of each task's committed snapshot, over the
+    # questions every (method, rounds) has answered, for the README.
+    for task in math mmlu humaneval; do
+        [ -f "$EVIDENCE/$task/outcomes.jsonl.gz" ] || continue
+        echo "## $task"
+        gunzip -c "$EVIDENCE/$task/outcomes.jsonl.gz" | python3 -c "
+import collections, json, sys
+rows = [json.loads(l) for l in sys.stdin]
+per = collections.Counter(r['index'] for r in rows)
+full = max(per.values())
+complete = sorted(i for i, n in per.items() if n == full)
+print(f'{len(rows)} answers; {len(complete)} questions answered by every method and round count')
+tally = collections.defaultdict(lambda: [0, 0])
+for r in rows:
+    if per[r['index']] == full:
+        t = tally[(r['method'], r['rounds'])]
+        t[0] += r['correct']; t[1] += 1
+print('| method | rounds | correct / answered |'); print('|---|---:|---:|')
+for (m, k), (c, n) in sorted(tally.items(), key=lambda x: (x[0][1], x[0][0])): print(f'| {m} | {k} | {c} / {n} |')
+"
+    done
+    ;;
 snapshot)
     # Complete lines only: a run still writing may have a partial last line.
     for task in math mmlu humaneval; do
@@ -104,5 +127,5 @@ snapshot)
     done
     ;;
 *)
-    echo "usage: $0 data|math|mmlu|humaneval|report|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 data|math|mmlu|humaneval|report|tally|snapshot" >&2; exit 2 ;;
 esac
