@@ -93,25 +93,26 @@ report)
     ;;
 tally)
     # Correct / answered per (method, rounds) of each task's committed snapshot, over the
-    # questions every (method, rounds) has answered, for the README.
+    # questions every (method, rounds) has answered, and the answers a stage of which hit the cap.
     for task in math mmlu humaneval; do
         [ -f "$EVIDENCE/$task/outcomes.jsonl.gz" ] || continue
         echo "## $task"
         gunzip -c "$EVIDENCE/$task/outcomes.jsonl.gz" | python3 -c "
 import collections, json, sys
+cap = json.load(open(sys.argv[1]))['max_tokens']
 rows = [json.loads(l) for l in sys.stdin]
 per = collections.Counter(r['index'] for r in rows)
 full = max(per.values())
 complete = sorted(i for i, n in per.items() if n == full)
 print(f'{len(rows)} answers; {len(complete)} questions answered by every method and round count')
-tally = collections.defaultdict(lambda: [0, 0])
+tally = collections.defaultdict(lambda: [0, 0, 0])
 for r in rows:
     if per[r['index']] == full:
         t = tally[(r['method'], r['rounds'])]
-        t[0] += r['correct']; t[1] += 1
-print('| method | rounds | correct / answered |'); print('|---|---:|---:|')
-for (m, k), (c, n) in sorted(tally.items(), key=lambda x: (x[0][1], x[0][0])): print(f'| {m} | {k} | {c} / {n} |')
-"
+        t[0] += r['correct']; t[1] += 1; t[2] += any(s['generated_tokens'] >= cap for s in r['stages'])
+print(f'| method | rounds | correct / answered | answers with a stage at the {cap}-token cap |'); print('|---|---:|---:|---:|')
+for (m, k), (c, n, a) in sorted(tally.items(), key=lambda x: (x[0][1], x[0][0])): print(f'| {m} | {k} | {c} / {n} | {a} |')
+" "$EVIDENCE/$task/settings.json"
     done
     ;;
 snapshot)
