@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 @testable import Agents
 @testable import Models
 import RoleData
@@ -92,6 +93,22 @@ struct PrefixCacheTests {
         // Settings files written before the field existed decode as int8.
         let old = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(int8))
         #expect(old.textDecodeVectors == .int8)
+    }
+
+    @Test("a continued comparison refuses to mix answers of different fp32 GEMMs; files without the field match any")
+    func settingsRecordExactGEMM() throws {
+        var openblas = Comparison.Settings(system: "s.json", data: "q.jsonl", latentSteps: 4, maxTokens: 8, temperature: 0, seed: 0,
+                                           answerRetry: true, prompts: nil, links: nil)
+        var builtin = openblas
+        openblas.exactGEMM = Comparison.Settings.name(of: .openBLAS(coreType: "SkylakeX"))
+        builtin.exactGEMM = Comparison.Settings.name(of: .builtin)
+        #expect(openblas.exactGEMM == "openblas SkylakeX" && builtin.exactGEMM == "builtin")
+        #expect(openblas.difference(from: builtin).hasPrefix("fp32 GEMM openblas SkylakeX → builtin"))
+        var old = openblas
+        old.exactGEMM = nil
+        #expect(old.difference(from: builtin).isEmpty && builtin.difference(from: old).isEmpty)
+        let decoded = try JSONDecoder().decode(Comparison.Settings.self, from: try JSONEncoder().encode(openblas))
+        #expect(decoded.exactGEMM == "openblas SkylakeX" && decoded.difference(from: openblas).isEmpty)
     }
 
     /// Records the precision of every forward call of more than two positions (prefill chunks).

@@ -62,6 +62,19 @@ public struct Comparison: Sendable {
             get { textPrefill == "\(GEMMFormat.bfloat16)" ? .bfloat16 : .float32 }
             set { textPrefill = newValue == .float32 ? nil : "\(newValue)" }
         }
+        /// The fp32 GEMM behind the exact prefills (latent stages, and text stages without
+        /// `--prefill bfloat16`): `"openblas SkylakeX"`, `"builtin"`, `"accelerate"`. Their rows
+        /// round differently, so greedy answers can differ between them. nil in files written
+        /// before it existed, taken to match any (the next invocation records its own).
+        public var exactGEMM: String?
+        /// ``exactGEMM``'s value for `backend`.
+        public static func name(of backend: BLAS.Backend) -> String {
+            switch backend {
+            case .openBLAS(let coreType): "openblas \(coreType)"
+            case .accelerate: "accelerate"
+            case .builtin: "builtin"
+            }
+        }
         /// The text stages' decode format when not `int8` (`--decode`: `"int8-tiled"` or
         /// `"float32"`); nil: int8 (and files written before it existed). Read and set through
         /// ``textDecodeVectors``.
@@ -111,7 +124,7 @@ public struct Comparison: Sendable {
             case system, data, temperature, seed, prompts, links
             case latentSteps = "latent_steps", maxTokens = "max_tokens", answerRetry = "answer_retry", selfConsistency = "self_consistency"
             case answerForm = "answer_form", prefixReuse = "prefix_reuse", textPrefill = "text_prefill", textDecode = "text_decode"
-            case systemDigest = "system_digest", dataDigest = "data_digest"
+            case systemDigest = "system_digest", dataDigest = "data_digest", exactGEMM = "exact_gemm"
         }
 
         /// What differs from `other`, comma-separated ("" when nothing does).
@@ -137,6 +150,9 @@ public struct Comparison: Sendable {
             }
             if textDecode != other.textDecode {
                 out.append("text decode (--decode) \(textDecode ?? "int8") → \(other.textDecode ?? "int8")")
+            }
+            if let x = exactGEMM, let y = other.exactGEMM, x != y {
+                out.append("fp32 GEMM \(x) → \(y) (install libopenblas, or set RMAS_BLAS=builtin, to match)")
             }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {

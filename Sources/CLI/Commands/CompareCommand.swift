@@ -93,6 +93,7 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
+        settings.exactGEMM = Comparison.Settings.name(of: BLAS.backend)
         settings.textPrefillFormat = try prefill.resolved()  // the prompt prefill of the text-decoding stages
         settings.textDecodeVectors = decode?.vectors
             ?? Comparison.recordedSettings(in: URL(fileURLWithPath: out))?.textDecodeVectors
