@@ -110,27 +110,21 @@ public final class StageMemo: @unchecked Sendable {  // all state under `conditi
     /// stored. `reused` is false only for the caller that computed it.
     func value(for key: Key, waiting: (() -> Void) -> Void, compute: () -> Value) -> (value: Value, reused: Bool) {
         condition.lock()
-        while true {
-            switch slots[key] {
-            case .computing?:
-                condition.unlock()
-                waiting {
-                    condition.lock()
-                    while case .computing? = slots[key] { condition.wait() }
-                    condition.unlock()
-                }
+        while case .computing? = slots[key] {
+            condition.unlock()
+            waiting {
                 condition.lock()
-                continue  // done, or evicted meanwhile (then computed below)
-            case .done(let value, _)?:
-                clock += 1
-                slots[key] = .done(value, lastUse: clock)
-                counts.hits += 1
+                while case .computing? = slots[key] { condition.wait() }
                 condition.unlock()
-                return (value, true)
-            case nil:
-                break
             }
-            break
+            condition.lock()  // then done, or evicted meanwhile (computed below), or computing again
+        }
+        if case .done(let value, _)? = slots[key] {
+            clock += 1
+            slots[key] = .done(value, lastUse: clock)
+            counts.hits += 1
+            condition.unlock()
+            return (value, true)
         }
         // Absent (never computed, or evicted while this thread waited): compute it here.
         slots[key] = .computing
