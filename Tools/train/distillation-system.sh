@@ -199,11 +199,37 @@ validate-prompt-expert)
         --pair prompt:single-tuned@1,targets:single@1 --pair targets:latent-shuffled@1,prompt:single-tuned@1 \
         --out "$D/validate-prompt-paired"
     ;;
+outer-margin)
+    # outer-expert's run (same start, rows, steps and schedule) plus the hinge that only the
+    # question's own expert latents can lower: CE_own + max(0, MARGIN + CE_own − CE_donor), the
+    # donor being another training row's conversation (BENCHMARKS "A margin only the question's
+    # own latents can lower").
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+for e in s["edges"]: e["checkpoint"] = "outer-margin"
+json.dump(s, open(sys.argv[2], "w"), indent=2)' "$D/system.json" "$D/system-margin.json"
+    $RMAS train outer --system "$D/system.json" --data "$D/train-expert.jsonl" --held-out "$D/val-expert.jsonl" \
+        --out "$D/outer-margin" --rounds 1 --steps ${EXPERT_STEPS:-60} --batch-size 2 --warmup 5 \
+        --latents rollout --checkpoint-every 5 --eval-every 30 --threads $T --latent-margin ${MARGIN:-0.05} \
+        $(resume "$D/outer-margin")
+    ;;
+validate-margin)
+    # Validation split only: the margin-trained system and its shuffled control on validate-expert's
+    # 60 questions, paired with the expert-target link's run and the expert-reply prompt.
+    $RMAS compare --system "$D/system-margin.json" --data "$W/val-60.jsonl" --limit 60 --rounds 1 \
+        --methods latent,latent-shuffled --batch 8 --max-tokens 512 --decode int8-tiled \
+        --out "$D/validate-margin" --threads $T
+    $RMAS compare-runs --run margin="$D/validate-margin" --run targets="$D/validate-expert-targets" \
+        --run prompt="$D/validate-prompt-expert" \
+        --pair margin:latent@1,margin:latent-shuffled@1 --pair margin:latent@1,targets:latent@1 \
+        --pair margin:latent@1,prompt:single-tuned@1 --pair margin:latent@1,targets:single@1 \
+        --out "$D/validate-margin-paired"
+    ;;
 snapshot)
     run_state_snapshot "$RMAS" "$D" "$STATE" expert-inner outer outer-expert
     # The soft prompt as validated (fp32, 57 KB), as Runs/default-system-v2/solver-prompt-self.
     RUN_STATE_DTYPE=f32 run_state_snapshot "$RMAS" "$D" "$STATE" prompt-expert
     ;;
 *)
-    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|prompt-expert|validate-prompt-expert|evidence|snapshot" >&2; exit 2 ;;
+    echo "usage: $0 setup|inner|outer|validate|latent-tuned|expert-gen|expert-targets|outer-expert|validate-expert|validate-expert-controls|prompt-expert|validate-prompt-expert|outer-margin|validate-margin|evidence|snapshot" >&2; exit 2 ;;
 esac

@@ -72,6 +72,9 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
     /// Link weights and gradients stay fp32; rollouts' latent steps run fp32 either way.
     public var precision = ActivationPrecision.float32
     public var threads = Parallel.defaultThreadCount
+    /// Training only: add the hinge that asks the row's own latents to beat another row's
+    /// (``LatentMargin``); nil = the plain objective.
+    public var latentMargin: LatentMargin?
 
     public init() {}
 
@@ -90,6 +93,12 @@ public struct OuterObjectiveOptions: Sendable, Codable, Equatable {
         }
         if rolloutBackward == .exact, latentSource == .teacherForced {
             throw .invalidArgument("the exact rollout backward differentiates a rollout's fed-back inputs; teacher-forced latents have none (use rollout latents)")
+        }
+        if let latentMargin {
+            try latentMargin.validate()
+            guard finalRoundOnly else {
+                throw .invalidArgument("the latent margin compares final-round answers: supervise the final round only")
+            }
         }
         if let window = backpropagatedRounds {
             guard (1...rounds).contains(window) else {
@@ -151,16 +160,21 @@ extension AgentGraph {
     }
 
     /// Where a transfer lands: the edge and the round of the stage that receives it.
-    private struct DeliveryKey: Hashable {
+    struct DeliveryKey: Hashable {
         let edge: Int
         let round: Int
     }
 
     /// The loop of ``outerObjective(_:options:scale:gradient:latentDonor:)``; `substitutes` replace
-    /// the latents of the transfers they name. Returns the result and every transfer's latents.
-    private func loop(
-        _ row: DataRow, options: OuterObjectiveOptions, scale: Float, gradient: Bool, substitutes: [DeliveryKey: [Float]]?
-    ) throws(AgentError) -> (result: OuterSampleResult, deliveries: [DeliveryKey: [Float]]) {
+    /// the latents of the transfers they name; `answerRow` (default `row`) gives the final
+    /// round's answering stage its question and target, so every message it hears comes from
+    /// `row`'s conversation. With `deferBackward` the tapes and loss gradients are left in the
+    /// returned stages for the caller's ``backward(_:norms:options:)``. Returns the result, every
+    /// transfer's latents and the stages.
+    func loop(
+        _ row: DataRow, options: OuterObjectiveOptions, scale: Float, gradient: Bool, substitutes: [DeliveryKey: [Float]]?,
+        answerRow: DataRow? = nil, deferBackward: Bool = false
+    ) throws(AgentError) -> (result: OuterSampleResult, deliveries: [DeliveryKey: [Float]], stages: [ObjectiveStage]) {
         let rounds = options.rounds, gradient = gradient && !options.zeroLatents
         guard rounds >= 1, options.maximumLatentRows >= 1 else { throw .invalidArgument("rounds and latent rows must be at least 1") }
         var deliveries: [DeliveryKey: [Float]] = [:]
@@ -189,7 +203,7 @@ extension AgentGraph {
                     incoming.append(delivered)
                 }
                 let weight: Float = !isAnswer ? 0 : round == rounds ? 1 : options.finalRoundOnly ? 0 : Float(options.earlierRoundWeight) / Float(rounds - 1)
-                let stage = try self.stage(i, round: round, row: row, incoming: incoming,
+                let stage = try self.stage(i, round: round, row: isAnswer && round == rounds ? answerRow ?? row : row, incoming: incoming,
                                            train: gradient && round >= options.firstBackpropagatedRound, supervised: weight > 0,
                                            options: options)
                 stages.append(stage)
@@ -211,16 +225,16 @@ extension AgentGraph {
         let earlier = roundLosses.dropLast().compactMap { $0 }
         let loss = roundLosses[rounds - 1]! + (earlier.isEmpty ? 0 : options.earlierRoundWeight * earlier.reduce(0, +) / Double(earlier.count))
         var norms = Dictionary(uniqueKeysWithValues: edges.indices.map { (edgeName($0), [Double](repeating: 0, count: rounds)) })
-        if gradient { backward(stages, norms: &norms, options: options) }
+        if gradient, !deferBackward { backward(stages, norms: &norms, options: options) }
         let result = OuterSampleResult(loss: loss, roundLosses: roundLosses, gradientNorms: norms,
                                        positions: stages.reduce(0) { $0 + $1.prompt.count })
-        return (result, deliveries)
+        return (result, deliveries, stages)
     }
 
     /// Back-propagates each stage's hidden-state gradient to its slot rows and through the links
     /// that filled them into the stages that produced them, last stage first (every transfer
     /// goes from an earlier stage to a later one).
-    private func backward(_ stages: [ObjectiveStage], norms: inout [String: [Double]], options: OuterObjectiveOptions) {
+    func backward(_ stages: [ObjectiveStage], norms: inout [String: [Double]], options: OuterObjectiveOptions) {
         for stage in stages.reversed() {
             guard let tape = stage.tape, !stage.incoming.isEmpty else { continue }
             let d = nodes[stage.node].model.configuration.width

@@ -37,6 +37,10 @@ public struct OuterTrainingProgress: Sendable {
     /// edge's gradient, averaged over the batch's examples.
     public var roundGradientNorms: [String: [Double]]
     public var heldOutLoss: Double?
+    /// With a latent margin: the batch's mean answer CE under its own messages and under the
+    /// donors' (the step's `loss` is the margin objective), and, when evaluated, the held-out
+    /// rows' CE under the next held-out row's messages (`heldOutLoss` stays the own-message CE).
+    public var margin: (own: Double, donor: Double, heldOutDonor: Double?)?
     public var positionsPerSecond: Double
     public var elapsedSeconds: Double
     public var etaSeconds: Double
@@ -78,6 +82,9 @@ public final class OuterTrainer {
         training = train.filter(complete)
         self.heldOut = heldOut.filter(complete)
         guard !training.isEmpty else { throw .noTrainingPairs(detail: "no row has all of \(fields.joined(separator: ", "))") }
+        if configuration.objective.latentMargin != nil, training.count < 2 {
+            throw .noTrainingPairs(detail: "the latent margin lends each row another row's messages: it needs at least 2 training rows, the data gives \(training.count)")
+        }
         let c = configuration, o = c.objective
         let links = graph.edges.indices.map { k in
             let link = graph.edges[k].link
@@ -90,6 +97,10 @@ public final class OuterTrainer {
         if let window = o.backpropagatedRounds, window < o.rounds { objective["backprop_rounds"] = "\(window)" }
         if o.latentSource != .teacherForced { objective["latent_source"] = o.latentSource.name }
         if o.rolloutBackward != .truncated { objective["rollout_backward"] = o.rolloutBackward.rawValue }
+        if let term = o.latentMargin {
+            objective["latent_margin"] = "\(term.margin)"
+            objective["latent_margin_weight"] = "\(term.weight)"
+        }
         objective.merge(TrainingLoop.Identity.productArguments(o.precision)) { a, _ in a }
         if o.precision.gemmFormat == .bfloat16 { BLAS.letIdleWorkersSleep() }  // BLAS serves only attention then
         loop = try TrainingLoop(
@@ -105,41 +116,69 @@ public final class OuterTrainer {
     /// way and at the end.
     public func run(progress: (OuterTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
         try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }) { r in
-            progress(OuterTrainingProgress(
+            var norms = r.details
+            let parts = norms.removeValue(forKey: Self.marginKey)
+            return progress(OuterTrainingProgress(
                 step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
-                roundGradientNorms: r.details, heldOutLoss: r.heldOutLoss, positionsPerSecond: r.workPerSecond,
-                elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds, checkpointed: r.checkpointed))
+                roundGradientNorms: norms, heldOutLoss: r.heldOutLoss,
+                margin: parts.map { ($0[0], $0[1], r.heldOutLoss == nil ? nil : heldOutDonorLoss) },
+                positionsPerSecond: r.workPerSecond, elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds,
+                checkpointed: r.checkpointed))
         }
     }
+
+    /// The details key under which a margin run's step passes (own CE, donor CE) to `run`.
+    private static let marginKey = "\u{0}margin"
+    /// The held-out rows' CE under another held-out row's messages at the last evaluation (margin runs).
+    private var heldOutDonorLoss: Double?
 
     /// One batch: per-example graphs, each loss scaled by 1/B; per-edge per-round norms averaged.
     private func accumulate(_ batch: [Int]) throws(AgentError) -> TrainingLoop.Step {
-        var loss = 0.0, positions = 0
+        var loss = 0.0, positions = 0, own = 0.0, donor = 0.0
         let rounds = configuration.objective.rounds
         var norms = Dictionary(uniqueKeysWithValues: graph.edges.indices.map { (graph.edgeName($0), [Double](repeating: 0, count: rounds)) })
-        let scale = 1 / Float(batch.count)
+        let scale = 1 / Float(batch.count), mean = 1 / Double(batch.count)
         for i in batch {
-            let result: OuterSampleResult
+            let sampleLoss: Double, sampleNorms: [String: [Double]]
             do {
-                result = try graph.outerObjective(training[i], options: configuration.objective, scale: scale)
+                if configuration.objective.latentMargin != nil {
+                    let lender = training[marginDonor(of: i, step: step, count: training.count, seed: configuration.seed)]
+                    let result = try graph.outerObjective(training[i], marginAgainst: lender, options: configuration.objective, scale: scale)
+                    (sampleLoss, sampleNorms) = (result.loss, result.gradientNorms)
+                    positions += result.positions
+                    own += result.ownLoss * mean
+                    donor += result.donorLoss * mean
+                } else {
+                    let result = try graph.outerObjective(training[i], options: configuration.objective, scale: scale)
+                    (sampleLoss, sampleNorms) = (result.loss, result.gradientNorms)
+                    positions += result.positions
+                }
             } catch .nonFiniteLoss {
                 throw .nonFiniteLoss(step: step)
             }
-            loss += result.loss / Double(batch.count)
-            positions += result.positions
-            for (edge, values) in result.gradientNorms {
-                for r in values.indices { norms[edge]![r] += values[r] / Double(batch.count) }
+            loss += sampleLoss * mean
+            for (edge, values) in sampleNorms {
+                for r in values.indices { norms[edge]![r] += values[r] * mean }
             }
         }
+        if configuration.objective.latentMargin != nil { norms[Self.marginKey] = [own, donor] }
         return TrainingLoop.Step(loss: loss, work: positions, details: norms)
     }
 
-    /// Mean objective over the held-out rows (forward only).
+    /// Mean answer CE over the held-out rows under their own messages (forward only; a margin
+    /// run's hinge is not part of it, so runs with and without one compare). A margin run also
+    /// records their CE under the next held-out row's messages (``OuterTrainingProgress/margin``).
     public func evaluate() throws(AgentError) -> Double {
-        var total = 0.0
-        for row in heldOut {
-            total += try graph.outerObjective(row, options: configuration.objective, gradient: false).loss
+        var plain = configuration.objective
+        plain.latentMargin = nil
+        var total = 0.0, donated = 0.0
+        for (j, row) in heldOut.enumerated() {
+            total += try graph.outerObjective(row, options: plain, gradient: false).loss
+            if configuration.objective.latentMargin != nil, heldOut.count > 1 {
+                donated += try graph.outerObjective(row, options: plain, gradient: false, latentDonor: heldOut[(j + 1) % heldOut.count]).loss
+            }
         }
+        if configuration.objective.latentMargin != nil, heldOut.count > 1 { heldOutDonorLoss = donated / Double(heldOut.count) }
         return total / Double(max(heldOut.count, 1))
     }
 }

@@ -51,6 +51,9 @@ struct TrainOuterCommand: ParsableCommand {
     @Option(help: "Random seed (data order).", in: OptionRange.seed) var seed: UInt64 = 42
     @Option(help: "The frozen models' matrix products: float32 (exact) or bfloat16 (operands rounded to bfloat16, fp32 accumulation; needs AVX512-BF16; measured faster on AMD Zen 4, slower on the Xeon, see BENCHMARKS). Link weights and gradients stay fp32; a run resumes only with the format it started with.")
     var matmul = MatmulFormat.float32
+    @Option(help: "Add a hinge that only the question's own messages can lower: loss = CE_own + w · max(0, MARGIN + CE_own − CE_donor), CE_donor being the same answer's CE when another training row's conversation sends the messages (a seeded pick per row and step). In nats per target token; off by default. The log shows both CEs, and the held-out evaluation adds the held-out rows' CE under the next held-out row's messages.", in: 0...100)
+    var latentMargin: Double?
+    @Option(help: "With --latent-margin: the hinge's weight w.", in: 1e-6...1000) var latentMarginWeight = 1.0
     @OptionGroup var common: TrainingRunArguments
     @Option(help: "Before training, bridge-initialise the outer links from the first N training rows (ridge map, spec §2.6); 0 = off.", in: OptionRange.rows)
     var bridgeInit = 0
@@ -74,6 +77,7 @@ struct TrainOuterCommand: ParsableCommand {
         c.objective.backpropagatedRounds = backpropRounds
         c.objective.precision = matmul.precision
         c.objective.threads = common.threads
+        c.objective.latentMargin = latentMargin.map { LatentMargin(margin: $0, weight: latentMarginWeight) }
         return c
     }
 
@@ -86,6 +90,8 @@ struct TrainOuterCommand: ParsableCommand {
         var configuration = trainingConfiguration
         configuration.objective.rounds = rounds ?? definition.schedule.rounds
         configuration.objective.maximumLatentRows = maxLatentRows ?? definition.defaults.maxLatentTokens
+        if latentMargin == nil, latentMarginWeight != 1 { throw ValidationError("--latent-margin-weight applies with --latent-margin only") }
+        if latentMargin != nil, allRounds { throw ValidationError("--latent-margin compares final-round answers; drop --all-rounds") }
         if latentSteps != nil, latents != .rollout { throw ValidationError("--latent-steps applies to --latents rollout only") }
         if rolloutBackward == .exact, latents != .rollout { throw ValidationError("--rollout-backward exact applies to --latents rollout only") }
         configuration.objective.rolloutBackward = rolloutBackward
@@ -167,8 +173,11 @@ struct TrainOuterCommand: ParsableCommand {
             let parts = name.components(separatedBy: "_to_")
             return "\(parts.first!.prefix(3))→\(parts.last!.prefix(3)) " + (p.roundGradientNorms[name] ?? []).map(Self.compact).joined(separator: "/")
         }
-        return String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %@ | %.0f pos/s | ETA %@%@", p.loss,
-                      p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "", p.learningRate, p.gradientNorm,
+        let margin = p.margin.map { m in
+            String(format: " | own %.4f donor %.4f", m.own, m.donor) + (m.heldOutDonor.map { String(format: " held-out donor %.4f", $0) } ?? "")
+        } ?? ""
+        return String(format: "loss %.4f%@%@ | lr %.2e | |g| %.3f | %@ | %.0f pos/s | ETA %@%@", p.loss,
+                      p.heldOutLoss.map { String(format: " | held-out %.4f", $0) } ?? "", margin, p.learningRate, p.gradientNorm,
                       edges.joined(separator: " "), p.positionsPerSecond, ProgressLine.duration(p.etaSeconds),
                       p.checkpointed ? " | saved" : "")
     }
@@ -192,11 +201,17 @@ struct TrainOuterCommand: ParsableCommand {
         /// Edge name → per-round norms (index round − 1).
         var roundGradNorms: [String: [Double]]
         var positionsPerSecond: Double
+        /// Margin runs: the batch's CE under its own and under the donors' messages; the held-out
+        /// rows' CE under another held-out row's messages where evaluated.
+        var ownLoss: Double?
+        var donorLoss: Double?
+        var heldOutDonor: Double?
 
         enum CodingKeys: String, CodingKey {
             case step, loss, lr
             case gradNorm = "grad_norm", heldOut = "held_out", roundGradNorms = "round_grad_norms"
             case positionsPerSecond = "positions_per_second"
+            case ownLoss = "own_loss", donorLoss = "donor_loss", heldOutDonor = "held_out_donor"
         }
 
         init(_ p: OuterTrainingProgress) {
@@ -207,6 +222,9 @@ struct TrainOuterCommand: ParsableCommand {
             heldOut = p.heldOutLoss
             roundGradNorms = p.roundGradientNorms
             positionsPerSecond = p.positionsPerSecond
+            ownLoss = p.margin?.own
+            donorLoss = p.margin?.donor
+            heldOutDonor = p.margin?.heldOutDonor
         }
     }
 }
