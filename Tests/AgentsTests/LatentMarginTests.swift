@@ -48,42 +48,26 @@ struct LatentMarginTests {
         let graph = try TinyGraph.sequential()
         let row = OuterTrainingTests.example, donor = OuterTrainingTests.otherExample
         let options = Self.options(rounds: rounds, rollout: rollout, margin: margin, weight: 0.5)
-        graph.outerParameters.zeroGradients()
-        let result = try graph.outerObjective(row, marginAgainst: donor, options: options)
-        if margin > 1 { #expect(result.active) }
         // With δ = 0 the hinge is active only if the donor's messages already help this answer more.
-        var rng = SplitMix64(seed: 23)
-        var checked = 0
+        var active: Bool?
         // Under rollouts the feedback edge's derivative is ~1e-6, at the loss's Float32 noise (its
         // difference quotient changes sign between steps 0.1 and 1.0), so it is checked teacher-forced
         // only; its backward is the plain objective's, checked in RolloutObjectiveTests.
         let feedbackChecked = rounds > 1 && !rollout
-        for k in graph.edges.indices where graph.edges[k].direction != .feedback || feedbackChecked {
-            let link = graph.edges[k].link.parameters
-            var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
-            let norm = direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
-            direction = direction.map { $0.map { $0 / Float(norm) } }
-            var analytic = 0.0
-            for (p, v) in zip(link, direction) {
-                let g = p.gradient
-                for i in 0..<p.count { analytic += Double(g[i]) * Double(v[i]) }
-            }
-            let original = link.map(\.values)
-            func loss(at step: Double) throws -> Double {
-                for (j, p) in link.enumerated() { p.values = zip(original[j], direction[j]).map { $0 + Float(step) * $1 } }
-                defer { for (j, p) in link.enumerated() { p.values = original[j] } }
-                return try graph.outerObjective(row, marginAgainst: donor, options: options, gradient: false).loss
-            }
-            // Long enough that Float32 rounding of the loss stays below the derivatives (the
-            // feedback edge's is ~7e-5 here), short enough for the stencil (at 0.03 and at 1.0
-            // it drifts by ~10% on the feedback edge; 0.1–0.3 agree).
-            let e = 0.3
-            let numeric = (8 * (try loss(at: e) - loss(at: -e)) - (try loss(at: 2 * e) - loss(at: -2 * e))) / (12 * e)
-            #expect(abs(numeric) > 1e-7, "\(graph.edgeName(k)) receives a gradient")
-            #expect(abs(analytic - numeric) < 5e-2 * abs(numeric) + 1e-7, "\(graph.edgeName(k)) rounds \(rounds): analytic \(analytic) numeric \(numeric)")
-            checked += 1
+        // Steps long enough that Float32 rounding of the loss stays below the derivatives (the
+        // feedback edge's is ~7e-5 here), short enough for the stencil (at 0.03 and at 1.0 it
+        // drifts by ~10% on the feedback edge; 0.1–0.3 agree).
+        let derivatives = try OuterTrainingTests.directionalDerivatives(
+            graph, edges: graph.edges.indices.filter { graph.edges[$0].direction != .feedback || feedbackChecked }, seed: 23,
+            step: { _ in 0.3 },
+            backward: { active = try graph.outerObjective(row, marginAgainst: donor, options: options).active },
+            loss: { try graph.outerObjective(row, marginAgainst: donor, options: options, gradient: false).loss })
+        if margin > 1 { #expect(active == true) }
+        for (edge, analytic, numeric) in derivatives {
+            #expect(abs(numeric) > 1e-7, "\(edge) receives a gradient")
+            #expect(abs(analytic - numeric) < 5e-2 * abs(numeric) + 1e-7, "\(edge) rounds \(rounds): analytic \(analytic) numeric \(numeric)")
         }
-        #expect(checked == (feedbackChecked ? 3 : 2))
+        #expect(derivatives.count == (feedbackChecked ? 3 : 2))
     }
 
     @Test("donors are other rows, in range, and a pure function of seed, step and row")

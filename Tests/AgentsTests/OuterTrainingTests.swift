@@ -91,10 +91,21 @@ extension OuterTrainingTests {
     static func directionalDerivatives(
         _ graph: AgentGraph, options: OuterObjectiveOptions, seed: UInt64, step: (Int) -> Double
     ) throws -> [(edge: String, analytic: Double, numeric: Double)] {
+        try directionalDerivatives(graph, edges: graph.edges.indices.filter { options.rounds > 1 || graph.edges[$0].direction != .feedback },
+                                   seed: seed, step: step,
+                                   backward: { _ = try graph.outerObjective(example, options: options) },
+                                   loss: { try graph.outerObjective(example, options: options, gradient: false).loss })
+    }
+
+    /// The same for any objective: `backward` adds its gradient into the (zeroed) links, `loss`
+    /// evaluates it at the links' current values; only `edges` are checked.
+    static func directionalDerivatives(
+        _ graph: AgentGraph, edges: [Int], seed: UInt64, step: (Int) -> Double, backward: () throws -> Void, loss objective: () throws -> Double
+    ) throws -> [(edge: String, analytic: Double, numeric: Double)] {
         graph.outerParameters.zeroGradients()
-        _ = try graph.outerObjective(example, options: options)
+        try backward()
         var rng = SplitMix64(seed: seed), results: [(edge: String, analytic: Double, numeric: Double)] = []
-        for k in graph.edges.indices where options.rounds > 1 || graph.edges[k].direction != .feedback {
+        for k in edges {
             let link = graph.edges[k].link.parameters
             var direction = link.map { p in (0..<p.count).map { _ in rng.nextUnitFloat() * 2 - 1 } }
             let scale = 1 / direction.flatMap { $0 }.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
@@ -108,7 +119,7 @@ extension OuterTrainingTests {
             func loss(at step: Double) throws -> Double {
                 for (j, p) in link.enumerated() { p.values = zip(original[j], direction[j]).map { $0 + Float(step) * $1 } }
                 defer { for (j, p) in link.enumerated() { p.values = original[j] } }
-                return try graph.outerObjective(example, options: options, gradient: false).loss
+                return try objective()
             }
             let e = step(k)
             let numeric = (8 * (try loss(at: e) - loss(at: -e)) - (try loss(at: 2 * e) - loss(at: -2 * e))) / (12 * e)

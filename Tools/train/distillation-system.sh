@@ -22,6 +22,13 @@ mkdir -p "$D"
 resume() { [ -f "$1/manifest.json" ] && echo --resume || true; }
 . "$(dirname "$0")/run-state.sh"
 restore() { run_state_restore "$D" "$STATE" "$1"; }
+# with_checkpoint DIR OUT: the distillation system with its link read from DIR (relative to D).
+with_checkpoint() {
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+for e in s["edges"]: e["checkpoint"] = sys.argv[3]
+json.dump(s, open(sys.argv[2], "w"), indent=2)' "$D/system.json" "$2" "$1"
+}
 # table DATA LIMIT OUT: the system's methods and controls (METHODS narrows them), the expert alone,
 # and the two paired.
 table() {
@@ -148,10 +155,7 @@ outer-expert)
     # The committed expert → learner link (80 steps on the dataset's answers) continued on the
     # expert's own correct replies: EXPERT_STEPS (default 60) × 2 rows, fresh AdamW, warmup 5,
     # rollout latents as inference sends them.
-    python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))
-for e in s["edges"]: e["checkpoint"] = "outer-expert"
-json.dump(s, open(sys.argv[2], "w"), indent=2)' "$D/system.json" "$D/system-expert.json"
+    with_checkpoint outer-expert "$D/system-expert.json"
     $RMAS train outer --system "$D/system.json" --data "$D/train-expert.jsonl" --held-out "$D/val-expert.jsonl" \
         --out "$D/outer-expert" --rounds 1 --steps ${EXPERT_STEPS:-60} --batch-size 2 --warmup 5 \
         --latents rollout --checkpoint-every 5 --eval-every 30 --threads $T $(resume "$D/outer-expert")
@@ -204,10 +208,7 @@ outer-margin)
     # question's own expert latents can lower: CE_own + max(0, MARGIN + CE_own − CE_donor), the
     # donor being another training row's conversation (BENCHMARKS "A margin only the question's
     # own latents can lower").
-    python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))
-for e in s["edges"]: e["checkpoint"] = "outer-margin"
-json.dump(s, open(sys.argv[2], "w"), indent=2)' "$D/system.json" "$D/system-margin.json"
+    with_checkpoint outer-margin "$D/system-margin.json"
     $RMAS train outer --system "$D/system.json" --data "$D/train-expert.jsonl" --held-out "$D/val-expert.jsonl" \
         --out "$D/outer-margin" --rounds 1 --steps ${EXPERT_STEPS:-60} --batch-size 2 --warmup 5 \
         --latents rollout --checkpoint-every 5 --eval-every 30 --threads $T --latent-margin ${MARGIN:-0.05} \
