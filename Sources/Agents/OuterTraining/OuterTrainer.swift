@@ -137,7 +137,7 @@ public final class OuterTrainer {
         var loss = 0.0, positions = 0, own = 0.0, donor = 0.0
         let rounds = configuration.objective.rounds
         var norms = Dictionary(uniqueKeysWithValues: graph.edges.indices.map { (graph.edgeName($0), [Double](repeating: 0, count: rounds)) })
-        let scale = 1 / Float(batch.count), mean = 1 / Double(batch.count)
+        let scale = 1 / Float(batch.count), n = Double(batch.count)
         for i in batch {
             let sampleLoss: Double, sampleNorms: [String: [Double]]
             do {
@@ -146,8 +146,8 @@ public final class OuterTrainer {
                     let result = try graph.outerObjective(training[i], marginAgainst: lender, options: configuration.objective, scale: scale)
                     (sampleLoss, sampleNorms) = (result.loss, result.gradientNorms)
                     positions += result.positions
-                    own += result.ownLoss * mean
-                    donor += result.donorLoss * mean
+                    own += result.ownLoss / n
+                    donor += result.donorLoss / n
                 } else {
                     let result = try graph.outerObjective(training[i], options: configuration.objective, scale: scale)
                     (sampleLoss, sampleNorms) = (result.loss, result.gradientNorms)
@@ -156,9 +156,9 @@ public final class OuterTrainer {
             } catch .nonFiniteLoss {
                 throw .nonFiniteLoss(step: step)
             }
-            loss += sampleLoss * mean
+            loss += sampleLoss / n
             for (edge, values) in sampleNorms {
-                for r in values.indices { norms[edge]![r] += values[r] * mean }
+                for r in values.indices { norms[edge]![r] += values[r] / n }
             }
         }
         if configuration.objective.latentMargin != nil { norms[Self.marginKey] = [own, donor] }
