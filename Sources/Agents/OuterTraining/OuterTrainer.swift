@@ -116,19 +116,17 @@ public final class OuterTrainer {
     /// way and at the end.
     public func run(progress: (OuterTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
         try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }) { r in
-            var norms = r.details
-            let parts = norms.removeValue(forKey: Self.marginKey)
-            return progress(OuterTrainingProgress(
+            progress(OuterTrainingProgress(
                 step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
-                roundGradientNorms: norms, heldOutLoss: r.heldOutLoss,
-                margin: parts.map { ($0[0], $0[1], r.heldOutLoss == nil ? nil : heldOutDonorLoss) },
+                roundGradientNorms: r.details, heldOutLoss: r.heldOutLoss,
+                margin: stepMargin.map { ($0.own, $0.donor, r.heldOutLoss == nil ? nil : heldOutDonorLoss) },
                 positionsPerSecond: r.workPerSecond, elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds,
                 checkpointed: r.checkpointed))
         }
     }
 
-    /// The details key under which a margin run's step passes (own CE, donor CE) to `run`.
-    private static let marginKey = "\u{0}margin"
+    /// A margin run's last step: the batch's mean CE under its own and under the donors' messages.
+    private var stepMargin: (own: Double, donor: Double)?
     /// The held-out rows' CE under another held-out row's messages at the last evaluation (margin runs).
     private var heldOutDonorLoss: Double?
 
@@ -161,7 +159,7 @@ public final class OuterTrainer {
                 for r in values.indices { norms[edge]![r] += values[r] / n }
             }
         }
-        if configuration.objective.latentMargin != nil { norms[Self.marginKey] = [own, donor] }
+        if configuration.objective.latentMargin != nil { stepMargin = (own, donor) }
         return TrainingLoop.Step(loss: loss, work: positions, details: norms)
     }
 
@@ -169,16 +167,21 @@ public final class OuterTrainer {
     /// run's hinge is not part of it, so runs with and without one compare). A margin run also
     /// records their CE under the next held-out row's messages (``OuterTrainingProgress/margin``).
     public func evaluate() throws(AgentError) -> Double {
-        var plain = configuration.objective
-        plain.latentMargin = nil
+        let options = configuration.objective
+        // The margin objective's parts are the plain CE and the latent-shuffled control's CE, from
+        // two loops per row (the control alone would run the donor's loop a second time).
+        let withDonor = options.latentMargin != nil && heldOut.count > 1
         var total = 0.0, donated = 0.0
         for (j, row) in heldOut.enumerated() {
-            total += try graph.outerObjective(row, options: plain, gradient: false).loss
-            if configuration.objective.latentMargin != nil, heldOut.count > 1 {
-                donated += try graph.outerObjective(row, options: plain, gradient: false, latentDonor: heldOut[(j + 1) % heldOut.count]).loss
+            if withDonor {
+                let parts = try graph.outerObjective(row, marginAgainst: heldOut[(j + 1) % heldOut.count], options: options, gradient: false)
+                total += parts.ownLoss
+                donated += parts.donorLoss
+            } else {
+                total += try graph.outerObjective(row, options: options, gradient: false).loss
             }
         }
-        if configuration.objective.latentMargin != nil, heldOut.count > 1 { heldOutDonorLoss = donated / Double(heldOut.count) }
+        if withDonor { heldOutDonorLoss = donated / Double(heldOut.count) }
         return total / Double(max(heldOut.count, 1))
     }
 }
