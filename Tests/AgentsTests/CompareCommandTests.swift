@@ -54,8 +54,9 @@ struct CompareCommandTests {
         var stderr: String
     }
 
-    /// Runs `rmas arguments` to completion, capturing its output through files (pipes could fill).
-    static func rmas(_ arguments: [String], in fixture: Fixture) throws -> Output {
+    /// Runs `rmas arguments` to completion, capturing its output through files (pipes could fill);
+    /// `whileRunning` gets the process once started and its stderr file (to signal it).
+    static func rmas(_ arguments: [String], in fixture: Fixture, whileRunning: (Process, URL) throws -> Void = { _, _ in }) throws -> Output {
         let executable = try #require(KillResumeTests.executable, "the rmas executable is not built next to the tests")
         let out = fixture.path("stdout-\(UUID().uuidString)"), err = fixture.path("stderr-\(UUID().uuidString)")
         try Data().write(to: out)
@@ -68,6 +69,7 @@ struct CompareCommandTests {
         process.standardOutput = outHandle
         process.standardError = errHandle
         try process.run()
+        try whileRunning(process, err)
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                       stderr: try String(contentsOf: err, encoding: .utf8))

@@ -38,9 +38,12 @@ extension Comparison {
     /// part), appending each outcome to outcomes.jsonl; returns the final report's Markdown.
     /// With ``inFlight`` above 1, that many questions' answers are worked on at once by threads
     /// whose forward calls are batched (``BatchingExecutor``): outcomes are the same, recorded in
-    /// the order they finish.
+    /// the order they finish. Once `drain` is requested no new question's answers start: those in
+    /// flight are finished and recorded, and the report covers what is complete (a later run
+    /// continues from there).
     public func run(
-        recorded existing: [QuestionOutcome], makeRunner: () throws -> GraphRunner, progress: (Progress) -> Void = { _ in }
+        recorded existing: [QuestionOutcome], makeRunner: () throws -> GraphRunner, drain: DrainRequest? = nil,
+        progress: (Progress) -> Void = { _ in }
     ) throws -> String {
         var recorded = existing
         let resumed = recorded.count
@@ -74,16 +77,16 @@ extension Comparison {
                     _ = try writeReport(recorded, resumed: resumed)
                 }
             }
-            for batches in phases where !batches.isEmpty {
+            for batches in phases where !batches.isEmpty && drain?.isRequested != true {
                 let samples = try selfConsistencySamples(recorded)
                 if inFlight <= 1 {
-                    for batch in batches {
+                    for batch in batches where drain?.isRequested != true {
                         try record(batch, try answers(questions[position[batch.index]!], batch, runner: made, samples: samples))
                     }
                 } else {
                     let executor = BatchingExecutor(threads: threads)
                     let runner = made.with(executor: executor)
-                    try ConcurrentWork.run(count: batches.count, workers: inFlight, participate: { executor.participate($0) }) { i in
+                    try ConcurrentWork.run(count: batches.count, workers: inFlight, drain: drain, participate: { executor.participate($0) }) { i in
                         try answers(questions[position[batches[i].index]!], batches[i], runner: runner, samples: samples)
                     } deliver: { i, outcomes in
                         try record(batches[i], outcomes)

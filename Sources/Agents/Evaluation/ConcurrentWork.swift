@@ -6,9 +6,10 @@ enum ConcurrentWork {
     /// `participate`), taking items in order, and calls `deliver(i, result)` on the calling thread
     /// as each finishes (in finishing order). After the first error (from `work` or `deliver`) no
     /// new item starts; the items already running finish and are still delivered, then the first
-    /// error is thrown.
+    /// error is thrown. Once `drain` is requested no new item starts either; the running ones are
+    /// delivered and the call returns normally.
     static func run<Result>(
-        count: Int, workers: Int, participate: @escaping @Sendable (() -> Void) -> Void,
+        count: Int, workers: Int, drain: DrainRequest? = nil, participate: @escaping @Sendable (() -> Void) -> Void,
         work: @escaping @Sendable (Int) throws -> Result, deliver: (Int, Result) throws -> Void
     ) throws {
         guard count > 0 else { return }
@@ -17,7 +18,7 @@ enum ConcurrentWork {
         for _ in 0..<workers {
             let thread = Thread {
                 participate {
-                    while let i = queue.next(count: count) {
+                    while drain?.isRequested != true, let i = queue.next(count: count) {
                         do { queue.finish(i, .success(try work(i))) } catch { queue.finish(i, .failure(error)) }
                     }
                 }

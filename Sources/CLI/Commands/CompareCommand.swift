@@ -110,6 +110,14 @@ struct CompareCommand: ParsableCommand {
         let total = questions.count * plan.count
         if !recorded.isEmpty { Console.error("continuing: \(recorded.count) of \(total) answers are already in \(out)/outcomes.jsonl") }
         let bar = ProgressLine(total: total, plainEvery: 1)
+        // Ctrl-C (or SIGTERM) once: no new answers start, those in flight are finished and recorded.
+        let drain = DrainRequest()
+        let interrupt = GracefulInterrupt { signal in
+            Console.error("\n\(signal == SIGTERM ? "SIGTERM" : "interrupted"): no new answers start; those in flight "
+                          + "finish and are recorded (interrupt again to stop at once)")
+            drain.request()
+        }
+        defer { interrupt.stop() }
         let markdown = try comparison.run(recorded: recorded, makeRunner: {
             BLAS.setThreadCount(threads)
             let loaded = try systemArguments.load(definition, latent: methods.values.contains(.latent))
@@ -120,12 +128,15 @@ struct CompareCommand: ParsableCommand {
             return GraphRunner(graph: loaded.graph, tools: try SandboxToolExecutor.forGraph(loaded), softPrompt: tuned,
                                prefixes: prefixCacheMb > 0 ? PrefixCache(maximumBytes: prefixCacheMb << 20) : nil,
                                memo: stageMemoMb > 0 ? StageMemo(maximumBytes: stageMemoMb << 20) : nil)
-        }) { p in
+        }, drain: drain) { p in
             let o = p.outcome
             bar.update(step: p.recorded, text: "q \(p.position + 1)/\(p.questions) \(o.method.rawValue)/\(o.rounds) \(o.correct ? "✓" : "✗") | "
                        + p.accuracies + String(format: " | %.1f s/answer | ETA %@", p.secondsPerAnswer, ProgressLine.duration(p.etaSeconds)))
         }
         bar.finish()
+        if drain.isRequested, case let count = try comparison.recorded().count, count < total {
+            Console.error("stopped early: \(count) of \(total) answers are in \(out)/outcomes.jsonl; the same command continues the run")
+        }
         if json {
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.json"), encoding: .utf8))
         } else {

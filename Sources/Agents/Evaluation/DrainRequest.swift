@@ -1,0 +1,14 @@
+import Synchronization
+
+/// A request, from any thread (the CLI's signal handler), that a long run start no new work: what
+/// is in flight finishes and is recorded, then the run returns with what it has — so an
+/// interrupted `rmas compare` keeps every answer it was computing instead of losing them all.
+public final class DrainRequest: Sendable {
+    private let requested = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func request() { requested.store(true, ordering: .releasing) }
+
+    public var isRequested: Bool { requested.load(ordering: .acquiring) }
+}

@@ -1,0 +1,40 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGTERM for a long run: the first calls `first` (which asks the run to finish what
+/// it has in flight), the second ends the process at once with status 128 + the signal's number,
+/// as a shell reports a process the signal killed. ``stop()`` restores the default handlers.
+final class GracefulInterrupt {
+    private let sources: [any DispatchSourceSignal]
+
+    private final class Count: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    init(_ first: @escaping @Sendable (Int32) -> Void) {
+        let signals = [SIGINT, SIGTERM]
+        for number in signals { signal(number, SIG_IGN) }  // delivered to the sources below instead
+        let made = signals.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        sources = made
+        let received = Count()
+        for (number, source) in zip(signals, made) {
+            source.setEventHandler {  // holds the source until stop() cancels it
+                // Signals arriving close together come as one event; `data` counts them.
+                let count = received.value.add(max(1, Int(source.data)), ordering: .sequentiallyConsistent).newValue
+                if count == 1 {
+                    first(number)
+                } else {
+                    // Not raise(): the dispatch source keeps the signal blocked and would take it again.
+                    _exit(128 + number)
+                }
+            }
+            source.resume()
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+    }
+}
