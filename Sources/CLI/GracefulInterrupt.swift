@@ -1,3 +1,4 @@
+import Agents
 import Dispatch
 import Foundation
 import Synchronization
@@ -38,3 +39,22 @@ final class GracefulInterrupt {
         for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
     }
 }
+
+extension GracefulInterrupt {
+    /// The usual pairing for a long run: the first signal prints what happens now (`message`) and
+    /// requests the drain the run watches.
+    static func draining(_ message: String) -> (interrupt: GracefulInterrupt, drain: DrainRequest) {
+        let drain = DrainRequest()
+        let interrupt = GracefulInterrupt { signal in
+            Console.error("\n\(signal == SIGTERM ? "SIGTERM" : "interrupted"): \(message) (interrupt again to stop at once)")
+            drain.request()
+        }
+        return (interrupt, drain)
+    }
+
+    /// For the trainers: the step in progress is finished and checkpointed.
+    static func training() -> (interrupt: GracefulInterrupt, drain: DrainRequest) {
+        draining("finishing this step and saving a checkpoint; the same command with --resume continues")
+    }
+}
+

@@ -52,3 +52,37 @@ struct DrainTests {
         #expect(Array(all.prefix(kept.count)).map(\.text) == kept.map(\.text))
     }
 }
+
+extension DrainTests {
+    @Test("a trainer drained mid-run checkpoints the step it took, off the checkpoint interval, and resumes exactly")
+    func trainerDrain() throws {
+        let directory = OuterTrainingTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = OuterTrainingTests.configuration(steps: 6)
+        let straight = try TinyGraph.sequential()
+        try OuterTrainer(graph: straight, train: OuterTrainingTests.data(), heldOut: [], configuration: configuration,
+                         output: directory.appendingPathComponent("a"), models: OuterTrainingTests.identities, resume: false).run()
+        let drain = DrainRequest()
+        var reports: [(step: Int, checkpointed: Bool)] = []
+        do {  // the trainer holds its directory until released
+            let first = try OuterTrainer(graph: try TinyGraph.sequential(), train: OuterTrainingTests.data(), heldOut: [],
+                                         configuration: configuration, output: directory.appendingPathComponent("b"),
+                                         models: OuterTrainingTests.identities, resume: false)
+            try first.run(drain: drain) { p in
+                reports.append((p.step, p.checkpointed))
+                if p.step == 2 { drain.request() }
+                return true
+            }
+            // The request came during step 2's report, so step 3 is the last taken, and checkpointed
+            // although the interval would not have.
+            #expect(3 % configuration.checkpointEvery != 0, "step 3 is off the checkpoint interval")
+            #expect(reports.map(\.step) == [1, 2, 3] && reports.map(\.checkpointed) == [false, true, true])
+        }
+        let resumed = try TinyGraph.sequential()
+        let trainer = try OuterTrainer(graph: resumed, train: OuterTrainingTests.data(), heldOut: [], configuration: configuration,
+                                       output: directory.appendingPathComponent("b"), models: OuterTrainingTests.identities, resume: true)
+        #expect(trainer.step == 3)
+        try trainer.run()
+        #expect(straight.outerParameters.map(\.values) == resumed.outerParameters.map(\.values))
+    }
+}

@@ -128,10 +128,10 @@ public final class InnerTrainer {
             identity: identity, output: output, resume: resume)
     }
 
-    /// Runs until `configuration.steps` (or until `progress` returns false), checkpointing on the
-    /// way and at the end.
-    public func run(progress: (InnerTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
-        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { self.evaluate() }) { r in
+    /// Runs until `configuration.steps` (or until `progress` returns false, or a step ends with
+    /// `drain` requested: that step is checkpointed), checkpointing on the way and at the end.
+    public func run(drain: DrainRequest? = nil, progress: (InnerTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
+        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { self.evaluate() }, drain: drain) { r in
             progress(InnerTrainingProgress(
                 step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
                 heldOutLoss: r.heldOutLoss, heldOutCosine: r.heldOutLoss.map { _ in evaluate(cosineOnly: true) },

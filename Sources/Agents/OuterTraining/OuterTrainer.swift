@@ -112,10 +112,10 @@ public final class OuterTrainer {
             output: output, resume: resume)
     }
 
-    /// Runs until `configuration.steps` (or until `progress` returns false), checkpointing on the
-    /// way and at the end.
-    public func run(progress: (OuterTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
-        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }) { r in
+    /// Runs until `configuration.steps` (or until `progress` returns false, or a step ends with
+    /// `drain` requested: that step is checkpointed), checkpointing on the way and at the end.
+    public func run(drain: DrainRequest? = nil, progress: (OuterTrainingProgress) -> Bool = { _ in true }) throws(AgentError) {
+        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }, drain: drain) { r in
             progress(OuterTrainingProgress(
                 step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate, gradientNorm: r.gradientNorm,
                 roundGradientNorms: r.details, heldOutLoss: r.heldOutLoss,

@@ -109,9 +109,10 @@ public final class PromptTuner {
             output: output, resume: resume)
     }
 
-    /// Runs until `configuration.steps` (or until `progress` returns false), checkpointing on the way.
-    public func run(progress: (PromptTuningProgress) -> Bool = { _ in true }) throws(AgentError) {
-        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }) { r in
+    /// Runs until `configuration.steps` (or until `progress` returns false, or a step ends with
+    /// `drain` requested: that step is checkpointed), checkpointing on the way.
+    public func run(drain: DrainRequest? = nil, progress: (PromptTuningProgress) -> Bool = { _ in true }) throws(AgentError) {
+        try loop.run(accumulate: accumulate, evaluate: heldOut.isEmpty ? nil : { () throws(AgentError) in try self.evaluate() }, drain: drain) { r in
             progress(PromptTuningProgress(step: r.step, totalSteps: r.totalSteps, loss: r.loss, learningRate: r.learningRate,
                                       gradientNorm: r.gradientNorm, heldOutLoss: r.heldOutLoss, tokensPerSecond: r.workPerSecond,
                                       elapsedSeconds: r.elapsedSeconds, etaSeconds: r.etaSeconds, checkpointed: r.checkpointed))

@@ -126,12 +126,13 @@ final class TrainingLoop {
         }
     }
 
-    /// Runs until `settings.steps` (or until `progress` returns false). `accumulate` adds one
+    /// Runs until `settings.steps` (or until `progress` returns false, or a step ends with `drain`
+    /// requested: that step is checkpointed, so a resume continues exactly). `accumulate` adds one
     /// batch's gradient into the (zeroed) parameters; `evaluate` gives the held-out loss (nil:
     /// none). Checkpoints on the way and at the end.
     func run(
         accumulate: ([Int]) throws(AgentError) -> Step, evaluate: (() throws(AgentError) -> Double)?,
-        progress: (Report) -> Bool
+        drain: DrainRequest? = nil, progress: (Report) -> Bool
     ) throws(AgentError) {
         let clock = ContinuousClock(), start = clock.now
         var work = 0
@@ -160,7 +161,8 @@ final class TrainingLoop {
                 heldOutLoss = try evaluate()
                 heldOutHistory.append((step, heldOutLoss!))
             }
-            let checkpointed = step % settings.checkpointEvery == 0 || step == settings.steps
+            let draining = drain?.isRequested == true
+            let checkpointed = draining || step % settings.checkpointEvery == 0 || step == settings.steps
             if checkpointed { try save(metrics: ["loss": result.loss, "held_out_loss": heldOutLoss ?? .nan]) }
             let elapsed = (clock.now - start).seconds
             let rate = Double(step - startStep) / max(elapsed, 1e-9)
@@ -168,7 +170,7 @@ final class TrainingLoop {
                 step: step, totalSteps: settings.steps, loss: result.loss, learningRate: schedule.learningRate(at: step - 1),
                 gradientNorm: norm, heldOutLoss: heldOutLoss, workPerSecond: Double(work) / max(elapsed, 1e-9), elapsedSeconds: elapsed,
                 etaSeconds: Double(settings.steps - step) / max(rate, 1e-9), checkpointed: checkpointed, details: result.details)
-            if !progress(report) { break }
+            if !progress(report) || draining { break }
         }
     }
 

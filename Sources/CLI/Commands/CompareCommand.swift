@@ -111,12 +111,7 @@ struct CompareCommand: ParsableCommand {
         if !recorded.isEmpty { Console.error("continuing: \(recorded.count) of \(total) answers are already in \(out)/outcomes.jsonl") }
         let bar = ProgressLine(total: total, plainEvery: 1)
         // Ctrl-C (or SIGTERM) once: no new answers start, those in flight are finished and recorded.
-        let drain = DrainRequest()
-        let interrupt = GracefulInterrupt { signal in
-            Console.error("\n\(signal == SIGTERM ? "SIGTERM" : "interrupted"): no new answers start; those in flight "
-                          + "finish and are recorded (interrupt again to stop at once)")
-            drain.request()
-        }
+        let (interrupt, drain) = GracefulInterrupt.draining("no new answers start; those in flight finish and are recorded")
         defer { interrupt.stop() }
         let markdown = try comparison.run(recorded: recorded, makeRunner: {
             BLAS.setThreadCount(threads)

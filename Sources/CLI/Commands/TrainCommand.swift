@@ -79,7 +79,9 @@ struct TrainInnerCommand: ParsableCommand {
         if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
         Console.error("training \(node) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
-        try trainer.run { p in
+        let (interrupt, drain) = GracefulInterrupt.training()
+        defer { interrupt.stop() }
+        try trainer.run(drain: drain) { p in
             bar.update(step: p.step, text: String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %.0f tok/s | ETA %@%@", p.loss,
                                                    p.heldOutLoss.map { loss in
                                                        String(format: " | held-out %.4f", loss)
@@ -91,6 +93,7 @@ struct TrainInnerCommand: ParsableCommand {
             return true
         }
         bar.finish()
+        if drain.isRequested, trainer.step < steps { Console.error("stopped at step \(trainer.step) of \(steps); --resume continues from its checkpoint") }
         if !held.isEmpty {  // also when a resumed run had nothing left to do
             print(String(format: "held-out loss %.4f, 1 − cos %.4f at step %d", trainer.evaluate(), trainer.evaluate(cosineOnly: true),
                          trainer.step))

@@ -124,7 +124,9 @@ struct TrainOuterCommand: ParsableCommand {
                       + "on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
         var failure: (any Error)?
-        try trainer.run { p in
+        let (interrupt, drain) = GracefulInterrupt.training()
+        defer { interrupt.stop() }
+        try trainer.run(drain: drain) { p in
             bar.update(step: p.step, text: Self.summary(p, edges: loaded.graph.edges.indices.map(loaded.graph.edgeName)), important: p.heldOutLoss != nil || p.checkpointed)
             do {
                 try log.append(LogEntry(p))
@@ -135,6 +137,7 @@ struct TrainOuterCommand: ParsableCommand {
             return true
         }
         bar.finish()
+        if drain.isRequested, trainer.step < steps { Console.error("stopped at step \(trainer.step) of \(steps); --resume continues from its checkpoint") }
         if let failure { throw failure }
 
         for (step, loss) in trainer.heldOutHistory { print(String(format: "held-out loss %.4f at step %d", loss, step)) }
