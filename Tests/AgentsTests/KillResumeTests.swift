@@ -103,59 +103,58 @@ extension KillResumeTests {
         return url
     }
 
-    @Test("graph training (train outer on a user-written graph): SIGKILL mid-run, then --resume, equals an uninterrupted run")
-    func killAndResumeGraph() throws {
+    /// A temporary directory with the graph file and 12 training rows, and the `train outer`
+    /// arguments (30 steps) writing into a given output directory; removed after `body`.
+    static func withGraphTraining(checkpointEvery: Int, _ body: (URL, (URL) -> [String]) throws -> Void) throws {
         _ = try #require(Self.executable, "the rmas executable is not built next to the tests")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-kill-graph-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-graph-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let system = try Self.graphFile(in: directory)
         let data = directory.appendingPathComponent("rows.jsonl")
         try RoleJSONL.write(SyntheticArithmetic(seed: 4).generate(count: 12), to: data)
-        func arguments(_ out: URL) -> [String] {
+        try body(directory) { out in
             ["train", "outer", "--system", system.path, "--data", data.path, "--out", out.path, "--steps", "30", "--batch-size", "1",
-             "--checkpoint-every", "1", "--eval-every", "1000", "--held-out-count", "2", "--lr", "3e-3", "--warmup", "2", "--threads", "1"]
+             "--checkpoint-every", "\(checkpointEvery)", "--eval-every", "1000", "--held-out-count", "2", "--lr", "3e-3", "--warmup", "2",
+             "--threads", "1"]
         }
-        try Self.expectKillResumeIdentical(in: directory, steps: 30, killAt: 8, arguments)
+    }
+
+    @Test("graph training (train outer on a user-written graph): SIGKILL mid-run, then --resume, equals an uninterrupted run")
+    func killAndResumeGraph() throws {
+        try Self.withGraphTraining(checkpointEvery: 1) { directory, arguments in
+            try Self.expectKillResumeIdentical(in: directory, steps: 30, killAt: 8, arguments)
+        }
     }
 }
 
 extension KillResumeTests {
     @Test("train outer: one SIGINT checkpoints the step in progress and exits 0; --resume then equals an uninterrupted run")
     func interruptCheckpointsAndResumes() throws {
-        _ = try #require(Self.executable, "the rmas executable is not built next to the tests")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-interrupt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let system = try Self.graphFile(in: directory)
-        let data = directory.appendingPathComponent("rows.jsonl")
-        try RoleJSONL.write(SyntheticArithmetic(seed: 4).generate(count: 12), to: data)
         // No periodic checkpoint before the end: the only one an interrupted run has is the interrupt's.
-        func arguments(_ out: URL) -> [String] {
-            ["train", "outer", "--system", system.path, "--data", data.path, "--out", out.path, "--steps", "30", "--batch-size", "1",
-             "--checkpoint-every", "1000", "--eval-every", "1000", "--held-out-count", "2", "--lr", "3e-3", "--warmup", "2", "--threads", "1"]
+        try Self.withGraphTraining(checkpointEvery: 1000) { directory, arguments in
+            let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
+            let reference = try Self.launch(arguments(whole))
+            reference.waitUntilExit()
+            try #require(reference.terminationStatus == 0)
+
+            let victim = try Self.launch(arguments(stopped))
+            let log = stopped.appendingPathComponent("log.jsonl")
+            func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+            let deadline = Date().addingTimeInterval(120)
+            while logged() < 3, victim.isRunning, Date() < deadline { usleep(2_000) }
+            try #require(victim.isRunning, "the run finished before it could be interrupted; make it longer")
+            kill(victim.processIdentifier, SIGINT)
+            victim.waitUntilExit()
+            #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
+            let step = try #require(Self.manifestStep(stopped), "the interrupt left a checkpoint")
+            #expect(step >= 3 && step < 30 && step == logged(), "checkpoint at \(step), \(logged()) steps logged")
+
+            let resumed = try Self.launch(arguments(stopped) + ["--resume"])
+            resumed.waitUntilExit()
+            #expect(resumed.terminationStatus == 0)
+            #expect(Self.manifestStep(stopped) == 30)
+            #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "interrupted at step \(step)")
         }
-        let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
-        let reference = try Self.launch(arguments(whole))
-        reference.waitUntilExit()
-        try #require(reference.terminationStatus == 0)
-
-        let victim = try Self.launch(arguments(stopped))
-        let log = stopped.appendingPathComponent("log.jsonl")
-        func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
-        let deadline = Date().addingTimeInterval(120)
-        while logged() < 3, victim.isRunning, Date() < deadline { usleep(2_000) }
-        try #require(victim.isRunning, "the run finished before it could be interrupted; make it longer")
-        kill(victim.processIdentifier, SIGINT)
-        victim.waitUntilExit()
-        #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
-        let step = try #require(Self.manifestStep(stopped), "the interrupt left a checkpoint")
-        #expect(step >= 3 && step < 30 && step == logged(), "checkpoint at \(step), \(logged()) steps logged")
-
-        let resumed = try Self.launch(arguments(stopped) + ["--resume"])
-        resumed.waitUntilExit()
-        #expect(resumed.terminationStatus == 0)
-        #expect(Self.manifestStep(stopped) == 30)
-        #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "interrupted at step \(step)")
     }
 }
