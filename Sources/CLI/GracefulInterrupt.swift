@@ -8,13 +8,14 @@ import Synchronization
 /// as a shell reports a process the signal killed. ``stop()`` restores the default handlers.
 final class GracefulInterrupt {
     private let sources: [any DispatchSourceSignal]
+    private static let signals = [SIGINT, SIGTERM]
 
     private final class Count: Sendable {
         let value = Atomic<Int>(0)
     }
 
     init(_ first: @escaping @Sendable (Int32) -> Void) {
-        let signals = [SIGINT, SIGTERM]
+        let signals = Self.signals
         for number in signals { signal(number, SIG_IGN) }  // delivered to the sources below instead
         let made = signals.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
         sources = made
@@ -36,15 +37,15 @@ final class GracefulInterrupt {
 
     func stop() {
         for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+        for number in Self.signals { signal(number, SIG_DFL) }
     }
 }
 
 extension GracefulInterrupt {
     /// The usual pairing for a long run: the first signal prints what happens now (`message`) and
-    /// requests the drain the run watches.
-    static func draining(_ message: String) -> (interrupt: GracefulInterrupt, drain: DrainRequest) {
-        let drain = DrainRequest()
+    /// requests the drain the run watches; `deadline` starts the drain by itself (``StopAfterArgument``).
+    static func draining(_ message: String, deadline: ContinuousClock.Instant? = nil) -> (interrupt: GracefulInterrupt, drain: DrainRequest) {
+        let drain = DrainRequest(deadline: deadline)
         let interrupt = GracefulInterrupt { signal in
             Console.error("\n\(signal == SIGTERM ? "SIGTERM" : "interrupted"): \(message) (interrupt again to stop at once)")
             drain.request()
@@ -52,9 +53,7 @@ extension GracefulInterrupt {
         return (interrupt, drain)
     }
 
-    /// For the trainers: the step in progress is finished and checkpointed.
-    static func training() -> (interrupt: GracefulInterrupt, drain: DrainRequest) {
-        draining("finishing this step and saving a checkpoint; the same command with --resume continues")
-    }
+    /// What a trainer's drain does.
+    static let trainingDrain = "finishing this step and saving a checkpoint; the same command with --resume continues"
 }
 

@@ -74,3 +74,23 @@ struct CompareInterruptTests {
         }
     }
 }
+
+extension CompareInterruptTests {
+    @Test("--stop-after already passed at the start: no model is loaded, nothing answered, exit 0; the same command then runs it all")
+    func stopAfterBeforeStart() throws {
+        let fixture = try CompareCommandTests.Fixture()
+        defer { fixture.remove() }
+        let questions = fixture.path("few.jsonl"), out = fixture.path("comparison")
+        try RoleJSONL.write(SyntheticArithmetic(seed: 6).generate(count: 4), to: questions)
+        let arguments = ["compare", "--system", fixture.system.path, "--data", questions.path, "--rounds", "1,2",
+                         "--max-tokens", "4", "--latent", "2", "--out", out.path, "--threads", "1", "--batch", "2"]
+        let stopped = try CompareCommandTests.rmas(arguments + ["--stop-after", "0.001"], in: fixture)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("stopped early (--stop-after 0.001s passed): 0 of 20"), "\(stopped.stderr)")
+        #expect(!stopped.stderr.contains("comparing "), "the models were loaded: \(stopped.stderr)")
+        let continued = try CompareCommandTests.rmas(arguments + ["--stop-after", "1h"], in: fixture)
+        #expect(continued.status == 0, "\(continued.stderr)")
+        #expect(!continued.stderr.contains("stopped early"))
+        #expect(try CompareCommandTests.lines(out.appendingPathComponent("outcomes.jsonl")).count == 20)
+    }
+}

@@ -23,6 +23,13 @@ struct KillResumeTests {
         return process
     }
 
+    /// How long to wait for a second run to reach a step: twice what the whole reference run
+    /// (started at `since`) took, at least two minutes — a loaded machine or a debug build slows
+    /// both alike, and the wait ends anyway when the run ends.
+    static func patience(since: Date) -> Date {
+        Date().addingTimeInterval(max(120, 2 * Date().timeIntervalSince(since)))
+    }
+
     static func manifestStep(_ directory: URL) -> Int? {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent("manifest.json")),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
@@ -40,12 +47,13 @@ struct KillResumeTests {
     /// be identical.
     static func expectKillResumeIdentical(in directory: URL, steps: Int, killAt: Int, _ arguments: (URL) -> [String]) throws {
         let whole = directory.appendingPathComponent("whole"), killed = directory.appendingPathComponent("killed")
+        let started = Date()
         let reference = try launch(arguments(whole))
         reference.waitUntilExit()
         try #require(reference.terminationStatus == 0)
 
         let victim = try launch(arguments(killed))
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Self.patience(since: started)
         while (manifestStep(killed) ?? 0) < killAt, victim.isRunning, Date() < deadline { usleep(2_000) }
         try #require(victim.isRunning, "the run finished before it could be killed; make it longer")
         kill(victim.processIdentifier, SIGKILL)
@@ -134,6 +142,7 @@ extension KillResumeTests {
         // No periodic checkpoint before the end: the only one an interrupted run has is the interrupt's.
         try Self.withGraphTraining(checkpointEvery: 1000) { directory, arguments in
             let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
+            let started = Date()
             let reference = try Self.launch(arguments(whole))
             reference.waitUntilExit()
             try #require(reference.terminationStatus == 0)
@@ -141,7 +150,7 @@ extension KillResumeTests {
             let victim = try Self.launch(arguments(stopped))
             let log = stopped.appendingPathComponent("log.jsonl")
             func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
-            let deadline = Date().addingTimeInterval(120)
+            let deadline = Self.patience(since: started)
             while logged() < 3, victim.isRunning, Date() < deadline { usleep(2_000) }
             try #require(victim.isRunning, "the run finished before it could be interrupted; make it longer")
             kill(victim.processIdentifier, SIGINT)
@@ -155,6 +164,32 @@ extension KillResumeTests {
             #expect(resumed.terminationStatus == 0)
             #expect(Self.manifestStep(stopped) == 30)
             #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "interrupted at step \(step)")
+        }
+    }
+}
+
+extension KillResumeTests {
+    @Test("train outer --stop-after: the step in progress when it passes is checkpointed, exit 0; --resume then equals an uninterrupted run")
+    func stopAfterCheckpointsAndResumes() throws {
+        try Self.withGraphTraining(checkpointEvery: 1000) { directory, arguments in
+            let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
+            let start = Date()
+            let reference = try Self.launch(arguments(whole))
+            reference.waitUntilExit()
+            try #require(reference.terminationStatus == 0)
+            // Half the whole run's time (loading included): the deadline passes mid-run.
+            let half = String(format: "%.3f", max(0.05, Date().timeIntervalSince(start) / 2))
+            let victim = try Self.launch(arguments(stopped) + ["--stop-after", half])
+            victim.waitUntilExit()
+            #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
+            let step = try #require(Self.manifestStep(stopped), "the deadline left a checkpoint")
+            #expect(step >= 1 && step < 30, "checkpoint at \(step) of 30 after \(half) s")
+
+            let resumed = try Self.launch(arguments(stopped) + ["--resume"])
+            resumed.waitUntilExit()
+            #expect(resumed.terminationStatus == 0)
+            #expect(Self.manifestStep(stopped) == 30)
+            #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "stopped at step \(step)")
         }
     }
 }

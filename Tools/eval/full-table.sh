@@ -23,6 +23,9 @@ T=${THREADS:-2}
 # is not a recorded setting. To stop a stage without losing its answers in flight, send SIGTERM
 # (or Ctrl-C) once: it finishes and records them, then exits.
 B=${BATCH:-32}
+# STOP_AFTER=2h30m: the stage stops by itself (as one SIGTERM) once that wall time has passed —
+# fit a stage into a session; the same stage continues it later. Builds before it lack the option.
+STOP_AFTER=${STOP_AFTER:-}
 EXTRA=${EXTRA:-}
 # fp32 prompt prefill: the math answers recorded so far ran with it (a run continues only with its
 # format), and it is the same on every CPU, so sessions on machines without AVX512-BF16 continue too.
@@ -32,6 +35,7 @@ PREFILL=${PREFILL:-float32}
 # started fresh. Builds before f2e9b91 have no --decode: run them with DECODE= (empty).
 DECODE=${DECODE-int8}
 decode() { if [ -n "$DECODE" ]; then echo --decode "$DECODE"; fi; }
+stop_after() { if [ -n "$STOP_AFTER" ]; then echo --stop-after "$STOP_AFTER"; fi; }
 mkdir -p "$W"
 # The shipped default system, copied next to the data so the path a run records does not depend
 # on where rmas was built (builds before system_digest compared system paths on continuation).
@@ -76,12 +80,12 @@ data)
 math)
     restore math
     $RMAS compare $(system) --data "$W/math-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/math" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/math" --threads $T $(stop_after) $EXTRA
     ;;
 mmlu)
     restore mmlu
     $RMAS compare $(system) --data "$W/mmlu-medicine-200.jsonl" --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" --sc-samples auto \
-        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/mmlu" --threads $T $EXTRA
+        --batch $B --max-tokens 512 --prefill $PREFILL $(decode) --out "$W/mmlu" --threads $T $(stop_after) $EXTRA
     ;;
 humaneval)
     # Started 2026-12-05 on bf16 prefill and int8 tiles (faster, and every CPU seen so far has
@@ -89,7 +93,7 @@ humaneval)
     restore humaneval
     $RMAS compare $(system) --data "$W/HumanEval.jsonl" --data-format humaneval --rounds 1,2,3 --methods $METHODS --soft-prompt "$SOFT_PROMPT" \
         --sc-samples auto --batch $B --max-tokens 512 --prefill ${PREFILL_HUMANEVAL:-bfloat16} --decode ${DECODE_HUMANEVAL:-int8-tiled} \
-        --out "$W/humaneval" --threads $T $EXTRA
+        --out "$W/humaneval" --threads $T $(stop_after) $EXTRA
     ;;
 report)
     for task in math mmlu humaneval; do

@@ -50,7 +50,7 @@ extension Comparison {
         var batching: BatchingExecutor.Statistics?
         let finished = Set(recorded.map(Run.init))
         let pending = runs.filter { !finished.contains($0) }
-        if !pending.isEmpty {
+        if !pending.isEmpty, drain?.isRequested != true {  // a drain before the start loads no model
             let made = try makeRunner()
             let log = try JSONLines.Appender(url: outcomesURL, encoder: ProjectJSON.encoder())
             let position = Dictionary(uniqueKeysWithValues: questions.enumerated().map { ($0.element.index, $0.offset) })

@@ -16,6 +16,7 @@ struct TrainingRunArguments: ParsableArguments {
     @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 50
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Continue from the checkpoint in --out (its log.jsonl is continued too).") var resume = false
+    @OptionGroup var stopAfterArgument: StopAfterArgument
 
     var output: URL { URL(fileURLWithPath: out) }
 

@@ -60,6 +60,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1 with the same --decode (whose default differs: see --decode); stage times are then wall times shared with the other questions.", in: 1...64)
     var batch = 1
+    @OptionGroup var stopAfterArgument: StopAfterArgument
     @Flag(help: "Print the summary as JSON on stdout (report.json: accuracies with 95% CIs, McNemar tests, tokens, time) instead of Markdown.")
     var json = false
 
@@ -111,7 +112,7 @@ struct CompareCommand: ParsableCommand {
         if !recorded.isEmpty { Console.error("continuing: \(recorded.count) of \(total) answers are already in \(out)/outcomes.jsonl") }
         let bar = ProgressLine(total: total, plainEvery: 1)
         // Ctrl-C (or SIGTERM) once: no new answers start, those in flight are finished and recorded.
-        let (interrupt, drain) = GracefulInterrupt.draining("no new answers start; those in flight finish and are recorded")
+        let (interrupt, drain, notice) = stopAfterArgument.draining("no new answers start; those in flight finish and are recorded")
         defer { interrupt.stop() }
         let markdown = try comparison.run(recorded: recorded, makeRunner: {
             BLAS.setThreadCount(threads)
@@ -124,13 +125,14 @@ struct CompareCommand: ParsableCommand {
                                prefixes: prefixCacheMb > 0 ? PrefixCache(maximumBytes: prefixCacheMb << 20) : nil,
                                memo: stageMemoMb > 0 ? StageMemo(maximumBytes: stageMemoMb << 20) : nil)
         }, drain: drain) { p in
+            notice.check(drain)
             let o = p.outcome
             bar.update(step: p.recorded, text: "q \(p.position + 1)/\(p.questions) \(o.method.rawValue)/\(o.rounds) \(o.correct ? "✓" : "✗") | "
                        + p.accuracies + String(format: " | %.1f s/answer | ETA %@", p.secondsPerAnswer, ProgressLine.duration(p.etaSeconds)))
         }
         bar.finish()
         if drain.isRequested, case let count = try comparison.recorded().count, count < total {
-            Console.error("stopped early: \(count) of \(total) answers are in \(out)/outcomes.jsonl; the same command continues the run")
+            Console.error("stopped early\(notice.reason(drain)): \(count) of \(total) answers are in \(out)/outcomes.jsonl; the same command continues the run")
         }
         if json {
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.json"), encoding: .utf8))

@@ -46,6 +46,7 @@ struct TrainInnerCommand: ParsableCommand {
     @Option(help: "Evaluate the held-out loss every N steps.", in: OptionRange.steps) var evalEvery = 100
     @Option(help: "Worker threads.", in: OptionRange.threads) var threads = 2
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @OptionGroup var stopAfterArgument: StopAfterArgument
     @Option(help: ArgumentHelp("A system file whose node prompts and target fields shape the training conversations, so the link learns on the prompts the system will run (default: the built-in sequential system).", valueName: "system-file"))
     var promptsFrom: String?
 
@@ -79,9 +80,10 @@ struct TrainInnerCommand: ParsableCommand {
         if trainer.step > 0 { Console.error("resuming at step \(trainer.step) from \(out)") }
         Console.error("training \(node) inner link (\(configuration.linkKind.rawValue), \(trainer.link.parameters.scalarCount) parameters) on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
-        let (interrupt, drain) = GracefulInterrupt.training()
+        let (interrupt, drain, notice) = stopAfterArgument.training()
         defer { interrupt.stop() }
         try trainer.run(drain: drain) { p in
+            notice.check(drain)
             bar.update(step: p.step, text: String(format: "loss %.4f%@ | lr %.2e | |g| %.3f | %.0f tok/s | ETA %@%@", p.loss,
                                                    p.heldOutLoss.map { loss in
                                                        String(format: " | held-out %.4f", loss)
@@ -93,7 +95,7 @@ struct TrainInnerCommand: ParsableCommand {
             return true
         }
         bar.finish()
-        if drain.isRequested, trainer.step < steps { Console.error("stopped at step \(trainer.step) of \(steps); --resume continues from its checkpoint") }
+        notice.stopped(drain, step: trainer.step, of: steps)
         if !held.isEmpty {  // also when a resumed run had nothing left to do
             print(String(format: "held-out loss %.4f, 1 − cos %.4f at step %d", trainer.evaluate(), trainer.evaluate(cosineOnly: true),
                          trainer.step))

@@ -124,9 +124,10 @@ struct TrainOuterCommand: ParsableCommand {
                       + "on \(rows.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
         var failure: (any Error)?
-        let (interrupt, drain) = GracefulInterrupt.training()
+        let (interrupt, drain, notice) = common.stopAfterArgument.training()
         defer { interrupt.stop() }
         try trainer.run(drain: drain) { p in
+            notice.check(drain)
             bar.update(step: p.step, text: Self.summary(p, edges: loaded.graph.edges.indices.map(loaded.graph.edgeName)), important: p.heldOutLoss != nil || p.checkpointed)
             do {
                 try log.append(LogEntry(p))
@@ -137,7 +138,7 @@ struct TrainOuterCommand: ParsableCommand {
             return true
         }
         bar.finish()
-        if drain.isRequested, trainer.step < steps { Console.error("stopped at step \(trainer.step) of \(steps); --resume continues from its checkpoint") }
+        notice.stopped(drain, step: trainer.step, of: steps)
         if let failure { throw failure }
 
         for (step, loss) in trainer.heldOutHistory { print(String(format: "held-out loss %.4f at step %d", loss, step)) }

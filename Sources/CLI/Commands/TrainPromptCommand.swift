@@ -69,9 +69,10 @@ struct TrainPromptCommand: ParsableCommand {
                       + "on \(train.count) rows, held-out \(held.count)")
         let bar = ProgressLine(total: steps)
         var failure: (any Error)?
-        let (interrupt, drain) = GracefulInterrupt.training()
+        let (interrupt, drain, notice) = common.stopAfterArgument.training()
         defer { interrupt.stop() }
         try tuner.run(drain: drain) { p in
+            notice.check(drain)
             var text = String(format: "loss %.4f | lr %.2e | |g| %.3f | %.0f pos/s", p.loss, p.learningRate, p.gradientNorm, p.tokensPerSecond)
             if let h = p.heldOutLoss { text += String(format: " | held-out %.4f", h) }
             bar.update(step: p.step, text: text, important: p.heldOutLoss != nil || p.checkpointed)
@@ -85,7 +86,7 @@ struct TrainPromptCommand: ParsableCommand {
             return true
         }
         bar.finish()
-        if drain.isRequested, tuner.step < steps { Console.error("stopped at step \(tuner.step) of \(steps); --resume continues from its checkpoint") }
+        notice.stopped(drain, step: tuner.step, of: steps)
         if let failure { throw failure }
         for (step, loss) in tuner.heldOutHistory { print(String(format: "held-out loss %.4f at step %d", loss, step)) }
         print("checkpoint: \(output.standardizedFileURL.path) (step \(tuner.step))")
