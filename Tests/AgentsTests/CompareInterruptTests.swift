@@ -9,14 +9,20 @@ import Testing
 /// flight, records them, writes the report and exits 0; the same command continues the run.
 @Suite("rmas compare: an interrupt finishes the answers in flight (the built executable)", .serialized)
 struct CompareInterruptTests {
+    /// `rmas compare` arguments for `questions` synthetic questions with short answers (latent,
+    /// text and single at rounds 1 and 2: five answers per question), and its --out directory.
+    static func shortComparison(in fixture: CompareCommandTests.Fixture, seed: UInt64, questions count: Int) throws -> ([String], URL) {
+        let questions = fixture.path("questions-\(seed).jsonl"), out = fixture.path("comparison")
+        try RoleJSONL.write(SyntheticArithmetic(seed: seed).generate(count: count), to: questions)
+        return (["compare", "--system", fixture.system.path, "--data", questions.path, "--rounds", "1,2",
+                 "--max-tokens", "4", "--latent", "2", "--out", out.path, "--threads", "1", "--batch", "2"], out)
+    }
+
     @Test(arguments: [SIGINT, SIGTERM])
     func interruptDrains(signal: Int32) throws {
         let fixture = try CompareCommandTests.Fixture()
         defer { fixture.remove() }
-        let questions = fixture.path("many.jsonl"), out = fixture.path("comparison")
-        try RoleJSONL.write(SyntheticArithmetic(seed: 4).generate(count: 40), to: questions)
-        let arguments = ["compare", "--system", fixture.system.path, "--data", questions.path, "--rounds", "1,2",
-                         "--max-tokens", "4", "--latent", "2", "--out", out.path, "--threads", "1", "--batch", "2"]
+        let (arguments, out) = try Self.shortComparison(in: fixture, seed: 4, questions: 40)
         let outcomes = out.appendingPathComponent("outcomes.jsonl")
         let interrupted = try CompareCommandTests.rmas(arguments, in: fixture) { process, _ in
             let deadline = Date().addingTimeInterval(120)
@@ -80,10 +86,7 @@ extension CompareInterruptTests {
     func stopAfterBeforeStart() throws {
         let fixture = try CompareCommandTests.Fixture()
         defer { fixture.remove() }
-        let questions = fixture.path("few.jsonl"), out = fixture.path("comparison")
-        try RoleJSONL.write(SyntheticArithmetic(seed: 6).generate(count: 4), to: questions)
-        let arguments = ["compare", "--system", fixture.system.path, "--data", questions.path, "--rounds", "1,2",
-                         "--max-tokens", "4", "--latent", "2", "--out", out.path, "--threads", "1", "--batch", "2"]
+        let (arguments, out) = try Self.shortComparison(in: fixture, seed: 6, questions: 4)
         let stopped = try CompareCommandTests.rmas(arguments + ["--stop-after", "0.001"], in: fixture)
         #expect(stopped.status == 0, "\(stopped.stderr)")
         #expect(stopped.stderr.contains("stopped early (--stop-after 0.001s passed): 0 of 20"), "\(stopped.stderr)")

@@ -137,59 +137,56 @@ extension KillResumeTests {
 }
 
 extension KillResumeTests {
-    @Test("train outer: one SIGINT checkpoints the step in progress and exits 0; --resume then equals an uninterrupted run")
-    func interruptCheckpointsAndResumes() throws {
-        // No periodic checkpoint before the end: the only one an interrupted run has is the interrupt's.
-        try Self.withGraphTraining(checkpointEvery: 1000) { directory, arguments in
+    /// A graceful stop of `train outer` (30 steps, no periodic checkpoint before the end, so the
+    /// only checkpoint a stopped run has is the stop's): runs `arguments(whole)` to the end, then
+    /// `arguments(stopped) + extra(seconds the whole run took)` with `whileRunning` on it; the
+    /// stopped run must exit 0 with a checkpoint at a step in `1..<30` that `check` accepts
+    /// (given the steps its log holds), and `--resume` must end with the whole run's weights.
+    static func expectGracefulStopResumes(
+        extra: (TimeInterval) -> [String] = { _ in [] }, whileRunning: (Process, URL, Date) throws -> Void = { _, _, _ in },
+        check: (_ step: Int, _ logged: Int) -> Bool
+    ) throws {
+        try withGraphTraining(checkpointEvery: 1000) { directory, arguments in
             let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
             let started = Date()
-            let reference = try Self.launch(arguments(whole))
+            let reference = try launch(arguments(whole))
             reference.waitUntilExit()
             try #require(reference.terminationStatus == 0)
 
-            let victim = try Self.launch(arguments(stopped))
+            let victim = try launch(arguments(stopped) + extra(Date().timeIntervalSince(started)))
             let log = stopped.appendingPathComponent("log.jsonl")
+            try whileRunning(victim, log, patience(since: started))
+            victim.waitUntilExit()
+            #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
+            let step = try #require(manifestStep(stopped), "the stop left a checkpoint")
+            let logged = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count
+            #expect(step >= 1 && step < 30 && check(step, logged), "checkpoint at \(step) of 30, \(logged) steps logged")
+
+            let resumed = try launch(arguments(stopped) + ["--resume"])
+            resumed.waitUntilExit()
+            #expect(resumed.terminationStatus == 0)
+            #expect(manifestStep(stopped) == 30)
+            #expect(try finalWeights(stopped) == finalWeights(whole), "stopped at step \(step)")
+        }
+    }
+
+    @Test("train outer: one SIGINT checkpoints the step in progress and exits 0; --resume then equals an uninterrupted run")
+    func interruptCheckpointsAndResumes() throws {
+        try Self.expectGracefulStopResumes(whileRunning: { victim, log, deadline in
             func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
-            let deadline = Self.patience(since: started)
             while logged() < 3, victim.isRunning, Date() < deadline { usleep(2_000) }
             try #require(victim.isRunning, "the run finished before it could be interrupted; make it longer")
             kill(victim.processIdentifier, SIGINT)
-            victim.waitUntilExit()
-            #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
-            let step = try #require(Self.manifestStep(stopped), "the interrupt left a checkpoint")
-            #expect(step >= 3 && step < 30 && step == logged(), "checkpoint at \(step), \(logged()) steps logged")
-
-            let resumed = try Self.launch(arguments(stopped) + ["--resume"])
-            resumed.waitUntilExit()
-            #expect(resumed.terminationStatus == 0)
-            #expect(Self.manifestStep(stopped) == 30)
-            #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "interrupted at step \(step)")
-        }
+        }, check: { step, logged in
+            step >= 3 && step == logged
+        })
     }
-}
 
-extension KillResumeTests {
     @Test("train outer --stop-after: the step in progress when it passes is checkpointed, exit 0; --resume then equals an uninterrupted run")
     func stopAfterCheckpointsAndResumes() throws {
-        try Self.withGraphTraining(checkpointEvery: 1000) { directory, arguments in
-            let whole = directory.appendingPathComponent("whole"), stopped = directory.appendingPathComponent("stopped")
-            let start = Date()
-            let reference = try Self.launch(arguments(whole))
-            reference.waitUntilExit()
-            try #require(reference.terminationStatus == 0)
-            // Half the whole run's time (loading included): the deadline passes mid-run.
-            let half = String(format: "%.3f", max(0.05, Date().timeIntervalSince(start) / 2))
-            let victim = try Self.launch(arguments(stopped) + ["--stop-after", half])
-            victim.waitUntilExit()
-            #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
-            let step = try #require(Self.manifestStep(stopped), "the deadline left a checkpoint")
-            #expect(step >= 1 && step < 30, "checkpoint at \(step) of 30 after \(half) s")
-
-            let resumed = try Self.launch(arguments(stopped) + ["--resume"])
-            resumed.waitUntilExit()
-            #expect(resumed.terminationStatus == 0)
-            #expect(Self.manifestStep(stopped) == 30)
-            #expect(try Self.finalWeights(stopped) == Self.finalWeights(whole), "stopped at step \(step)")
+        // Half the whole run's time (loading included): the deadline passes mid-run.
+        try Self.expectGracefulStopResumes(extra: { ["--stop-after", String(format: "%.3f", max(0.05, $0 / 2))] }) { step, logged in
+            step == logged
         }
     }
 }
