@@ -139,11 +139,11 @@ extension KillResumeTests {
 extension KillResumeTests {
     /// A graceful stop of `train outer` (30 steps, no periodic checkpoint before the end, so the
     /// only checkpoint a stopped run has is the stop's): runs `arguments(whole)` to the end, then
-    /// `arguments(stopped) + extra(seconds the whole run took)` with `whileRunning` on it; the
-    /// stopped run must exit 0 with a checkpoint at a step in `1..<30` that `check` accepts
+    /// `arguments(stopped) + extra(seconds the whole run took)` with `whileRunning` on it (given
+    /// the count of steps its log holds so far, and how long to wait); the stopped run must exit 0 with a checkpoint at a step in `1..<30` that `check` accepts
     /// (given the steps its log holds), and `--resume` must end with the whole run's weights.
     static func expectGracefulStopResumes(
-        extra: (TimeInterval) -> [String] = { _ in [] }, whileRunning: (Process, URL, Date) throws -> Void = { _, _, _ in },
+        extra: (TimeInterval) -> [String] = { _ in [] }, whileRunning: (Process, () -> Int, Date) throws -> Void = { _, _, _ in },
         check: (_ step: Int, _ logged: Int) -> Bool
     ) throws {
         try withGraphTraining(checkpointEvery: 1000) { directory, arguments in
@@ -155,12 +155,12 @@ extension KillResumeTests {
 
             let victim = try launch(arguments(stopped) + extra(Date().timeIntervalSince(started)))
             let log = stopped.appendingPathComponent("log.jsonl")
-            try whileRunning(victim, log, patience(since: started))
+            func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+            try whileRunning(victim, logged, patience(since: started))
             victim.waitUntilExit()
             #expect(victim.terminationReason == .exit && victim.terminationStatus == 0)
             let step = try #require(manifestStep(stopped), "the stop left a checkpoint")
-            let logged = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count
-            #expect(step >= 1 && step < 30 && check(step, logged), "checkpoint at \(step) of 30, \(logged) steps logged")
+            #expect(step >= 1 && step < 30 && check(step, logged()), "checkpoint at \(step) of 30, \(logged()) steps logged")
 
             let resumed = try launch(arguments(stopped) + ["--resume"])
             resumed.waitUntilExit()
@@ -172,8 +172,7 @@ extension KillResumeTests {
 
     @Test("train outer: one SIGINT checkpoints the step in progress and exits 0; --resume then equals an uninterrupted run")
     func interruptCheckpointsAndResumes() throws {
-        try Self.expectGracefulStopResumes(whileRunning: { victim, log, deadline in
-            func logged() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        try Self.expectGracefulStopResumes(whileRunning: { victim, logged, deadline in
             while logged() < 3, victim.isRunning, Date() < deadline { usleep(2_000) }
             try #require(victim.isRunning, "the run finished before it could be interrupted; make it longer")
             kill(victim.processIdentifier, SIGINT)
