@@ -45,7 +45,8 @@ public enum BLAS {
     /// only a few small products between long built-in ones (attention in bfloat16 training) that
     /// spinning measured 23% of the samples, and sleeping workers gave `train outer --matmul
     /// bfloat16` 1.07–1.14× the positions/s (BENCHMARKS "OpenBLAS's idle workers under bf16
-    /// training"); where OpenBLAS does the layer products
+    /// training"), and `compare --batch 32` 1.05–1.14× the answers per hour (fp32 prompt products
+    /// between the pool's batched int8 decode products); where OpenBLAS does the layer products
     /// back to back, waking costs more (0.90×), so this is not the default. Takes effect only
     /// before the library is loaded (the first ``gemm`` or ``backend``) and only when the user
     /// has not set the variable; returns whether OpenBLAS will sleep its workers.

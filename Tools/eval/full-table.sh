@@ -23,6 +23,10 @@ T=${THREADS:-2}
 # is not a recorded setting. To stop a stage without losing its answers in flight, send SIGTERM
 # (or Ctrl-C) once: it finishes and records them, then exits.
 B=${BATCH:-32}
+# OpenBLAS's idle workers sleep at once: builds from the one that adds this line do so themselves at
+# --batch above 1; set here so that older builds continuing a stage get the same 1.09–1.10× (BENCHMARKS
+# "OpenBLAS's idle workers in a batched compare"; answers do not depend on it).
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 # STOP_AFTER=2h30m: the stage stops by itself (as one SIGTERM) once that wall time has passed —
 # fit a stage into a session; the same stage continues it later. Builds before it lack the option.
 STOP_AFTER=${STOP_AFTER:-}

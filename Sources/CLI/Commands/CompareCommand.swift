@@ -94,6 +94,11 @@ struct CompareCommand: ParsableCommand {
             selfConsistency: methods.values.contains(.selfConsistency) ? .init(samples: scSamples.recorded, temperature: scTemperature) : nil,
             answerForm: answerForm ?? dataFormat.answerForm(expected: questions.map(\.expected)))
         settings.prefixReuse = prefixCacheMb > 0 ? true : nil
+        // Batched forwards interleave OpenBLAS's prompt products with the worker pool's decode
+        // products: OpenBLAS's workers spinning after each call held the core the pool's helper
+        // needed, and the pool then ran 28% of its jobs alone (BENCHMARKS "OpenBLAS's idle workers
+        // in a batched compare"). Before `BLAS.backend` below loads the library.
+        if batch > 1 { BLAS.letIdleWorkersSleep() }
         settings.exactGEMM = Comparison.Settings.name(of: BLAS.backend)
         settings.textPrefillFormat = try prefill.resolved()  // the prompt prefill of the text-decoding stages
         settings.textDecodeVectors = decode?.vectors
