@@ -103,7 +103,11 @@ struct PrefixCacheTests {
         openblas.exactGEMM = Comparison.Settings.name(of: .openBLAS(coreType: "SkylakeX"))
         builtin.exactGEMM = Comparison.Settings.name(of: .builtin)
         #expect(openblas.exactGEMM == "openblas SkylakeX" && builtin.exactGEMM == "builtin")
-        #expect(openblas.difference(from: builtin).hasPrefix("fp32 GEMM openblas SkylakeX → builtin"))
+        #expect(openblas.difference(from: builtin).hasPrefix("fp32 GEMM openblas SkylakeX → builtin (to match, install libopenblas0"))
+        #expect(builtin.difference(from: openblas).hasSuffix("(to match, set RMAS_BLAS=builtin)"))
+        var haswell = openblas
+        haswell.exactGEMM = Comparison.Settings.name(of: .openBLAS(coreType: "Haswell"))
+        #expect(openblas.difference(from: haswell) == "fp32 GEMM openblas SkylakeX → openblas Haswell (to match, run with OPENBLAS_CORETYPE=SkylakeX)")
         var old = openblas
         old.exactGEMM = nil
         #expect(old.difference(from: builtin).isEmpty && builtin.difference(from: old).isEmpty)

@@ -30,6 +30,11 @@ export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 # STOP_AFTER=2h30m: the stage stops by itself (as one SIGTERM) once that wall time has passed —
 # fit a stage into a session; the same stage continues it later. Builds before it lack the option.
 STOP_AFTER=${STOP_AFTER:-}
+# The exact prefills of the recorded answers ran on OpenBLAS's SkylakeX kernel, which rmas picks by
+# itself on AVX-512 CPUs unless the environment names another core; some machine images pin
+# OPENBLAS_CORETYPE=Haswell, whose rounding a continuation refuses. TABLE_CORETYPE overrides.
+if [ -n "${TABLE_CORETYPE:-}" ]; then export OPENBLAS_CORETYPE=$TABLE_CORETYPE
+elif grep -q -m1 ' avx512f' /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SkylakeX; fi
 EXTRA=${EXTRA:-}
 # fp32 prompt prefill: the math answers recorded so far ran with it (a run continues only with its
 # format), and it is the same on every CPU, so sessions on machines without AVX512-BF16 continue too.

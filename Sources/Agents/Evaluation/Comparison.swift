@@ -75,6 +75,16 @@ public struct Comparison: Sendable {
             case .builtin: "builtin"
             }
         }
+        /// What makes this process's fp32 GEMM `now` the `recorded` one of a run it continues.
+        static func howToMatch(recorded: String, now: String) -> String {
+            let prefix = "openblas "
+            if recorded.hasPrefix(prefix), now.hasPrefix(prefix) {  // OpenBLAS either way, another core
+                return "to match, run with OPENBLAS_CORETYPE=\(recorded.dropFirst(prefix.count))"
+            }
+            if recorded.hasPrefix(prefix) { return "to match, install libopenblas0 and unset RMAS_BLAS" }
+            if recorded == "builtin" { return "to match, set RMAS_BLAS=builtin" }
+            return "recorded on another platform; it cannot be matched here"
+        }
         /// The text stages' decode format when not `int8` (`--decode`: `"int8-tiled"` or
         /// `"float32"`); nil: int8 (and files written before it existed). Read and set through
         /// ``textDecodeVectors``.
@@ -152,7 +162,7 @@ public struct Comparison: Sendable {
                 out.append("text decode (--decode) \(textDecode ?? "int8") → \(other.textDecode ?? "int8")")
             }
             if let x = exactGEMM, let y = other.exactGEMM, x != y {
-                out.append("fp32 GEMM \(x) → \(y) (install libopenblas, or set RMAS_BLAS=builtin, to match)")
+                out.append("fp32 GEMM \(x) → \(y) (\(Self.howToMatch(recorded: x, now: y)))")
             }
             if let x = selfConsistency, let y = other.selfConsistency, x != y { out.append("self-consistency samples or temperature") }
             if let x = links, let y = other.links, x != y {
