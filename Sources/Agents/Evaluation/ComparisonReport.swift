@@ -114,6 +114,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var outcomes: [QuestionOutcome]
     /// Question-by-question accuracy comparisons (``PairedComparison/standard(outcomes:)``).
     public var pairs: [PairedComparison]
+    /// Multiple-choice tasks (every key one letter): each row's letter frequencies against its
+    /// keys, and what they score shuffled (``LetterPreference``); nil for other tasks.
+    public var letters: [LetterPreference]?
 
     /// Aggregates `outcomes` into rows; an empty list gives a report with no rows.
     public init(outcomes: [QuestionOutcome], metadata: Metadata) {
@@ -131,11 +134,13 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         }
         self.rows = rows
         pairs = PairedComparison.standard(outcomes: outcomes)
+        letters = LetterPreference.standard(outcomes: outcomes, rows: rows)
     }
 
-    private enum CodingKeys: String, CodingKey { case metadata, rows, outcomes, pairs }
+    private enum CodingKeys: String, CodingKey { case metadata, rows, outcomes, pairs, letters }
 
-    /// Decodes a saved report; one saved before paired comparisons existed gets them recomputed.
+    /// Decodes a saved report; one saved before paired comparisons or letter preferences existed
+    /// gets them recomputed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decode(Metadata.self, forKey: .metadata)
@@ -143,6 +148,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         outcomes = try container.decode([QuestionOutcome].self, forKey: .outcomes)
         pairs = try container.decodeIfPresent([PairedComparison].self, forKey: .pairs)
             ?? PairedComparison.standard(outcomes: outcomes)
+        letters = try container.decodeIfPresent([LetterPreference].self, forKey: .letters)
+            ?? LetterPreference.standard(outcomes: outcomes, rows: rows)
     }
 
     /// The row of `method` at `rounds`, if any outcome was recorded for it.
@@ -172,8 +179,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     /// Throws only what `JSONEncoder` throws (a non-finite number in an outcome).
     public func json() throws -> Data { try ProjectJSON.encoder(pretty: true).encode(self) }
 
-    /// The report as Markdown: a title, the metadata, the main table, the paired comparisons and
-    /// the per-stage table.
+    /// The report as Markdown: a title, the metadata, the main table, the paired comparisons, the
+    /// letter preferences (multiple-choice tasks) and the per-stage table.
     ///
     /// Main table columns: accuracy as a percentage with its 95% Wilson interval; tokens generated per
     /// question; latent steps per question; wall seconds per question; speedup and token reduction
@@ -208,6 +215,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         lines += PairedComparison.markdown(pairs)
+        lines += LetterPreference.markdown(letters)
         lines.append("")
         lines.append("## Per stage (means per question)")
         lines.append("")

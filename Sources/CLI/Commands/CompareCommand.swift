@@ -61,7 +61,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Questions worked on at once; their forward calls run batched, so the weights are read once per step for all of them. Answers equal those of --batch 1 with the same --decode (whose default differs: see --decode); stage times are then wall times shared with the other questions.", in: 1...64)
     var batch = 1
     @OptionGroup var stopAfterArgument: StopAfterArgument
-    @Flag(help: "Print the summary as JSON on stdout (report.json: accuracies with 95% CIs, McNemar tests, tokens, time) instead of Markdown.")
+    @Flag(help: "Print the summary as JSON on stdout (report.json: accuracies with 95% CIs, McNemar tests, tokens, time; letter preferences on multiple-choice tasks) instead of Markdown.")
     var json = false
 
     func validate() throws {
