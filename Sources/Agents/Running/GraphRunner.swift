@@ -163,12 +163,14 @@ public struct GraphRunner: Sendable {
 
     /// The round loop of the graph methods. `latent`: nodes roll out m latent steps and pass
     /// latents (from `messages`); otherwise every acting node decodes text that fills the next
-    /// slots. `capture` sees every delivery; without `decodeAnswers` the answering node never decodes.
+    /// slots. `capture` sees every delivery, `sent` every node's rollout before any link (round, node);
+    /// without `decodeAnswers` the answering node never decodes.
     /// `answerRows` (latent-tuned) follow the answering node's message when it decodes, as they
     /// follow the single-agent message in single-tuned; its latent rollouts do not see them.
     func rounds(
         question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters, samples: Int,
         latent: Bool, messages: LatentMessages, decodeAnswers: Bool = true, capture: ((String, [Float]) -> Void)? = nil,
+        sent: ((Int, Int, [Float]) -> Void)? = nil,
         answerRows: SoftPrompt? = nil, events: (RunEvent) -> Void
     ) throws(AgentError) -> [Int: SystemRunResult] {
         let total = answeringAfter.max()!
@@ -221,8 +223,9 @@ public struct GraphRunner: Sendable {
                     }
                 }
                 if needed {
-                    current[i] = .latent(rollout(i, round: round, prompt: prompt, steps: m, threads: generation.threads, stages: &stages,
-                                                 events: events))
+                    let rows = rollout(i, round: round, prompt: prompt, steps: m, threads: generation.threads, stages: &stages, events: events)
+                    sent?(round, i, rows)
+                    current[i] = .latent(rows)
                 }
             }
             previous = current

@@ -1,12 +1,13 @@
-// `rmas system`: inspect and check system files (agent graphs) without loading any model.
+// `rmas system`: inspect and check system files (agent graphs) without loading any model (`latents`, in
+// its own file, loads them).
 import Agents
 import ArgumentParser
 import Foundation
 
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "system", abstract: "Check a system file, or print it as a normalised agent graph.",
-        subcommands: [Show.self, Check.self, List.self])
+        commandName: "system", abstract: "Check a system file, print it as a normalised agent graph, or measure its latents.",
+        subcommands: [Show.self, Check.self, List.self, Latents.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
