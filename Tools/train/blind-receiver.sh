@@ -52,6 +52,16 @@ json.dump(s, open(out, "w"), indent=2)
 PY
 }
 
+# system_named NAME: the system file measure and spread read — start, sighted-start, or the blind
+# system with its links read from the checkpoint directory NAME under W.
+system_named() {
+    case "$1" in
+    start) echo "$W/system-blind-start.json" ;;
+    sighted-start) echo "$W/system-sighted-start.json" ;;
+    *) blind_system "$W/system-v2-train.json" "$W/system-blind-$1.json" "$1" && echo "$W/system-blind-$1.json" ;;
+    esac
+}
+
 case "${1:-}" in
 setup)
     [ -f "$W/system-v2-train.json" ] || { echo "run Tools/train/default-system-v2.sh data first" >&2; exit 2; }
@@ -64,12 +74,7 @@ for e in s["edges"]: e["checkpoint"] = "outer-rollout"
 json.dump(s, open(sys.argv[2], "w"), indent=2)' "$W/system-v2-train.json" "$W/system-sighted-start.json"
     ;;
 measure)
-    name=${2:?measure NAME}
-    case "$name" in
-    start) sys="$W/system-blind-start.json" ;;
-    sighted-start) sys="$W/system-sighted-start.json" ;;
-    *) blind_system "$W/system-v2-train.json" "$W/system-blind-$name.json" "$name"; sys="$W/system-blind-$name.json" ;;
-    esac
+    sys=$(system_named "${2:?measure NAME}")
     $RMAS train bench --system "$sys" --data "$W/val-16.jsonl" --examples 16 --rounds 1 \
         --latents ${LATENTS:-rollout} --variants skip-keep,shuffled-latents --pairs 1 --threads $T
     ;;
@@ -84,12 +89,7 @@ train)
     ;;
 spread)
     # How question-specific the delivered rows are (rmas system latents), NAME as for measure.
-    name=${2:?spread NAME}
-    case "$name" in
-    start) sys="$W/system-blind-start.json" ;;
-    sighted-start) sys="$W/system-sighted-start.json" ;;
-    *) blind_system "$W/system-v2-train.json" "$W/system-blind-$name.json" "$name"; sys="$W/system-blind-$name.json" ;;
-    esac
+    sys=$(system_named "${2:?spread NAME}")
     $RMAS system latents --system "$sys" --data "$W/val-16.jsonl" --examples 16 --rounds 1 --threads $T
     ;;
 train-tf)
