@@ -140,7 +140,8 @@ struct BenchCommand: ParsableCommand {
                 try TorchAnchorRun(python: python, script: $0, model: model.path, threads: threads, repetitions: repetitions)
             }
             if let anchor, anchor.forwardBackwardSeconds == nil {
-                throw ValidationError("could not read the anchor's (b) line; its output was:\n\(anchor.output)")
+                throw ValidationError("could not read the anchor's (b) line; its output was:\n\(anchor.output)"
+                                      + (anchor.errors.isEmpty ? "" : "\nthe end of its stderr:\n\(anchor.errors)"))
             }
             runs.append((ours, anchor))
         }

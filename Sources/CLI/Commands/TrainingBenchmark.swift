@@ -69,6 +69,8 @@ struct TorchAnchorRun {
     var forwardBackwardSeconds: Double?
     var gradientNorm: Double?
     var output: String
+    /// The end of the script's stderr (a Python traceback says why the (b) line is missing).
+    var errors: String
 
     init(python: String, script: String, model: String, threads: Int, repetitions: Int) throws {
         let url = URL(fileURLWithPath: model)
@@ -77,10 +79,17 @@ struct TorchAnchorRun {
         process.arguments = [script, url.deletingLastPathComponent().path, url.lastPathComponent, "\(threads)", "\(repetitions)"]
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        // stderr goes to a file, not a second pipe: reading one pipe to its end while the other fills would block.
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("rmas-torch-anchor-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)  // FileHandle(forWritingTo:) below fails loudly if it could not
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let errorHandle = try FileHandle(forWritingTo: errorFile)
+        process.standardError = errorHandle
         try process.run()
         output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try? errorHandle.close()
+        errors = String(String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self).suffix(2000))
         // "(b) forward+backward(inputs_embeds) 1x256: median   1105.0 ms ... (grad norm 0.1234)"
         for line in output.split(separator: "\n") where line.hasPrefix("(b)") {
             if let range = line.range(of: "median"), let value = Double(line[range.upperBound...].split(separator: " ").first ?? "") {
