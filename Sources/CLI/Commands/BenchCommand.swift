@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
     var sequences = 1
     @Option(help: "With --torch-anchor: measure ours and torch alternately this many times and report every pair's ratio and their median (a shared VM's speed drifts by ±20% within minutes, so one pair can mislead).", in: 1...1000)
     var pairs = 1
-    @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf).")
+    @Option(help: "Python interpreter for --torch-anchor (needs torch, transformers, gguf, and accelerate for transformers ≥ 5 to read a GGUF).")
     var python = "python3"
     @Option(help: "Measure batched decoding instead (as llama-batched-bench): for each B, B sequences decode --gen-tokens steps together after a --prompt-tokens prefill each; prints aggregate tok/s and the ratio to B = 1.", in: 1...256)
     var batch = CommaSeparated<Int>([])
