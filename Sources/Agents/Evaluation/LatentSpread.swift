@@ -83,10 +83,12 @@ public struct LatentSpread: Sendable, Equatable {
         public var questionPart: Double
         public var questionPartByRow: [Double]
         public var crossCosine: Double
-        /// The same three measures of the sender's rows before the link (nil for a yardstick).
+        /// The same measures of the sender's rows before the link (nil for a yardstick).
         public var sent: Sent?
     }
 
+    /// rms, question part (overall and per row) and cross-question cosine of one set of rows: a
+    /// slot's own fields, and ``Slot/sent`` for what the sender rolled out before the link.
     public struct Sent: Sendable, Equatable {
         public var rms: Double
         public var questionPart: Double
@@ -125,7 +127,7 @@ public struct LatentSpread: Sendable, Equatable {
         }
     }
 
-    /// The three measures of N equally sized `[m × width]` row sets.
+    /// The measures of N equally sized `[m × width]` row sets.
     private static func measures(_ runs: [[Float]], width: Int) -> Sent {
         let n = runs.count, count = runs[0].count, width = max(width, 1), m = count / width
         var mean = [Double](repeating: 0, count: count)
