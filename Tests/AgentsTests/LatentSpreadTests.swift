@@ -15,12 +15,12 @@ struct LatentSpreadTests {
     func extremes() throws {
         let same = try LatentSpread(deliveries: [[Self.delivery([1, 2, 3, 4], width: 2)], [Self.delivery([1, 2, 3, 4], width: 2)]])
         #expect(same.questions == 2 && same.slots.count == 1)
-        let s = same.slots[0]
-        #expect(s.rows == 2 && s.questionPart == 0 && s.questionPartByRow == [0, 0] && abs(s.crossCosine - 1) < 1e-12)
+        let s = same.slots[0].delivered
+        #expect(same.slots[0].rows == 2 && s.questionPart == 0 && s.questionPartByRow == [0, 0] && abs(s.crossCosine - 1) < 1e-12)
         #expect(abs(s.rms - (30.0 / 4).squareRoot()) < 1e-12)
-        #expect(s.sent == nil)
+        #expect(same.slots[0].sent == nil)
 
-        let opposite = try LatentSpread(deliveries: [[Self.delivery([1, 0], width: 2)], [Self.delivery([-1, 0], width: 2)]]).slots[0]
+        let opposite = try LatentSpread(deliveries: [[Self.delivery([1, 0], width: 2)], [Self.delivery([-1, 0], width: 2)]]).slots[0].delivered
         #expect(abs(opposite.questionPart - 1) < 1e-12 && abs(opposite.crossCosine + 1) < 1e-12)
     }
 
@@ -28,13 +28,13 @@ struct LatentSpreadTests {
     func sharedPlusSpecific() throws {
         // Row 0 is the same for both questions; row 1 is (10, ±1): mean (10, 0), deviation (0, ±1).
         let a = Self.delivery([3, 4, 10, 1], width: 2, sent: [1, 1, 1, 1]), b = Self.delivery([3, 4, 10, -1], width: 2, sent: [1, 1, 2, 2])
-        let slot = try LatentSpread(deliveries: [[a], [b]]).slots[0]
+        let spread = try LatentSpread(deliveries: [[a], [b]]).slots[0], slot = spread.delivered
         // total Σ‖L_q‖² = 2·(25 + 101), spread Σ‖L_q − μ‖² = 2·1.
         #expect(abs(slot.questionPart - (2.0 / 252).squareRoot()) < 1e-12)
         #expect(slot.questionPartByRow[0] == 0 && abs(slot.questionPartByRow[1] - (2.0 / 202).squareRoot()) < 1e-12)
         #expect(abs(slot.crossCosine - (1 + 99.0 / 101) / 2) < 1e-12)
         // The sender's rows: row 0 the same, row 1 (1,1) vs (2,2): cosine 1 in both rows, a question part in row 1 only.
-        let sent = try #require(slot.sent)
+        let sent = try #require(spread.sent)
         #expect(abs(sent.crossCosine - 1) < 1e-12 && sent.questionPartByRow[0] == 0 && sent.questionPartByRow[1] > 0.3)
     }
 
@@ -67,8 +67,8 @@ struct LatentSpreadTests {
         // Different questions give different rows; the same question twice gives no question part.
         let other = try graph.latentDeliveries(question: "Name a colour.", rounds: 2, latentSteps: 3, threads: 1)
         let spread = try LatentSpread(deliveries: [d, other])
-        #expect(spread.slots.count == 5 && spread.slots.allSatisfy { $0.questionPart > 0 && $0.sent!.questionPart > 0 })
-        #expect(try LatentSpread(deliveries: [d, d]).slots.allSatisfy { $0.questionPart == 0 })
+        #expect(spread.slots.count == 5 && spread.slots.allSatisfy { $0.delivered.questionPart > 0 && $0.sent!.questionPart > 0 })
+        #expect(try LatentSpread(deliveries: [d, d]).slots.allSatisfy { $0.delivered.questionPart == 0 })
 
         // The yardstick: the answering node's token embeddings of the question's first m tokens.
         let tokens = try graph.questionTokenRows(question: "What is 2 + 3?", to: graph.answer, rows: 4)

@@ -24,13 +24,11 @@ extension AgentGraph {
     /// receiving prompts.
     public func latentDeliveries(question: String, rounds: Int, latentSteps: Int, threads: Int) throws(AgentError) -> [LatentDelivery] {
         guard rounds >= 1, latentSteps >= 1 else { throw .invalidArgument("rounds and latent steps must be at least 1") }
-        var delivered: [String: [Float]] = [:], sent: [String: [Float]] = [:]
+        var sent: [String: [Float]] = [:]
         var generation = GenerationParameters()
         generation.threads = threads
-        _ = try GraphRunner(graph: self).rounds(
-            question: question, answeringAfter: [rounds], latentSteps: latentSteps, generation: generation, samples: 1,
-            latent: true, messages: .own, decodeAnswers: false, capture: { delivered[$0] = $1 },
-            sent: { sent["\($0)/\($1)"] = $2 }, events: { _ in })
+        let delivered = try GraphRunner(graph: self).deliveries(question: question, answeringAfter: [rounds], latentSteps: latentSteps,
+                                                                generation: generation, sent: { sent["\($0)/\($1)"] = $2 })
         var out: [LatentDelivery] = []
         for round in 1...rounds {
             for i in acting(round: round, of: rounds) {
@@ -62,7 +60,7 @@ extension AgentGraph {
 }
 
 /// The question-dependence of each slot's delivered rows over N questions. With L_q the rows
-/// `[m × D]` question q receives there and μ their mean over the questions:
+/// `[m × D]` question q receives there and μ their mean over the questions, ``Measures``:
 ///
 /// - `rms`: √(mean over q, rows and columns of L_q²), the rows' size;
 /// - `questionPart`: √(mean ‖L_q − μ‖²) / √(mean ‖L_q‖²), the share of that size that differs
@@ -73,27 +71,24 @@ extension AgentGraph {
 /// A link whose rows are nearly the same for every question can only act as a prompt all questions
 /// share, whatever it was trained for.
 public struct LatentSpread: Sendable, Equatable {
+    /// rms, question part (overall and per row) and cross-question cosine of one set of rows.
+    public struct Measures: Sendable, Equatable {
+        public var rms: Double
+        public var questionPart: Double
+        public var questionPartByRow: [Double]
+        public var crossCosine: Double
+    }
+
     public struct Slot: Sendable, Equatable {
         public var round: Int
         public var from: String
         public var to: String
         public var slot: String
         public var rows: Int
-        public var rms: Double
-        public var questionPart: Double
-        public var questionPartByRow: [Double]
-        public var crossCosine: Double
-        /// The same measures of the sender's rows before the link (nil for a yardstick).
-        public var sent: Sent?
-    }
-
-    /// rms, question part (overall and per row) and cross-question cosine of one set of rows: a
-    /// slot's own fields, and ``Slot/sent`` for what the sender rolled out before the link.
-    public struct Sent: Sendable, Equatable {
-        public var rms: Double
-        public var questionPart: Double
-        public var questionPartByRow: [Double]
-        public var crossCosine: Double
+        /// The rows the receiver gets, after the link.
+        public var delivered: Measures
+        /// The sender's rows before the link (nil for a yardstick).
+        public var sent: Measures?
     }
 
     public var questions: Int
@@ -111,24 +106,22 @@ public struct LatentSpread: Sendable, Equatable {
         }
         questions = deliveries.count
         slots = try first.indices.map { k throws(AgentError) in
-            let receiving = Self.measures(deliveries.map { $0[k].rows }, width: first[k].width)
-            var sent: Sent?
-            if first[k].sent != nil {
+            let d = first[k]
+            var sent: Measures?
+            if d.sent != nil {
                 let runs = deliveries.compactMap { $0[k].sent }
                 guard runs.count == deliveries.count, runs.allSatisfy({ $0.count == runs[0].count }) else {
                     throw .invalidArgument("the questions' runs sent different sizes")
                 }
-                sent = Self.measures(runs, width: first[k].sentWidth)
+                sent = Self.measures(runs, width: d.sentWidth)
             }
-            let d = first[k]
-            return Slot(round: d.round, from: d.from, to: d.to, slot: d.slot, rows: d.rows.count / max(d.width, 1), rms: receiving.rms,
-                        questionPart: receiving.questionPart, questionPartByRow: receiving.questionPartByRow,
-                        crossCosine: receiving.crossCosine, sent: sent)
+            return Slot(round: d.round, from: d.from, to: d.to, slot: d.slot, rows: d.rows.count / max(d.width, 1),
+                        delivered: Self.measures(deliveries.map { $0[k].rows }, width: d.width), sent: sent)
         }
     }
 
     /// The measures of N equally sized `[m × width]` row sets.
-    private static func measures(_ runs: [[Float]], width: Int) -> Sent {
+    private static func measures(_ runs: [[Float]], width: Int) -> Measures {
         let n = runs.count, count = runs[0].count, width = max(width, 1), m = count / width
         var mean = [Double](repeating: 0, count: count)
         for run in runs { for j in 0..<count { mean[j] += Double(run[j]) } }
@@ -162,7 +155,7 @@ public struct LatentSpread: Sendable, Equatable {
                 }
             }
         }
-        return Sent(rms: (total / Double(n * max(count, 1))).squareRoot(),
+        return Measures(rms: (total / Double(n * max(count, 1))).squareRoot(),
                     questionPart: total > 0 ? (spread / total).squareRoot() : 0,
                     questionPartByRow: zip(spreadByRow, totalByRow).map { $1 > 0 ? ($0 / $1).squareRoot() : 0 },
                     crossCosine: pairs > 0 ? cosine / Double(pairs) : 0)

@@ -23,12 +23,10 @@ extension AgentGraph {
     public func inferenceLatentLoss(_ row: DataRow, latentSteps: Int, options: OuterObjectiveOptions) throws(AgentError) -> Double {
         let rounds = options.rounds
         guard rounds >= 1, latentSteps >= 1 else { throw .invalidArgument("rounds and latent steps must be at least 1") }
-        var delivered: [String: [Float]] = [:]
         var generation = GenerationParameters()
         generation.threads = options.threads
-        _ = try GraphRunner(graph: self).rounds(
-            question: row.question, answeringAfter: [rounds], latentSteps: latentSteps, generation: generation, samples: 1,
-            latent: true, messages: .own, decodeAnswers: false, capture: { delivered[$0] = $1 }, events: { _ in })
+        let delivered = try GraphRunner(graph: self).deliveries(question: row.question, answeringAfter: [rounds], latentSteps: latentSteps,
+                                                                generation: generation)
         var latents: [String: [Float]] = [:]
         for edge in incoming(answer, round: rounds) {
             guard let rows = delivered[GraphRunner.deliveryKey(round: rounds, node: answer, marker: edge.marker)] else {

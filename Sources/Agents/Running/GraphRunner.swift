@@ -107,9 +107,7 @@ public struct GraphRunner: Sendable {
         case .latentShuffled:
             guard let donor else { throw .invalidArgument("latent-shuffled needs another question to take the latents from") }
             // The donor question's run through the same graph, recording every delivery, no answer decoded.
-            var delivered: [String: [Float]] = [:]
-            _ = try rounds(question: donor, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation, samples: 1,
-                           latent: true, messages: .own, decodeAnswers: false, capture: { delivered[$0] = $1 }, events: { _ in })
+            let delivered = try deliveries(question: donor, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation)
             results = try rounds(question: question, answeringAfter: roundCounts, latentSteps: latentSteps, generation: generation,
                                  samples: samples, latent: true, messages: .donor(delivered), events: events)
         case .text:
@@ -160,6 +158,19 @@ public struct GraphRunner: Sendable {
     }
 
     static func deliveryKey(round: Int, node: Int, marker: String) -> String { "\(round)/\(node)/\(marker)" }
+
+    /// Every latent delivery of a latent run of `question` through the largest of `answeringAfter`
+    /// rounds, keyed by ``deliveryKey(round:node:marker:)``; forward only, no answer decoded. `sent`
+    /// sees each node's rollout before any link, as in the round loop below.
+    func deliveries(
+        question: String, answeringAfter: Set<Int>, latentSteps m: Int, generation: GenerationParameters,
+        sent: ((Int, Int, [Float]) -> Void)? = nil
+    ) throws(AgentError) -> [String: [Float]] {
+        var delivered: [String: [Float]] = [:]
+        _ = try rounds(question: question, answeringAfter: answeringAfter, latentSteps: m, generation: generation, samples: 1,
+                       latent: true, messages: .own, decodeAnswers: false, capture: { delivered[$0] = $1 }, sent: sent, events: { _ in })
+        return delivered
+    }
 
     /// The round loop of the graph methods. `latent`: nodes roll out m latent steps and pass
     /// latents (from `messages`); otherwise every acting node decodes text that fills the next

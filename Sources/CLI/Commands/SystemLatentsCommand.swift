@@ -45,15 +45,14 @@ extension SystemCommand {
             let spread = try LatentSpread(deliveries: runs)
             print("\(spread.questions) questions, \(r) rounds, m = \(m)")
             for s in spread.slots {
-                let byRow = s.questionPartByRow.map { String(format: "%.3f", $0) }.joined(separator: " ")
-                print(String(format: "round %d %@ → %@ [%@]: rms %.4g, question part %.4f, cross-question cosine %.4f; by row: %@",
-                             s.round, s.from, s.to, s.slot, s.rms, s.questionPart, s.crossCosine, byRow))
-                if let sent = s.sent {
-                    let byRow = sent.questionPartByRow.map { String(format: "%.3f", $0) }.joined(separator: " ")
-                    print(String(format: "  as %@ sent it, before the link: rms %.4g, question part %.4f, cross-question cosine %.4f; by row: %@",
-                                 s.from, sent.rms, sent.questionPart, sent.crossCosine, byRow))
-                }
+                print("round \(s.round) \(s.from) → \(s.to) [\(s.slot)]: " + Self.describe(s.delivered))
+                if let sent = s.sent { print("  as \(s.from) sent it, before the link: " + Self.describe(sent)) }
             }
+        }
+
+        static func describe(_ m: LatentSpread.Measures) -> String {
+            String(format: "rms %.4g, question part %.4f, cross-question cosine %.4f; by row: %@", m.rms, m.questionPart, m.crossCosine,
+                   m.questionPartByRow.map { String(format: "%.3f", $0) }.joined(separator: " "))
         }
     }
 }
