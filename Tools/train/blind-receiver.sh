@@ -62,6 +62,16 @@ system_named() {
     esac
 }
 
+# train_blind START OUT STEPS LATENTS: the blind system's outer links from checkpoint START into run
+# OUT (one round, batch 2, warmup 20, peak lr LR, bf16 products), resumed when OUT holds a checkpoint.
+train_blind() {
+    blind_system "$W/system-v2-train.json" "$W/system-blind-from-$1.json" "$1"
+    $RMAS train outer --system "$W/system-blind-from-$1.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
+        --out "$W/$2" --rounds 1 --steps "$3" --batch-size 2 --warmup 20 --lr ${LR:-5e-4} \
+        --latents "$4" --matmul bfloat16 --checkpoint-every 10 --eval-every 50 --threads $T \
+        $(resume "$W/$2")
+}
+
 case "${1:-}" in
 setup)
     [ -f "$W/system-v2-train.json" ] || { echo "run Tools/train/default-system-v2.sh data first" >&2; exit 2; }
@@ -80,12 +90,7 @@ measure)
     ;;
 train)
     # START (default outer-rollout) is the checkpoint the links start from, OUT the run's name.
-    start=${START:-outer-rollout} out=${OUT:-outer-blind}
-    blind_system "$W/system-v2-train.json" "$W/system-blind-from-$start.json" "$start"
-    $RMAS train outer --system "$W/system-blind-from-$start.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
-        --out "$W/$out" --rounds 1 --steps $STEPS --batch-size 2 --warmup 20 --lr ${LR:-5e-4} \
-        --latents rollout --matmul bfloat16 --checkpoint-every 10 --eval-every 50 --threads $T \
-        $(resume "$W/$out")
+    train_blind "${START:-outer-rollout}" "${OUT:-outer-blind}" "$STEPS" rollout
     ;;
 spread)
     # How question-specific the delivered rows are (rmas system latents), NAME as for measure.
@@ -93,10 +98,7 @@ spread)
     $RMAS system latents --system "$sys" --data "$W/val-16.jsonl" --examples 16 --rounds 1 --threads $T
     ;;
 train-tf)
-    $RMAS train outer --system "$W/system-blind-start.json" --data "$W/train.jsonl" --held-out "$W/val-16.jsonl" \
-        --out "$W/outer-blind-tf" --rounds 1 --steps ${STEPS_TF:-150} --batch-size 2 --warmup 20 \
-        --latents teacher-forced --matmul bfloat16 --checkpoint-every 10 --eval-every 50 --threads $T \
-        $(resume "$W/outer-blind-tf")
+    train_blind outer-rollout outer-blind-tf "${STEPS_TF:-150}" teacher-forced
     ;;
 snapshot)
     run_state_snapshot "$RMAS" "$W" "$STATE" outer-blind outer-blind-tf
